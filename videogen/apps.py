@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VideogenConfig(AppConfig):
+    name = "videogen"
+    verbose_name = _("Video generation")
+    # Pinned so host projects on either default (Django 5.2 or 6) get no spurious migration.
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from videogen import checks  # noqa: F401  (registers the system checks)
+        from videogen.conf import get_settings
+
+        # Fail at start-up, naming the key, rather than at the first job.
+        get_settings()

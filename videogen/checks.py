@@ -1,0 +1,97 @@
+"""System checks, tagged ``videogen`` so ``manage.py check --tag videogen`` runs only these.
+
+None of them touches the database (Django's docs forbid it: checks run before migrations).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from videogen.conf import get_settings
+
+TAG = "videogen"
+# The poll task must return this many seconds before django-q2 would kill or re-deliver it.
+POLL_TASK_MARGIN = 15.0
+
+
+@register(TAG)
+def check_api_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if get_settings().api_key:
+        return []
+    hint = "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY environment variable."
+    msg = "No Together API key is configured; jobs cannot be submitted."
+    if settings.DEBUG:
+        return [Warning(msg, hint=hint, id="videogen.W001")]
+    return [Error(msg, hint=hint, id="videogen.E001")]
+
+
+@register(TAG)
+def check_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    alias = get_settings().storage
+    if alias in getattr(settings, "STORAGES", {}):
+        return []
+    known = ", ".join(sorted(getattr(settings, "STORAGES", {}))) or "none"
+    return [
+        Error(
+            f"VIDEOGEN['STORAGE'] names the storage alias {alias!r}, which STORAGES does not define.",
+            hint=f"Use one of the aliases in STORAGES ({known}) or add {alias!r} to STORAGES.",
+            id="videogen.E002",
+        )
+    ]
+
+
+@register(TAG)
+def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not apps.is_installed("django_q"):
+        return [
+            Error(
+                "django-q2 is not installed; nothing would poll, archive or deliver webhooks.",
+                hint="Add 'django_q' to INSTALLED_APPS and run a cluster (manage.py qcluster).",
+                id="videogen.E003",
+            )
+        ]
+    return _check_cluster_timing(getattr(settings, "Q_CLUSTER", {}) or {})
+
+
+def _check_cluster_timing(cluster: dict[str, Any]) -> list[CheckMessage]:
+    loop = get_settings().poll.loop_seconds
+    timeout, retry = cluster.get("timeout"), cluster.get("retry", 60)
+    messages: list[CheckMessage] = []
+    if timeout is not None and timeout < loop + POLL_TASK_MARGIN:
+        messages.append(
+            Error(
+                f"Q_CLUSTER['timeout'] ({timeout}s) is shorter than the poll task's run time "
+                f"(VIDEOGEN['POLL']['LOOP_SECONDS'] = {loop}s plus {POLL_TASK_MARGIN:.0f}s).",
+                hint="Raise Q_CLUSTER['timeout'] or lower VIDEOGEN['POLL']['LOOP_SECONDS'].",
+                id="videogen.E004",
+            )
+        )
+    limit = timeout if timeout is not None else loop + POLL_TASK_MARGIN
+    if retry is not None and retry <= limit:
+        messages.append(
+            Warning(
+                f"Q_CLUSTER['retry'] ({retry}s) is not longer than the longest task run "
+                f"({limit:.0f}s): django-q2 re-delivers tasks that are still running.",
+                hint="Set Q_CLUSTER['retry'] above Q_CLUSTER['timeout'] (e.g. timeout + 60).",
+                id="videogen.W002",
+            )
+        )
+    return messages
+
+
+@register(TAG)
+def check_base_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    url = get_settings().base_url
+    if url.startswith("https://") or settings.DEBUG:
+        return []
+    return [
+        Error(
+            f"VIDEOGEN['BASE_URL'] ({url}) is not https: the API key would travel in clear text.",
+            hint="Use https:// outside DEBUG; plain http is only for a local sandbox.",
+            id="videogen.E005",
+        )
+    ]

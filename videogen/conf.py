@@ -1,0 +1,176 @@
+"""The ``VIDEOGEN`` settings dict, validated into one typed object.
+
+Host sites write ``VIDEOGEN = {"API_KEY": ..., "POLL": {"CONCURRENCY": 32}}`` in their settings.
+The dict is read at call time (so ``override_settings`` works) and validated with pydantic; the
+result is cached until Django's ``setting_changed`` signal says ``VIDEOGEN`` changed.
+Unknown keys and wrong types raise ``ImproperlyConfigured`` naming the key. The values given are
+never echoed back in errors, so a misplaced secret cannot leak through a start-up traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+DEFAULT_BASE_URL = "https://api.together.ai"
+
+
+class _Section(BaseModel):
+    """Keys are written upper-case in settings; attributes are lower-case in code."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=str.upper,
+        populate_by_name=True,
+        hide_input_in_errors=True,
+    )
+
+
+class PollSettings(_Section):
+    concurrency: int = Field(16, ge=1, le=1000, description="Simultaneous GETs per poll loop.")
+    loop_seconds: float = Field(
+        45.0, gt=0, description="How long one scheduled poll task keeps polling before it returns."
+    )
+    batch_size: int = Field(200, ge=1, le=10_000, description="Jobs claimed per round.")
+    min_interval: float = Field(5.0, gt=0, description="Shortest gap between two polls of a job.")
+    max_interval: float = Field(300.0, gt=0, description="Longest gap between two polls of a job.")
+    first_poll_fraction: float = Field(
+        0.5, gt=0, le=1, description="First poll at this fraction of the typical duration."
+    )
+    max_age: float = Field(
+        3 * 3600.0, gt=0, description="Seconds after submission before a job fails as timed out."
+    )
+    claim_seconds: float = Field(
+        60.0, gt=0, description="How long a claimed job stays invisible to other pollers."
+    )
+
+
+class ArchiveSettings(_Section):
+    download_retries: int = Field(3, ge=0, le=20)
+    chunk_size: int = Field(1024 * 1024, ge=4096)
+    spool_max_memory: int = Field(
+        8 * 1024 * 1024, ge=0, description="Bytes kept in RAM before the download spools to disk."
+    )
+    max_bytes: int = Field(4 * 1024**3, ge=1, description="Refuse downloads larger than this.")
+
+
+class WebhookSettings(_Section):
+    endpoints: list[dict[str, Any]] = Field(default_factory=list)
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Hosts or CIDR ranges exempt from the SSRF guard."
+    )
+    timeout: float = Field(10.0, gt=0)
+    max_consecutive_failures: int = Field(20, ge=1)
+    retry_schedule: list[float] = Field(
+        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000],
+        description="Seconds to wait before each retry of one delivery.",
+    )
+    response_excerpt_bytes: int = Field(2048, ge=0)
+
+
+class BudgetSettings(_Section):
+    daily: Decimal | None = Field(None, ge=0)
+    monthly: Decimal | None = Field(None, ge=0)
+
+
+class VideogenSettings(_Section):
+    api_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = Field(60.0, gt=0, description="Read/write timeout of provider calls.")
+    connect_timeout: float = Field(5.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
+    storage: str = Field("default", min_length=1, description="STORAGES alias for archives.")
+    upload_to: str = Field(
+        "videogen/%Y/%m/{id}.{ext}",
+        description="strftime pattern plus {id}, {model} and {ext} for archived files.",
+    )
+    models: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Catalog additions and overrides, keyed by model id."
+    )
+    poll: PollSettings = Field(default_factory=PollSettings)
+    archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("upload_to")
+    @classmethod
+    def _has_id(cls, value: str) -> str:
+        if "{id}" not in value:
+            raise ValueError("must contain {id} so that every job gets its own file name")
+        return value
+
+    def api_key_value(self) -> str | None:
+        """The key itself, for the one place that sends it (the client's auth header)."""
+        return self.api_key.get_secret_value() if self.api_key else None
+
+
+def _with_environment(raw: dict[str, Any]) -> dict[str, Any]:
+    values = dict(raw)
+    if "API_KEY" not in values and os.environ.get("TOGETHER_API_KEY"):
+        values["API_KEY"] = os.environ["TOGETHER_API_KEY"]
+    if "BASE_URL" not in values and os.environ.get("TOGETHER_BASE_URL"):
+        values["BASE_URL"] = os.environ["TOGETHER_BASE_URL"]
+    return values
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        path = "".join(f"[{part!r}]" for part in problem["loc"])
+        lines.append(f"VIDEOGEN{path}: {problem['msg']}")
+    return "Invalid VIDEOGEN setting:\n  " + "\n  ".join(lines)
+
+
+def load(raw: Any) -> VideogenSettings:
+    """Validate a raw ``VIDEOGEN`` value; raise ``ImproperlyConfigured`` naming each bad key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ImproperlyConfigured(f"VIDEOGEN must be a dict, got {type(raw).__name__}.")
+    try:
+        return VideogenSettings.model_validate(_with_environment(raw))
+    except ValidationError as error:
+        raise ImproperlyConfigured(_describe(error)) from None
+
+
+_cache: dict[str, VideogenSettings] = {}
+
+
+def get_settings() -> VideogenSettings:
+    """The current validated settings (cached until ``VIDEOGEN`` changes)."""
+    if "current" not in _cache:
+        _cache["current"] = load(getattr(django_settings, "VIDEOGEN", None))
+    return _cache["current"]
+
+
+@receiver(setting_changed)
+def _forget(setting: str, **kwargs: Any) -> None:
+    if setting == "VIDEOGEN":
+        _cache.clear()
+
+
+def clear_cache() -> None:
+    """Forget the cached settings (after changing environment variables, say)."""
+    _cache.clear()

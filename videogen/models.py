@@ -1,0 +1,244 @@
+"""Durable records of video generation jobs and their history.
+
+Fields hold state; transitions live in :mod:`videogen.lifecycle`, which is the only code that
+changes ``status`` or ``archive_status``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from videogen.storage import archive_storage, upload_poster_to, upload_video_to
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTING = "submitting", _("Submitting")
+    QUEUED = "queued", _("Queued")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TERMINAL_STATUSES = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+IN_FLIGHT_STATUSES = frozenset({Status.QUEUED, Status.IN_PROGRESS})
+
+
+class ArchiveStatus(models.TextChoices):
+    NONE = "", _("Not applicable")
+    PENDING = "pending", _("Pending")
+    ARCHIVING = "archiving", _("Archiving")
+    ARCHIVED = "archived", _("Archived")
+    FAILED = "failed", _("Failed")
+
+
+class OutputFormat(models.TextChoices):
+    MP4 = "MP4", "MP4"
+    WEBM = "WEBM", "WEBM"
+
+
+class VideoJobQuerySet(models.QuerySet["VideoJob"]):
+    def for_object(self, obj: models.Model) -> VideoJobQuerySet:
+        """Jobs attached to ``obj`` through the generic link."""
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+        )
+
+    def in_flight(self) -> VideoJobQuerySet:
+        return self.filter(status__in=IN_FLIGHT_STATUSES)
+
+
+class VideoJob(models.Model):
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    remote_id = models.CharField(
+        _("remote id"), max_length=128, unique=True, null=True, blank=True, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+
+    # The create request, field for field (see docs/api.md and together-api.md).
+    model = models.CharField(_("model"), max_length=200)
+    prompt = models.TextField(_("prompt"), blank=True)
+    negative_prompt = models.TextField(_("negative prompt"), blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    seconds = models.CharField(_("seconds"), max_length=8, blank=True)
+    fps = models.PositiveSmallIntegerField(_("fps"), null=True, blank=True)
+    steps = models.PositiveSmallIntegerField(_("steps"), null=True, blank=True)
+    guidance_scale = models.FloatField(_("guidance scale"), null=True, blank=True)
+    seed = models.BigIntegerField(_("seed"), null=True, blank=True)
+    output_format = models.CharField(
+        _("output format"), max_length=8, choices=OutputFormat.choices, blank=True
+    )
+    output_quality = models.PositiveSmallIntegerField(_("output quality"), null=True, blank=True)
+    generate_audio = models.BooleanField(_("generate audio"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=16, blank=True)
+    ratio = models.CharField(_("ratio"), max_length=8, blank=True)
+    media = models.JSONField(
+        _("media inputs"),
+        default=dict,
+        blank=True,
+        help_text=_("frame_images, frame_videos, reference_images, reference_videos, "
+                    "source_video and audio_inputs as the API takes them."),
+    )
+
+    # What the provider said.
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=6, null=True, blank=True)
+    provider_video_url = models.URLField(_("provider video URL"), max_length=2000, blank=True)
+    last_response = models.JSONField(_("last provider response"), null=True, blank=True)
+    remote_may_finish = models.BooleanField(
+        _("provider may still finish"),
+        default=False,
+        help_text=_("Cancelled here while the provider had no cancel call: it may still bill."),
+    )
+
+    # The archived copy.
+    archive_status = models.CharField(
+        _("archive status"), max_length=16, choices=ArchiveStatus.choices, blank=True, default=""
+    )
+    archive_error = models.TextField(_("archive error"), blank=True)
+    archive_attempts = models.PositiveIntegerField(_("archive attempts"), default=0)
+    video = models.FileField(
+        _("video"), storage=archive_storage, upload_to=upload_video_to, max_length=500, blank=True
+    )
+    poster = models.FileField(
+        _("poster"), storage=archive_storage, upload_to=upload_poster_to, max_length=500,
+        blank=True,
+    )
+    video_duration = models.FloatField(_("duration (s)"), null=True, blank=True)
+    video_width = models.PositiveIntegerField(_("video width"), null=True, blank=True)
+    video_height = models.PositiveIntegerField(_("video height"), null=True, blank=True)
+    video_fps = models.FloatField(_("video fps"), null=True, blank=True)
+    video_codec = models.CharField(_("codec"), max_length=32, blank=True)
+    video_container = models.CharField(_("container"), max_length=32, blank=True)
+    video_bytes = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
+    video_sha256 = models.CharField(_("sha256"), max_length=64, blank=True)
+
+    # Timing and the poller's bookkeeping.
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    last_polled_at = models.DateTimeField(_("last polled"), null=True, blank=True)
+    next_poll_at = models.DateTimeField(_("next poll"), null=True, blank=True)
+    poll_attempts = models.PositiveIntegerField(_("poll attempts"), default=0)
+    poll_failures = models.PositiveIntegerField(
+        _("consecutive poll failures"), default=0, help_text=_("Reset by a successful poll.")
+    )
+
+    # Links: free metadata, the host object, the person, and the job this one retries.
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.SET_NULL, null=True, blank=True,
+        verbose_name=_("linked object type"),
+    )
+    object_id = models.CharField(_("linked object id"), max_length=64, blank=True, default="")
+    content_object = GenericForeignKey("content_type", "object_id")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="videogen_jobs", verbose_name=_("created by"),
+    )
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries",
+        verbose_name=_("retry of"),
+    )
+
+    objects = VideoJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("video job")
+        verbose_name_plural = _("video jobs")
+        ordering = ["-created_at"]
+        permissions = [
+            ("submit_videojob", _("Can submit video jobs to the provider")),
+            ("cancel_videojob", _("Can cancel video jobs")),
+            ("repoll_videojob", _("Can re-poll video jobs now")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_poll_at"], name="videogen_job_due"),
+            models.Index(fields=["archive_status", "status"], name="videogen_job_archive"),
+            models.Index(fields=["model", "status"], name="videogen_job_model"),
+            models.Index(fields=["content_type", "object_id"], name="videogen_job_object"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="videogen_job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(archive_status__in=ArchiveStatus.values),
+                name="videogen_job_archive_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        prompt = (self.prompt or "").strip().replace("\n", " ")
+        short = prompt[:50] + ("…" if len(prompt) > 50 else "")
+        return f"{self.model}: {short}" if short else f"{self.model} ({self.pk})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in IN_FLIGHT_STATUSES
+
+    def request_fields(self) -> dict[str, Any]:
+        """The create request's fields as stored, without empty values."""
+        values = {name: getattr(self, name) for name in REQUEST_FIELDS}
+        return {k: v for k, v in values.items() if v not in (None, "", {}, [])}
+
+
+REQUEST_FIELDS = (
+    "model", "prompt", "negative_prompt", "width", "height", "seconds", "fps", "steps",
+    "guidance_scale", "seed", "output_format", "output_quality", "generate_audio",
+    "resolution", "ratio", "media",
+)
+
+
+class JobEvent(models.Model):
+    """One line of a job's history, written in the same transaction as the change it records."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status change")
+        ARCHIVE = "archive", _("Archive")
+        POLL_ERROR = "poll_error", _("Poll error")
+        NOTE = "note", _("Note")
+
+    job = models.ForeignKey(
+        VideoJob, on_delete=models.CASCADE, related_name="events", verbose_name=_("job")
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.STATUS)
+    old_status = models.CharField(_("old status"), max_length=16, blank=True)
+    new_status = models.CharField(_("new status"), max_length=16, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("by"),
+    )
+
+    class Meta:
+        verbose_name = _("job event")
+        verbose_name_plural = _("job events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["job", "created_at"], name="videogen_event_job")]
+
+    def __str__(self) -> str:
+        if self.old_status or self.new_status:
+            return f"{self.old_status or '—'} → {self.new_status or '—'}"
+        return self.get_kind_display()
