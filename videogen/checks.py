@@ -37,7 +37,8 @@ def check_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     known = ", ".join(sorted(getattr(settings, "STORAGES", {}))) or "none"
     return [
         Error(
-            f"VIDEOGEN['STORAGE'] names the storage alias {alias!r}, which STORAGES does not define.",
+            f"VIDEOGEN['STORAGE'] names the storage alias {alias!r}, which STORAGES does not "
+            "define.",
             hint=f"Use one of the aliases in STORAGES ({known}) or add {alias!r} to STORAGES.",
             id="videogen.E002",
         )

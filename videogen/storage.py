@@ -63,7 +63,7 @@ def archive_storage() -> Storage:
 
 
 def archive_name(job: Any, ext: str, *, suffix: str = "") -> str:
-    """The name a job's file gets, from ``VIDEOGEN["UPLOAD_TO"]`` (strftime + {id} {model} {ext})."""
+    """A job's file name from ``VIDEOGEN["UPLOAD_TO"]`` (strftime plus {id} {model} {ext})."""
     pattern = get_settings().upload_to
     when = job.created_at or timezone.now()
     stem = when.strftime(pattern.replace("{ext}", "\0"))

@@ -60,7 +60,7 @@ class CreateVideoRequest(_Strict):
     prompt: str | None = Field(None, max_length=32000)
     width: int | None = Field(None, ge=16, le=8192)
     height: int | None = Field(None, ge=16, le=8192)
-    seconds: str | None = Field(None, pattern=r"^[0-9]{1,3}$")
+    seconds: str | None = Field(None, max_length=3)
     fps: int | None = Field(None, ge=1, le=120)
     steps: int | None = Field(None, ge=10, le=50)
     guidance_scale: float | None = Field(None, ge=0, le=100)
@@ -84,9 +84,13 @@ class CreateVideoRequest(_Strict):
             raise ValueError("must be a whole number of seconds")
         if isinstance(value, int):
             return str(value)
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError("must be a whole number of seconds")
             return str(int(value))
-        return value
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise ValueError("must be a whole number of seconds, like \"5\"")
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("output_format", mode="before")
     @classmethod
