@@ -76,6 +76,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker processes and the web server share the file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # A file, not memory, so that test servers, threads and qcluster processes share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 
 STORAGES = {
     "default": {
@@ -108,7 +110,11 @@ Q_CLUSTER = {
     **({"redis": _redis_url} if _redis_url else {"orm": "default"}),
 }
 
+# The demo talks to the local sandbox (make demo starts it) unless told otherwise.
+SANDBOX_URL = os.environ.get("VIDEOGEN_SANDBOX_URL", "http://127.0.0.1:8765")
 VIDEOGEN = {
+    "API_KEY": os.environ.get("TOGETHER_API_KEY", "sandbox-demo-key"),
+    "BASE_URL": os.environ.get("TOGETHER_BASE_URL", SANDBOX_URL),
     "STORAGE": "default",
     "WEBHOOKS": {"ALLOWED_HOSTS": ["127.0.0.1", "localhost"]},
 }

@@ -23,3 +23,34 @@ def _media_root(tmp_path, settings):
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
     }
+
+
+def _reachable(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_sessionstart(session):
+    """A run meant for PostgreSQL + Redis must have them: in CI a missing server is a failure."""
+    needed = []
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        db = settings.DATABASES["default"]
+        needed.append(("PostgreSQL", db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)))
+    if "redis" in settings.Q_CLUSTER:
+        from urllib.parse import urlsplit
+
+        url = urlsplit(settings.Q_CLUSTER["redis"])
+        needed.append(("Redis", url.hostname or "127.0.0.1", url.port or 6379))
+    missing = [f"{name} at {host}:{port}" for name, host, port in needed
+               if not _reachable(host, port)]
+    if not missing:
+        return
+    message = "not reachable: " + ", ".join(missing) + " (see README: starting the services)"
+    if os.environ.get("CI"):
+        pytest.exit("CI needs these servers, " + message, returncode=3)
+    pytest.exit("Skipping this run, " + message, returncode=0)

@@ -66,10 +66,11 @@ def archive_name(job: Any, ext: str, *, suffix: str = "") -> str:
     """A job's file name from ``VIDEOGEN["UPLOAD_TO"]`` (strftime plus {id} {model} {ext})."""
     pattern = get_settings().upload_to
     when = job.created_at or timezone.now()
-    stem = when.strftime(pattern.replace("{ext}", "\0"))
-    model = str(job.model).replace("/", "-")
-    name = stem.replace("{id}", f"{job.pk}{suffix}").replace("{model}", model)
-    return posixpath.normpath(name.replace("\0", ext.lstrip(".")))
+    # strftime first: the placeholders have no "%" and the values must not be interpreted.
+    name = when.strftime(pattern)
+    name = name.replace("{model}", str(job.model).replace("/", "-"))
+    name = name.replace("{id}", f"{job.pk}{suffix}").replace("{ext}", ext.lstrip("."))
+    return posixpath.normpath(name)
 
 
 def upload_video_to(instance: Any, filename: str) -> str:

@@ -1,0 +1,92 @@
+"""`make demo`: migrate, make an admin user, then run the sandbox, a django-q2 cluster and the
+web server together until Ctrl-C, which stops every process started here."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
+PORT = os.environ.get("DEMO_PORT", "8000")
+SANDBOX_PORT = os.environ.get("DEMO_SANDBOX_PORT", "8765")
+# Simulated generation runs at a tenth of real time: a 2-minute model finishes in ~12 s.
+TIME_SCALE = os.environ.get("DEMO_TIME_SCALE", "0.1")
+
+
+def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, **kwargs)
+
+
+def ensure_admin() -> None:
+    """Create `admin` once; its password comes from DJANGO_SUPERUSER_PASSWORD or is printed."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    if users.filter(username="admin").exists():
+        print("Admin user 'admin' exists (password as set before).")
+        return
+    password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(12)
+    users.create_superuser("admin", "admin@example.com", password)
+    shown = "from DJANGO_SUPERUSER_PASSWORD" if "DJANGO_SUPERUSER_PASSWORD" in os.environ \
+        else password
+    print(f"Created admin user 'admin', password: {shown}  (shown once)")
+
+
+def start(*args: str) -> subprocess.Popen:
+    # A session of its own, so Ctrl-C reaches only this script, which then stops each child.
+    return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT,
+                            start_new_session=True)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _interrupt(*_args: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    manage("migrate", "--no-input", stdout=subprocess.DEVNULL)
+    ensure_admin()
+    if (ROOT / "videogen/management/commands/videogen_setup.py").exists():
+        manage("videogen_setup")
+    processes = [
+        start("videogen_sandbox", "--host", "127.0.0.1", "--port", SANDBOX_PORT,
+              "--time-scale", TIME_SCALE),
+        start("qcluster"),
+        start("runserver", f"{HOST}:{PORT}", "--noreload"),
+    ]
+    print(f"\nvideogen demo: http://{HOST}:{PORT}/admin/  (Ctrl-C stops everything)\n")
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("A demo process exited; stopping the others.")
+    except KeyboardInterrupt:
+        print("\nStopping the demo…")
+    finally:
+        stop(processes)
+
+
+if __name__ == "__main__":
+    main()

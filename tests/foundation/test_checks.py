@@ -1,0 +1,70 @@
+"""Each system check fires when it should and stays quiet otherwise."""
+
+import pytest
+from django.core.management import call_command
+
+from videogen import checks
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_missing_api_key_is_a_warning_in_debug_and_an_error_otherwise(settings, monkeypatch):
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    settings.VIDEOGEN = {}
+    settings.DEBUG = True
+    assert ids(checks.check_api_key()) == ["videogen.W001"]
+    settings.DEBUG = False
+    messages = checks.check_api_key()
+    assert ids(messages) == ["videogen.E001"]
+    assert "TOGETHER_API_KEY" in messages[0].hint
+    settings.VIDEOGEN = {"API_KEY": "k"}
+    assert checks.check_api_key() == []
+
+
+def test_unknown_storage_alias(settings):
+    settings.VIDEOGEN = {"STORAGE": "videos"}
+    messages = checks.check_storage()
+    assert ids(messages) == ["videogen.E002"]
+    assert "'videos'" in messages[0].msg and "default" in messages[0].hint
+    settings.VIDEOGEN = {"STORAGE": "default"}
+    assert checks.check_storage() == []
+
+
+def test_django_q_missing(settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_q"]
+    assert ids(checks.check_django_q()) == ["videogen.E003"]
+
+
+def test_cluster_timeout_shorter_than_poll_loop(settings):
+    settings.VIDEOGEN = {"POLL": {"LOOP_SECONDS": 45}}
+    settings.Q_CLUSTER = {"timeout": 30, "retry": 120, "orm": "default"}
+    assert ids(checks.check_django_q()) == ["videogen.E004"]
+    settings.Q_CLUSTER = {"timeout": 90, "retry": 60, "orm": "default"}
+    assert ids(checks.check_django_q()) == ["videogen.W002"]
+    settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "orm": "default"}
+    assert checks.check_django_q() == []
+
+
+def test_base_url_must_be_https_outside_debug(settings):
+    settings.VIDEOGEN = {"BASE_URL": "http://127.0.0.1:8765"}
+    settings.DEBUG = True
+    assert checks.check_base_url() == []
+    settings.DEBUG = False
+    assert ids(checks.check_base_url()) == ["videogen.E005"]
+    settings.VIDEOGEN = {"BASE_URL": "https://api.together.ai"}
+    assert checks.check_base_url() == []
+
+
+def test_checks_run_by_tag(settings, capsys):
+    settings.VIDEOGEN = {"STORAGE": "nope", "API_KEY": "k"}
+    from django.core.management.base import SystemCheckError
+
+    with pytest.raises(SystemCheckError, match="videogen.E002"):
+        call_command("check", "--tag", "videogen")
+
+
+def test_demo_project_is_clean(settings):
+    settings.DEBUG = True  # as `make demo` runs it (the test runner turns DEBUG off)
+    call_command("check", "--fail-level", "WARNING")
