@@ -1,0 +1,22 @@
+"""``manage.py videogen_sandbox``: run the local provider sandbox until Ctrl-C.
+
+A thin wrapper over ``python -m videogen.sandbox`` (same options); see docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from videogen.sandbox import cli
+
+
+class Command(BaseCommand):
+    help = "Serve the local Together video API sandbox (real HTTP, real rendered clips)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        cli.add_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        cli.serve(options, out=self.stdout)

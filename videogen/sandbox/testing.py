@@ -1,0 +1,45 @@
+"""pytest fixtures for host sites' own tests (and ours).
+
+Enable them in a ``conftest.py``::
+
+    pytest_plugins = ["videogen.sandbox.testing"]
+
+``videogen_sandbox``: a running ``SandboxServer`` (one per test session, reset before each
+test), with ``time_scale=0`` so every job is ``completed`` at its first poll; call
+``videogen_sandbox.configure(time_scale=0.01)`` in a test to watch statuses progress.
+``videogen_sandbox_settings``: the same, with pytest-django's ``settings`` pointing
+``VIDEOGEN["BASE_URL"]`` and ``VIDEOGEN["API_KEY"]`` at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .server import SandboxServer
+
+
+@pytest.fixture(scope="session")
+def videogen_sandbox_server() -> Iterator[SandboxServer]:
+    """The session's server; prefer ``videogen_sandbox``, which resets it for each test."""
+    with SandboxServer(time_scale=0.0) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def videogen_sandbox(videogen_sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """A clean sandbox: no jobs, no faults, zeroed counters, start-up settings."""
+    videogen_sandbox_server.reset()
+    yield videogen_sandbox_server
+    videogen_sandbox_server.reset()
+
+
+@pytest.fixture
+def videogen_sandbox_settings(videogen_sandbox: SandboxServer, settings: Any) -> SandboxServer:
+    """``videogen_sandbox`` with ``settings.VIDEOGEN`` pointed at it (needs pytest-django)."""
+    current = getattr(settings, "VIDEOGEN", None) or {}
+    settings.VIDEOGEN = {**current, "BASE_URL": videogen_sandbox.url,
+                         "API_KEY": videogen_sandbox.api_key}
+    return videogen_sandbox
