@@ -112,7 +112,10 @@ def retrieve(sandbox: SandboxServer, job_id: str | None, *, base_url: str) -> Re
     job = sandbox.store.get(job_id)
     if job is None:
         return error_reply(404, f"Video job '{job_id}' not found.", param="id", code="not_found")
-    return Reply(200, job_payload(job, sandbox.config.shape, base_url))
+    status = job.status()
+    if status == "completed":
+        job.issue_url()
+    return Reply(200, job_payload(job, sandbox.config.shape, base_url, status=status))
 
 
 def fault_reply(fault: Fault) -> Reply:

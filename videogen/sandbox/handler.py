@@ -175,6 +175,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         start, stop = byte_range or (0, body.total)
         status = 206 if byte_range else 200
+        self.sandbox.stats_counter.response(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(stop - start))
@@ -183,7 +184,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if byte_range:
             self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{body.total}")
         self.end_headers()
-        self.sandbox.stats_counter.response(status)
         if self.command == "HEAD":
             return
         if truncate is not None:
@@ -194,15 +194,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._stream(body, start, stop)
 
     def _stream(self, body: DownloadBody, start: int, stop: int) -> None:
-        sent = 0
         try:
             for chunk in body.chunks(start, stop):
+                self.sandbox.stats_counter.sent(len(chunk))
                 self.wfile.write(chunk)
-                sent += len(chunk)
         except OSError:
             self.close_connection = True  # the client went away
-        finally:
-            self.sandbox.stats_counter.sent(sent)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -220,6 +217,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _send(self, reply: Reply) -> None:
         data = reply.body()
+        # Counted before sending: a client that has its answer must see it in the stats.
+        self.sandbox.stats_counter.response(reply.status)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -228,7 +227,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        self.sandbox.stats_counter.response(reply.status)
 
     def _drop(self) -> None:
         """Close the socket without a byte of answer (the client sees a dropped connection)."""

@@ -77,6 +77,7 @@ class Job:
     started_after: float  # seconds after creation (already scaled)
     done_after: float
     failure: dict[str, Any] | None = None  # {"message", "code"} when the job is to fail
+    url_issued_at: float | None = None  # wall clock of the last answer that showed video_url
     created_clock: float = field(default_factory=time.monotonic)
 
     @property
@@ -102,8 +103,13 @@ class Job:
     def done_at(self) -> float:
         return self.created_at + self.done_after
 
+    def issue_url(self) -> None:
+        """A poll showed the URL: like a freshly signed link, it works ``url_ttl`` from now."""
+        self.url_issued_at = time.time()
+
     def url_expired(self, wall_now: float | None = None) -> bool:
-        return (time.time() if wall_now is None else wall_now) > self.done_at + self.url_ttl
+        issued = max(self.done_at, self.url_issued_at or 0.0)
+        return (time.time() if wall_now is None else wall_now) > issued + self.url_ttl
 
     def advance(self, to: str = "completed") -> None:
         """Make the job reach ``to`` ("in_progress" or "completed") now, not later."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
 import json
@@ -77,6 +78,16 @@ class RenderCache:
                 future = self._pool.submit(render, spec, path)
                 self._files[key] = future
             return future
+
+    def clear(self) -> None:
+        """Forget and delete every finished clip (the next download renders again)."""
+        with self._lock:
+            finished = {k: f for k, f in self._files.items() if f.done()}
+            for key, future in finished.items():
+                del self._files[key]
+                if future.exception() is None:
+                    with contextlib.suppress(OSError):
+                        os.remove(future.result())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
