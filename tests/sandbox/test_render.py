@@ -7,7 +7,7 @@ import io
 
 import av
 
-from .helpers import download, frames, mean_rgb, solid_png
+from .helpers import create, download, frames, mean_rgb, solid_png
 
 
 def probe(data: bytes) -> dict:
@@ -87,3 +87,21 @@ def test_last_frame_image_shows_at_the_end(api, sb):
         {"input_image": red, "frame": "first"}, {"input_image": blue, "frame": "last"}]}))
     assert mean_rgb(clip[0])[0] > mean_rgb(clip[0])[2] + 60
     assert mean_rgb(clip[-1])[2] > mean_rgb(clip[-1])[0] + 60
+
+
+def test_generate_audio_adds_a_sound_track(api, sb):
+    def kinds(data: bytes) -> list[tuple[str, str]]:
+        with av.open(io.BytesIO(data)) as container:
+            return [(s.type, s.codec_context.name) for s in container.streams]
+
+    assert kinds(download(api, sb)) == [("video", "h264")]
+    assert kinds(download(api, sb, generate_audio=True)) == [("video", "h264"), ("audio", "aac")]
+    assert kinds(download(api, sb, generate_audio=True, output_format="WEBM")) == [
+        ("video", "vp9"), ("audio", "opus")]
+
+
+def test_audio_models_make_sound_by_default(api, sb):
+    job = create(api, model="openai/sora-2", width=1280, height=720, seconds=None, fps=None)
+    assert sb.job(job["id"]).render.audio
+    job = create(api, model="openai/sora-2", width=1280, height=720, generate_audio=False)
+    assert not sb.job(job["id"]).render.audio

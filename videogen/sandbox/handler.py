@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -157,7 +156,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         assert self.sandbox.renders is not None
         try:
             path = self.sandbox.renders.get(job.render).result(timeout=RENDER_TIMEOUT)
-        except (OSError, ValueError, FutureTimeout) as error:
+        except Exception as error:
+            # Whatever PyAV raised, the client gets a provider-style 500, not a dead socket.
             self._send(error_reply(500, f"Rendering failed: {error}", type_="server_error"))
             return
         body = download_body(path, job.render.output_format, job.pad_to_bytes)

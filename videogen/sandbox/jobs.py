@@ -202,6 +202,9 @@ def render_spec(request: CreateVideoRequest, spec: catalog.ModelSpec | None,
         prompt=request.prompt or "",
         quality=request.output_quality if request.output_quality is not None else DEFAULT_QUALITY,
         first_image=first, last_image=last,
+        # Audio models (Veo 3 "-audio", Sora 2) make sound unless told not to.
+        audio=request.generate_audio if request.generate_audio is not None else bool(
+            spec and spec.generate_audio),
     )
 
 

@@ -14,8 +14,10 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 import os
 import threading
+from array import array
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -39,6 +41,7 @@ class RenderSpec:
     quality: int = 20  # lower = better, mapped onto the encoder's CRF
     first_image: str | None = None  # raw base64 (or data: URI) of the first keyframe
     last_image: str | None = None
+    audio: bool = False  # add a tone track (AAC in MP4, Opus in WebM)
 
     @property
     def extension(self) -> str:
@@ -98,12 +101,25 @@ def render(spec: RenderSpec, path: str) -> str:
     if os.path.exists(path):
         return path
     partial = f"{path}.{threading.get_ident()}.part"
-    container = av.open(partial, "w", format="webm" if spec.output_format == "WEBM" else "mp4",
+    try:
+        _encode(spec, partial)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        raise
+    os.replace(partial, path)
+    return path
+
+
+def _encode(spec: RenderSpec, path: str) -> None:
+    container = av.open(path, "w", format="webm" if spec.output_format == "WEBM" else "mp4",
                         options=_muxer_options(spec))
     try:
         # Bit-exact muxing leaves out random segment ids and version strings.
         container.flags |= av.container.Flags.bitexact.value
         stream = _add_stream(container, spec)
+        # Every stream must exist before the first packet is written.
+        audio = _add_audio_stream(container, spec) if spec.audio else None
         painter = _Painter(spec, stream.codec_context.pix_fmt)
         for index in range(spec.frame_count):
             frame = painter.frame(index)
@@ -111,10 +127,10 @@ def render(spec: RenderSpec, path: str) -> str:
             frame.time_base = Fraction(1, spec.fps)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
+        if audio is not None:
+            _encode_tone(container, audio, spec)
     finally:
         container.close()
-    os.replace(partial, path)
-    return path
 
 
 def _muxer_options(spec: RenderSpec) -> dict[str, str]:
@@ -140,6 +156,34 @@ def _add_stream(container: av.container.OutputContainer, spec: RenderSpec) -> av
     stream.codec_context.gop_size = spec.frame_count  # one keyframe: fast and small
     stream.codec_context.time_base = Fraction(1, spec.fps)
     return stream
+
+
+AUDIO_RATE = 48000
+
+
+def _add_audio_stream(container: av.container.OutputContainer,
+                      spec: RenderSpec) -> av.AudioStream:
+    codec = "libopus" if spec.output_format == "WEBM" else "aac"
+    return container.add_stream(codec, rate=AUDIO_RATE, layout="mono")
+
+
+def _encode_tone(container: av.container.OutputContainer, stream: av.AudioStream,
+                 spec: RenderSpec) -> None:
+    """A quiet sine tone as long as the clip, its pitch from the prompt."""
+    pitch = 220 + hashlib.sha256(spec.prompt.encode()).digest()[0] * 2
+    step = 2 * math.pi * pitch / AUDIO_RATE
+    block = stream.codec_context.frame_size or 1024
+    total = AUDIO_RATE * spec.seconds
+    for start in range(0, total, block):
+        count = min(block, total - start)
+        samples = array("f", (0.2 * math.sin(step * (start + i)) for i in range(count)))
+        frame = av.AudioFrame(format="fltp", layout="mono", samples=count)
+        frame.planes[0].update(samples.tobytes() + bytes(frame.planes[0].buffer_size
+                                                         - 4 * count))
+        frame.sample_rate, frame.pts = AUDIO_RATE, start
+        frame.time_base = Fraction(1, AUDIO_RATE)
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode(None))
 
 
 @dataclass
