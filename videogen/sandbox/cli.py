@@ -48,7 +48,8 @@ def server_from(options: dict[str, Any]) -> SandboxServer:
 
 
 def serve(options: dict[str, Any], out: TextIO = sys.stdout) -> None:
-    """Serve until Ctrl-C, printing the base URL once bound."""
+    """Serve until Ctrl-C, printing the base URL once bound. Bad options (a fault rule, a
+    shape) raise ``ValueError``."""
     sandbox = server_from(options)
 
     def announce(server: SandboxServer) -> None:
@@ -82,5 +83,10 @@ def _stop_on_sigterm() -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m videogen.sandbox", description=__doc__)
     add_arguments(parser)
-    serve(vars(parser.parse_args(argv)))
+    try:
+        serve(vars(parser.parse_args(argv)))
+    except ValueError as error:  # FaultError too
+        parser.error(str(error))
+    except OSError as error:  # the port is taken, say
+        parser.exit(1, f"cannot serve: {error}\n")
     return 0

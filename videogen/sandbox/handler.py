@@ -208,7 +208,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(error_reply(411, "Send a Content-Length.", code="length_required"))
             self.close_connection = True
             return None
-        length = int(self.headers.get("Content-Length") or 0)
+        text = self.headers.get("Content-Length") or "0"
+        length = int(text) if text.isdigit() else -1
+        if length < 0:
+            self._send(error_reply(400, "Bad Content-Length.", code="invalid_request"))
+            self.close_connection = True
+            return None
         if length > MAX_BODY:
             self._send(error_reply(413, "Request body too large.", code="payload_too_large"))
             self.close_connection = True

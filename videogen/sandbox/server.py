@@ -128,9 +128,10 @@ class SandboxServer:
     def _open(self) -> None:
         if self._httpd is not None:
             raise RuntimeError("the sandbox is already running")
+        httpd = _HTTPServer(self._address, self)  # bind first: nothing to undo if it fails
         self._directory = tempfile.mkdtemp(prefix="videogen-sandbox-")
         self.renders = RenderCache(self._directory, workers=self._render_workers)
-        self._httpd = _HTTPServer(self._address, self)
+        self._httpd = httpd
 
     def stop(self) -> None:
         """Stop serving, close open connections, delete the rendered files."""

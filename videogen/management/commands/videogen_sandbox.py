@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from videogen.sandbox import cli
 
@@ -19,4 +19,9 @@ class Command(BaseCommand):
         cli.add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        cli.serve(options, out=self.stdout)
+        try:
+            cli.serve(options, out=self.stdout)
+        except ValueError as error:  # a bad --fault rule, say
+            raise CommandError(str(error)) from None
+        except OSError as error:  # the port is taken, say
+            raise CommandError(f"cannot serve: {error}") from None
