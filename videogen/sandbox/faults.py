@@ -112,7 +112,9 @@ class Fault:
             head, value = "error", head
         data["kind"] = head
         if value:
-            data[_VALUE_FIELD.get(head, "value")] = value
+            if head not in _VALUE_FIELD:
+                raise FaultError(f"{head!r} takes no value; use key=value options")
+            data[_VALUE_FIELD[head]] = value
         for word in words[1:]:
             key, sep, item = word.partition("=")
             if not sep:
