@@ -68,8 +68,7 @@ def main() -> None:
     os.chdir(ROOT)
     manage("migrate", "--no-input", stdout=subprocess.DEVNULL)
     ensure_admin()
-    if (ROOT / "videogen/management/commands/videogen_setup.py").exists():
-        manage("videogen_setup")
+    manage("videogen_setup")
     processes = [
         start("videogen_sandbox", "--host", "127.0.0.1", "--port", SANDBOX_PORT,
               "--time-scale", TIME_SCALE),

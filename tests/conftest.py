@@ -54,3 +54,57 @@ def pytest_sessionstart(session):
     if os.environ.get("CI"):
         pytest.exit("CI needs these servers, " + message, returncode=3)
     pytest.exit("Skipping this run, " + message, returncode=0)
+
+
+# The sandbox fixtures host sites use (videogen.sandbox.testing), for our suite too.
+from videogen.sandbox.testing import (  # noqa: E402, F401
+    videogen_sandbox,
+    videogen_sandbox_server,
+    videogen_sandbox_settings,
+)
+
+
+@pytest.fixture
+def q_sync(monkeypatch):
+    """django-q2 runs tasks in-process at enqueue time (its Conf is frozen at import)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture
+def sandbox(videogen_sandbox_settings, q_sync):
+    """The sandbox with VIDEOGEN pointed at it and django-q2 in sync mode."""
+    return videogen_sandbox_settings
+
+
+class SignalLog:
+    """Records every videogen signal sent, as (name, job id, kwargs)."""
+
+    def __init__(self):
+        from videogen import signals
+
+        self.sent = []
+        self._receivers = []
+        for name in ("job_submitted", "job_status_changed", "job_completed", "job_failed",
+                     "job_cancelled", "video_archived"):
+            def receiver(sender, job, _name=name, **kwargs):
+                kwargs.pop("signal", None)
+                self.sent.append((_name, str(job.pk), kwargs))
+
+            getattr(signals, name).connect(receiver, weak=False)
+            self._receivers.append((getattr(signals, name), receiver))
+
+    def names(self, job=None):
+        return [n for n, pk, _ in self.sent if job is None or pk == str(job.pk)]
+
+    def disconnect(self):
+        for signal, receiver in self._receivers:
+            signal.disconnect(receiver)
+
+
+@pytest.fixture
+def signal_log():
+    log = SignalLog()
+    yield log
+    log.disconnect()

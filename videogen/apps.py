@@ -9,8 +9,13 @@ class VideogenConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from videogen import checks  # noqa: F401  (registers the system checks)
         from videogen.conf import get_settings
+        from videogen.schedules import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="videogen-schedules")
 
         # Fail at start-up, naming the key, rather than at the first job.
         get_settings()

@@ -109,6 +109,10 @@ class VideoJob(models.Model):
     )
     archive_error = models.TextField(_("archive error"), blank=True)
     archive_attempts = models.PositiveIntegerField(_("archive attempts"), default=0)
+    archive_lease_until = models.DateTimeField(
+        _("archive lease until"), null=True, blank=True,
+        help_text=_("A worker is archiving until then; after it, the sweeper tries again."),
+    )
     video = models.FileField(
         _("video"), storage=archive_storage, upload_to=upload_video_to, max_length=500, blank=True
     )

@@ -1,0 +1,178 @@
+"""A worker that dies (or raises) at any step of submit, poll or archive loses nothing, submits
+nothing twice and archives nothing twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from videogen import archive, lifecycle, polling, sweeper
+from videogen.client import VideoClient
+from videogen.models import ArchiveStatus, Status, VideoJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Killed(BaseException):
+    """Stands in for kill -9: not an Exception, so no handler of ours catches it."""
+
+
+def new_job(**fields):
+    values = {"model": "google/veo-2.0", "prompt": "a lighthouse", "seconds": "1",
+              "width": 1280, "height": 720, "fps": 8} | fields
+    return VideoJob.objects.create(**values)
+
+
+def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypatch):
+    job = new_job()
+    monkeypatch.setattr(VideoClient, "create", lambda self, request: (_ for _ in ()).throw(
+        Killed()))
+    with pytest.raises(Killed):
+        lifecycle.submit(job)
+    job.refresh_from_db()
+    assert job.status == Status.SUBMITTING and job.remote_id is None
+    assert sandbox.stats()["requests"].get("create", 0) == 0
+    # Never sent again by itself: not by polling, not by the sweeper, not by a second submit.
+    polling.run_loop(seconds=0.2)
+    VideoJob.objects.filter(pk=job.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
+    report = sweeper.sweep()
+    assert report.stuck_submitting == [str(job.pk)]
+    with pytest.raises(lifecycle.InvalidTransition, match="it is submitting"):
+        lifecycle.submit(job)
+    assert sandbox.stats()["requests"].get("create", 0) == 0
+
+
+def test_death_after_the_post_is_never_resubmitted_automatically(sandbox, monkeypatch):
+    job = new_job()
+    real_accepted = lifecycle.accepted
+    monkeypatch.setattr(lifecycle, "accepted", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        lifecycle.submit(job)
+    monkeypatch.setattr(lifecycle, "accepted", real_accepted)
+    job.refresh_from_db()
+    assert job.status == Status.SUBMITTING
+    assert sandbox.stats()["jobs_created"] == 1
+    polling.run_loop(seconds=0.2)
+    sweeper.sweep()
+    assert sandbox.stats()["jobs_created"] == 1
+    # Staff decide: mark failed (or resubmit explicitly).
+    lifecycle.mark_failed(job)
+    assert job.status == Status.FAILED and job.error_code == "marked_failed"
+
+
+def test_lost_create_response_stays_uncertain_and_creates_one_job(sandbox):
+    sandbox.faults.add("lost_response", route="create", count=1)
+    job = new_job()
+    lifecycle.submit(job)
+    job.refresh_from_db()
+    assert job.status == Status.SUBMITTING and job.error_code == "outcome_unknown"
+    assert "not sent again automatically" in job.error_message
+    assert sandbox.stats()["jobs_created"] == 1
+    # Explicit resubmission by staff sends it once more.
+    lifecycle.resubmit(job)
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED and job.remote_id
+    assert sandbox.stats()["jobs_created"] == 2
+
+
+def test_rate_limited_create_is_retried_by_the_client_and_creates_one_job(sandbox):
+    sandbox.faults.add("rate_limit", route="create", count=1, retry_after=0)
+    job = new_job()
+    lifecycle.submit(job)
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED
+    assert sandbox.stats()["jobs_created"] == 1
+
+
+def test_death_during_poll_write_back_loses_nothing(sandbox, monkeypatch):
+    job = new_job()
+    lifecycle.submit(job)
+    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+    real_write_back = polling.write_back
+    monkeypatch.setattr(polling, "write_back", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        polling.run_loop(seconds=1)
+    monkeypatch.setattr(polling, "write_back", real_write_back)
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED
+    assert job.next_poll_at > timezone.now()  # leased: other pollers leave it alone meanwhile
+    # When the lease runs out, the next cycle polls it and it completes.
+    VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
+    polling.run_loop(seconds=1)
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.ARCHIVED
+
+
+def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeypatch,
+                                                                 signal_log):
+    job = new_job()
+    real_fetch = archive.fetch_and_store
+    monkeypatch.setattr(archive, "fetch_and_store", lambda j: (_ for _ in ()).throw(Killed()))
+    lifecycle.submit(job)
+    with pytest.raises(Killed):
+        polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.ARCHIVING
+    # A duplicate delivery of the archive task while the lease holds does nothing.
+    monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
+    assert archive.archive_job(job.pk) == "skipped"
+    VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now())
+    report = sweeper.sweep()
+    assert report.leases_expired == [str(job.pk)]
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.archive_attempts == 2
+    assert archive.archive_job(job.pk) == "skipped"
+    assert signal_log.names(job).count("job_completed") == 1
+    assert signal_log.names(job).count("video_archived") == 1
+
+
+def test_lost_archive_task_is_requeued_by_the_sweeper(sandbox, monkeypatch):
+    job = new_job()
+    real_enqueue = lifecycle.enqueue
+    monkeypatch.setattr(lifecycle, "enqueue", lambda *a: None)  # the broker lost it
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.PENDING
+    monkeypatch.setattr(lifecycle, "enqueue", real_enqueue)
+    VideoJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert sweeper.sweep().archives_requeued == [str(job.pk)]
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED
+
+
+def test_rearchiving_replaces_files_without_orphans(sandbox, tmp_path):
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    first = (job.video.name, job.poster.name, job.video_sha256)
+    lifecycle.request_archive(job)
+    job.refresh_from_db()
+    assert (job.video.name, job.poster.name, job.video_sha256) == first
+    files = sorted(p.name for p in (tmp_path / "media").rglob("*") if p.is_file())
+    assert files == sorted([first[0].rsplit("/", 1)[-1], first[1].rsplit("/", 1)[-1]])
+
+
+def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox):
+    sandbox.faults.add("truncate", count=1, bytes=100)
+    sandbox.faults.add("expire", count=1)
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED
+    assert archive.verify_stored(job)
+    faults = sandbox.stats()["faults"]
+    assert faults.get("truncate") == 1 and faults.get("expire") == 1
+
+
+def test_url_that_keeps_expiring_fails_the_archive_clearly(sandbox):
+    sandbox.faults.add("expire")
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert "expired" in job.archive_error

@@ -1,0 +1,159 @@
+"""The poll loop: claims, concurrency, the adaptive schedule, errors and time-outs."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from videogen import lifecycle, polling
+from videogen.conf import PollSettings, get_settings
+from videogen.models import Status, VideoJob
+
+CONF = PollSettings()
+
+
+def test_first_poll_at_a_fraction_of_the_typical_duration():
+    assert polling.next_poll_delay(0, 120, CONF) == 60
+    assert polling.next_poll_delay(50, 120, CONF) == 10
+
+
+def test_tight_polls_around_the_expected_finish_then_backoff():
+    assert polling.next_poll_delay(100, 120, CONF) == 10
+    assert polling.next_poll_delay(170, 120, CONF) == 10
+    assert polling.next_poll_delay(300, 120, CONF) == 70
+    assert polling.next_poll_delay(5000, 120, CONF) == CONF.max_interval
+
+
+def test_bounds_hold_for_short_models():
+    assert polling.next_poll_delay(0, 4, CONF) == CONF.min_interval
+
+
+def test_error_backoff_grows_and_honours_retry_after():
+    delays = [polling.error_delay(n, CONF) for n in range(8)]
+    assert delays[0] >= CONF.min_interval * 0.8
+    assert delays[3] > delays[0]
+    assert max(delays) <= CONF.max_interval
+    assert polling.error_delay(0, CONF, retry_after=42) == 42
+
+
+def calls_and_delay(duration: float, typical: float, conf=CONF):
+    """Poll calls and detection delay for a job of ``duration`` seconds under the schedule."""
+    age, calls = 0.0, 0
+    while True:
+        age += polling.next_poll_delay(age, typical, conf)
+        calls += 1
+        if age >= duration:
+            return calls, age - duration
+
+
+@pytest.mark.parametrize("duration", [60, 90, 120, 150, 240])
+def test_schedule_uses_far_fewer_calls_than_a_fixed_five_second_loop(duration):
+    calls, delay = calls_and_delay(duration, typical=120)
+    fixed = -(-duration // 5)
+    assert calls <= fixed / 3 + 1
+    assert delay <= max(0.1 * duration, CONF.min_interval)
+
+
+@pytest.mark.django_db
+def test_typical_duration_is_learned_from_finished_jobs():
+    now = timezone.now()
+    for seconds in (30, 40, 50):
+        VideoJob.objects.create(model="google/veo-2.0", prompt="a", status=Status.COMPLETED,
+                                submitted_at=now - timedelta(seconds=seconds), finished_at=now)
+    assert lifecycle.typical_seconds("google/veo-2.0") == 40
+    assert lifecycle.typical_seconds("google/veo-3.0") == 120  # catalog default
+
+
+def make_in_flight(count, **fields):
+    now = timezone.now()
+    return VideoJob.objects.bulk_create([
+        VideoJob(model="google/veo-2.0", prompt="p", remote_id=f"r-{i}-{now.timestamp()}",
+                 status=Status.IN_PROGRESS, submitted_at=now, next_poll_at=now, **fields)
+        for i in range(count)
+    ])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_pollers_never_claim_the_same_job():
+    make_in_flight(300)
+    claimed: list[list[str]] = [[], []]
+    start = threading.Barrier(2)
+
+    def poller(index):
+        start.wait()
+        try:
+            while batch := polling.claim_due(25, CONF):
+                claimed[index].extend(str(job.pk) for job in batch)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poller, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, second = set(claimed[0]), set(claimed[1])
+    assert len(claimed[0]) == len(first) and len(claimed[1]) == len(second)
+    assert not first & second
+    assert len(first | second) == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loop_polls_many_jobs_concurrently_once_per_cycle(sandbox):
+    sandbox.configure(time_scale=1)
+    jobs = []
+    for i in range(30):
+        job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
+        lifecycle.submit(job)
+        jobs.append(job)
+    VideoJob.objects.update(next_poll_at=timezone.now())
+    before = sandbox.stats()["requests"].get("retrieve", 0)
+    report = polling.run_loop(seconds=2)
+    assert report.polled == 30 and report.errors == 0
+    assert sandbox.stats()["requests"].get("retrieve", 0) - before == 30
+    # Each job is rescheduled (not due again within this cycle).
+    assert not VideoJob.objects.filter(next_poll_at__lte=timezone.now()).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_errors_back_off_and_retry_after_is_honoured(sandbox):
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", seconds="1")
+    sandbox.configure(time_scale=1)
+    lifecycle.submit(job)
+    sandbox.faults.add("rate_limit", route="retrieve", retry_after=30)
+    polling.poll_jobs([job])
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED and job.poll_failures == 1
+    assert job.next_poll_at - timezone.now() > timedelta(seconds=25)
+    assert job.events.filter(kind="poll_error").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_past_max_age_time_out(sandbox, signal_log):
+    sandbox.configure(time_scale=1)
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", seconds="1")
+    lifecycle.submit(job)
+    VideoJob.objects.filter(pk=job.pk).update(
+        submitted_at=timezone.now() - timedelta(seconds=get_settings().poll.max_age + 1))
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == "timeout"
+    assert signal_log.names(job)[-1] == "job_failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_the_provider_forgot_fails_after_repeated_404(sandbox):
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", remote_id="no-such-job",
+                                  status=Status.QUEUED, submitted_at=timezone.now())
+    for _ in range(polling.NOT_FOUND_LIMIT):
+        polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_loop_returns_early_when_nothing_is_due(sandbox):
+    report = polling.run_loop(seconds=30)
+    assert report.seconds < 5 and report.polled == 0

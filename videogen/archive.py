@@ -1,0 +1,280 @@
+"""Streaming a finished video into the configured storage, verified, with a poster.
+
+The provider's ``video_url`` expires, so a completed job is archived at once by a task of its own:
+the download streams into a spooled temporary file (constant memory) while sha256 and size are
+computed; ``Content-Length`` is checked; PyAV probes container, codec, duration, size and fps
+(differences from the request are recorded as warnings); a poster JPEG is cut from the first
+second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]``.
+
+A truncated or unreadable download is fetched again; an expired URL (403/404) is refreshed once
+by re-polling the job. Archiving again replaces the old files under the same names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+
+from videogen import lifecycle
+from videogen.client import VideoClient
+from videogen.client import errors as api_errors
+from videogen.conf import ArchiveSettings, get_settings
+from videogen.models import ArchiveStatus, VideoJob
+from videogen.storage import archive_name, archive_storage
+
+logger = logging.getLogger("videogen.archive")
+
+# Longest an archive may take before the sweeper assumes its worker died.
+LEASE_SECONDS = 15 * 60
+
+
+class ArchiveError(Exception):
+    """The archive cannot be made; the message says why, for staff."""
+
+
+class RetryableDownload(ArchiveError):
+    """The bytes were wrong this time (truncated, unreadable); a new download may do."""
+
+
+class ExpiredURL(ArchiveError):
+    pass
+
+
+@dataclass
+class Download:
+    file: IO[bytes]
+    size: int
+    sha256: str
+
+
+@dataclass
+class Probe:
+    container: str
+    codec: str
+    width: int
+    height: int
+    fps: float | None
+    duration: float | None
+    poster: bytes | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def archive_job(job_id: Any) -> str:
+    """The task body: claim, download, verify, store. Returns what happened."""
+    job = VideoJob.objects.filter(pk=job_id).first()
+    if job is None or job.archive_status != ArchiveStatus.PENDING:
+        return "skipped"
+    if not lifecycle.claim_archive(job, lease_seconds=LEASE_SECONDS):
+        return "skipped"
+    try:
+        fields, warnings = fetch_and_store(job)
+    except ArchiveError as error:
+        lifecycle.archive_failed(job, str(error))
+        return "failed"
+    except Exception as error:
+        logger.exception("archiving job %s failed unexpectedly", job.pk)
+        lifecycle.archive_failed(job, f"unexpected error: {type(error).__name__}: {error}")
+        return "failed"
+    lifecycle.archive_succeeded(job, fields, warnings)
+    return "archived"
+
+
+def fetch_and_store(job: VideoJob) -> tuple[dict[str, Any], list[str]]:
+    conf = get_settings().archive
+    with VideoClient.from_settings() as client:
+        download, probe = _verified_download(job, client, conf)
+    try:
+        return _store(job, download, probe), probe.warnings
+    finally:
+        download.file.close()
+
+
+def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
+                       ) -> tuple[Download, Probe]:
+    url, refreshed, last_error = job.provider_video_url, False, None
+    attempts = 0
+    while attempts <= conf.download_retries:
+        if not url:
+            raise ArchiveError("the provider gave no video URL")
+        try:
+            download = stream_to_file(client, url, conf)
+            return download, probe_file(download.file, job)
+        except ExpiredURL as error:
+            if refreshed:
+                raise ArchiveError(f"{error}; a fresh URL from the provider expired too") from None
+            url, refreshed = _fresh_url(job), True
+        except RetryableDownload as error:
+            last_error, attempts = error, attempts + 1
+            logger.info("download of job %s failed (%s), attempt %d", job.pk, error, attempts)
+    raise ArchiveError(f"download failed {attempts} times: {last_error}")
+
+
+def _fresh_url(job: VideoJob) -> str:
+    job = lifecycle.repoll(job)
+    if not job.provider_video_url:
+        raise ArchiveError("the video URL expired and the provider gave no new one")
+    return job.provider_video_url
+
+
+def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings) -> Download:
+    """Download ``url`` into a spooled temporary file, hashing as it goes."""
+    spool = tempfile.SpooledTemporaryFile(max_size=conf.spool_max_memory)  # noqa: SIM115
+    digest, size = hashlib.sha256(), 0
+    try:
+        with client.download(url) as response:
+            expected = _content_length(response.headers)
+            if expected is not None and expected > conf.max_bytes:
+                raise ArchiveError(f"the video is {expected} bytes, over ARCHIVE.MAX_BYTES")
+            for chunk in response.iter_bytes(conf.chunk_size):
+                size += len(chunk)
+                if size > conf.max_bytes:
+                    raise ArchiveError("the video is over ARCHIVE.MAX_BYTES")
+                digest.update(chunk)
+                spool.write(chunk)
+    except (api_errors.PermissionDenied, api_errors.NotFound) as error:
+        spool.close()
+        raise ExpiredURL(f"the video URL was refused ({error.status_code})") from None
+    except (api_errors.APIConnectionError, api_errors.APITimeout, api_errors.ServerError,
+            api_errors.RateLimited) as error:
+        spool.close()
+        raise RetryableDownload(str(error)) from None
+    except BaseException:
+        spool.close()
+        raise
+    if expected is not None and size != expected:
+        spool.close()
+        raise RetryableDownload(f"truncated: got {size} of {expected} bytes")
+    if size == 0:
+        spool.close()
+        raise RetryableDownload("the download was empty")
+    spool.seek(0)
+    return Download(file=spool, size=size, sha256=digest.hexdigest())
+
+
+def _content_length(headers: Any) -> int | None:
+    value = headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+# --- Probing --------------------------------------------------------------------------------
+
+
+def probe_file(file: IO[bytes], job: VideoJob) -> Probe:
+    """Read the video with PyAV; unreadable bytes are a retryable download problem."""
+    import av
+
+    file.seek(0)
+    try:
+        with av.open(file, mode="r") as container:
+            probe = _describe(container)
+            probe.poster = _poster(container)
+    except (av.FFmpegError, ValueError, IndexError, StopIteration) as error:
+        raise RetryableDownload(f"the file is not a readable video ({error})") from None
+    finally:
+        file.seek(0)
+    probe.warnings = _mismatches(probe, job)
+    return probe
+
+
+def _describe(container: Any) -> Probe:
+    stream = container.streams.video[0]
+    duration = None
+    if container.duration:
+        duration = container.duration / 1_000_000
+    elif stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    rate = stream.average_rate or stream.guessed_rate
+    return Probe(
+        container=_container_name(container.format.name), codec=stream.codec_context.name,
+        width=stream.codec_context.width, height=stream.codec_context.height,
+        fps=round(float(rate), 3) if rate else None,
+        duration=round(duration, 3) if duration else None, poster=None,
+    )
+
+
+def _container_name(ffmpeg_names: str) -> str:
+    names = ffmpeg_names.split(",")
+    if "mp4" in names or "mov" in names:
+        return "mp4"
+    if "webm" in names or "matroska" in names:
+        return "webm"
+    return names[0]
+
+
+def _poster(container: Any) -> bytes | None:
+    """A JPEG of the frame nearest half a second in (or the first frame of a shorter clip)."""
+    import av
+
+    container.seek(0)
+    chosen = None
+    for frame in container.decode(video=0):
+        chosen = frame
+        if frame.time is not None and frame.time >= 0.5:
+            break
+    if chosen is None:
+        return None
+    encoder = av.CodecContext.create("mjpeg", "w")
+    encoder.width, encoder.height = chosen.width, chosen.height
+    encoder.pix_fmt = "yuvj420p"
+    encoder.time_base = chosen.time_base or av.time_base
+    packets = encoder.encode(chosen.reformat(format="yuvj420p"))
+    packets += encoder.encode(None)
+    return b"".join(bytes(packet) for packet in packets) or None
+
+
+def _mismatches(probe: Probe, job: VideoJob) -> list[str]:
+    warnings = []
+    if job.width and job.height and (probe.width, probe.height) != (job.width, job.height):
+        warnings.append(f"asked for {job.width}x{job.height}, got {probe.width}x{probe.height}")
+    if job.seconds and probe.duration and abs(probe.duration - int(job.seconds)) > 0.6:
+        warnings.append(f"asked for {job.seconds} s, got {probe.duration:.2f} s")
+    wanted = (job.output_format or "").lower()
+    if wanted and probe.container != wanted:
+        warnings.append(f"asked for {wanted.upper()}, got {probe.container.upper()}")
+    return warnings
+
+
+# --- Storing --------------------------------------------------------------------------------
+
+
+def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
+    storage = archive_storage()
+    video_name = archive_name(job, probe.container)
+    poster_name = archive_name(job, "jpg", suffix="-poster")
+    # Same names every time, so re-archiving replaces rather than piles up files.
+    for old in {job.video.name, job.poster.name, video_name, poster_name} - {""}:
+        _delete_quietly(storage, old)
+    saved_video = storage.save(video_name, File(download.file, name=video_name))
+    saved_poster = ""
+    if probe.poster:
+        saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
+    return {
+        "video": saved_video, "poster": saved_poster, "video_bytes": download.size,
+        "video_sha256": download.sha256, "video_container": probe.container,
+        "video_codec": probe.codec, "video_width": probe.width, "video_height": probe.height,
+        "video_fps": probe.fps, "video_duration": probe.duration,
+    }
+
+
+def _delete_quietly(storage: Any, name: str) -> None:
+    try:
+        if storage.exists(name):
+            storage.delete(name)
+    except Exception:
+        logger.warning("could not delete old archive file %s", name, exc_info=True)
+
+
+def verify_stored(job: VideoJob) -> bool:
+    """Re-read the stored file and compare its sha256 (for audits and tests)."""
+    digest = hashlib.sha256()
+    with job.video.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == job.video_sha256
+

@@ -1,0 +1,368 @@
+"""The httpx clients for the provider API: ``VideoClient`` (sync) and ``AsyncVideoClient``.
+
+Both share :class:`_Core`: URLs, headers, response parsing, error mapping and the retry policy
+are written once; only the I/O loop differs.
+
+Retry policy (see docs/client.md):
+
+- ``retrieve`` and ``download`` retry connect errors, timeouts, dropped connections and 408, 409,
+  429 and 5xx answers, with exponential backoff and jitter, honouring ``x-should-retry``,
+  ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date; a wait over 60 s is not waited
+  for but raised as ``RateLimited`` with ``retry_after``).
+- ``create`` is **never retried once the request may have reached the server**: the API has no
+  idempotency key and a blind retry can create and bill a second job. Only a connect failure
+  (nothing was sent) and an explicit 429 or 503 refusal are retried. A timeout or a dropped
+  connection after sending raises :class:`SubmissionOutcomeUnknown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import itertools
+import json
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from videogen import __version__
+from videogen.client import errors
+from videogen.client.schemas import CreateVideoRequest, RemoteJob
+
+logger = logging.getLogger("videogen.client")
+
+DEFAULT_BASE_URL = "https://api.together.ai"
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# A create refused with these never started a job, so sending it again is safe.
+CREATE_RETRY_STATUSES = frozenset({429, 503})
+MAX_RETRY_AFTER = 60.0
+BACKOFF_START = 0.5
+BACKOFF_CAP = 8.0
+
+
+class _Core:
+    """Everything but the I/O: configuration, requests, answers, retry decisions."""
+
+    def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
+                 timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
+                 user_agent: str | None = None) -> None:
+        self._api_key = api_key or ""
+        self.base_url = base_url.rstrip("/")
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self.max_retries = max_retries
+        self.user_agent = user_agent or f"videogen/{__version__} httpx/{httpx.__version__}"
+        path = urlsplit(self.base_url).path.rstrip("/")
+        # SDKs differ: some take a base ending in /v2 and append /videos.
+        self.videos_url = f"{self.base_url}/videos" if path.endswith("/v2") \
+            else f"{self.base_url}/v2/videos"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    # --- requests ---------------------------------------------------------------------------
+
+    def headers(self, url: str | None = None) -> dict[str, str]:
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        if self._api_key and (url is None or _same_origin(url, self.base_url)):
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def job_url(self, job_id: str) -> str:
+        if not job_id or "/" in job_id:
+            raise errors.BadRequest(f"invalid job id {job_id!r}", param="id")
+        return f"{self.videos_url}/{job_id}"
+
+    def create_body(self, request: CreateVideoRequest | Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(request, CreateVideoRequest):
+            request = CreateVideoRequest.model_validate(dict(request))
+        return request.to_wire()
+
+    # --- answers ----------------------------------------------------------------------------
+
+    def scrub(self, text: str) -> str:
+        """Remove the API key from any text that might reach a log or an exception."""
+        return text.replace(self._api_key, "[redacted]") if self._api_key else text
+
+    def error(self, response: httpx.Response, body: bytes) -> errors.VideoAPIError:
+        error = errors.from_response(response.status_code, response.headers, body,
+                                     retry_after=retry_after(response.headers))
+        error.message = self.scrub(error.message)
+        error.args = (error.message,)
+        return error
+
+    def job(self, response: httpx.Response) -> RemoteJob:
+        try:
+            return RemoteJob.from_payload(response.json())
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as problem:
+            excerpt = response.content[:200].decode("utf-8", "replace")
+            raise errors.InvalidResponse(
+                self.scrub(f"unexpected answer from the video API ({problem}): {excerpt!r}"),
+                status_code=response.status_code) from None
+
+    def transport_error(self, error: httpx.HTTPError, *, create_body: dict[str, Any] | None
+                        ) -> errors.VideoAPIError:
+        """Map an httpx failure; for a create, anything after sending is 'outcome unknown'."""
+        message = self.scrub(f"{type(error).__name__}: {error}")
+        sent = not never_sent(error)
+        if create_body is not None and sent:
+            return errors.SubmissionOutcomeUnknown(message, request_body=create_body)
+        if isinstance(error, httpx.TimeoutException) and sent:
+            return errors.APITimeout(message)
+        return errors.APIConnectionError(message, request_sent=sent)
+
+    # --- retries ----------------------------------------------------------------------------
+
+    def retry_delay(self, attempt: int, *, create: bool, response: httpx.Response | None = None,
+                    error: httpx.HTTPError | None = None) -> float | None:
+        """Seconds to wait before retry ``attempt`` (1-based), or None: do not retry."""
+        if attempt > self.max_retries:
+            return None
+        if error is not None:
+            retryable = never_sent(error) if create else isinstance(error, httpx.TransportError)
+            return backoff(attempt) if retryable else None
+        assert response is not None
+        return self._status_delay(attempt, response, create)
+
+    def _status_delay(self, attempt: int, response: httpx.Response, create: bool
+                      ) -> float | None:
+        status = response.status_code
+        should = response.headers.get("x-should-retry", "").lower()
+        allowed = CREATE_RETRY_STATUSES if create else RETRY_STATUSES
+        # x-should-retry overrides the status table, except that a create is never forced.
+        if should == "false" or (status not in allowed and (should != "true" or create)):
+            return None
+        wait = retry_after(response.headers)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            return None  # the caller's schedule waits that long, not this call
+        return wait if wait is not None and wait >= 0 else backoff(attempt)
+
+    def next_delay(self, attempt: int, request: httpx.Request, *,
+                   response: httpx.Response | None = None, body: bytes = b"",
+                   error: httpx.HTTPError | None = None,
+                   create_body: dict[str, Any] | None = None) -> float:
+        """The wait before the next attempt; raises the mapped error when there is none."""
+        delay = self.retry_delay(attempt, create=create_body is not None, response=response,
+                                 error=error)
+        if delay is None:
+            if error is not None:
+                raise self.transport_error(error, create_body=create_body) from None
+            assert response is not None
+            raise self.error(response, body)
+        reason = f"HTTP {response.status_code}" if response is not None else repr(error)
+        logger.info("%s %s: retry %d/%d in %.2fs after %s", request.method, request.url.path,
+                    attempt, self.max_retries, delay, self.scrub(reason))
+        return delay
+
+
+def never_sent(error: httpx.HTTPError) -> bool:
+    """True when the request cannot have reached the server (no connection was made)."""
+    return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout |
+                      httpx.UnsupportedProtocol)
+
+
+def backoff(attempt: int) -> float:
+    """Exponential from 0.5 s, capped at 8 s, with jitter (down to 75 %)."""
+    return min(BACKOFF_START * 2 ** (attempt - 1), BACKOFF_CAP) * random.uniform(0.75, 1.0)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), in seconds."""
+    value = headers.get("retry-after-ms")
+    if value:
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(value) / 1000)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    with contextlib.suppress(ValueError):
+        return max(0.0, float(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _same_origin(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+# --- Sync --------------------------------------------------------------------------------------
+
+
+class DownloadStream:
+    """A streamed download: ``headers``, ``status_code``, ``iter_bytes(chunk_size)``."""
+
+    def __init__(self, response: httpx.Response, core: _Core) -> None:
+        self.response = response
+        self.headers = response.headers
+        self.status_code = response.status_code
+        self._core = core
+
+    def iter_bytes(self, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        try:
+            yield from self.response.iter_bytes(chunk_size)
+        except httpx.HTTPError as error:
+            raise self._core.transport_error(error, create_body=None) from None
+
+    async def aiter_bytes(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.HTTPError as error:
+            raise self._core.transport_error(error, create_body=None) from None
+
+
+class VideoClient(_Core):
+    """Synchronous client. Use as a context manager or call ``close()``."""
+
+    def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
+                 timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
+                 user_agent: str | None = None, transport: httpx.BaseTransport | None = None,
+                 http_client: httpx.Client | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
+                         connect_timeout=connect_timeout, max_retries=max_retries,
+                         user_agent=user_agent)
+        self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport)
+        self._own_http = http_client is None
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> VideoClient:
+        return cls(**{**settings_kwargs(), **overrides})
+
+    def __enter__(self) -> VideoClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
+    def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
+        body = self.create_body(request)
+        return self.job(self._send("POST", self.videos_url, json=body, create_body=body))
+
+    def retrieve(self, job_id: str) -> RemoteJob:
+        return self.job(self._send("GET", self.job_url(job_id)))
+
+    def cancel(self, job_id: str) -> None:
+        raise errors.CancelNotSupported()
+
+    @contextlib.contextmanager
+    def download(self, url: str) -> Iterator[DownloadStream]:
+        response = self._send("GET", url, stream=True)
+        try:
+            yield DownloadStream(response, self)
+        finally:
+            response.close()
+
+    def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
+              create_body: dict[str, Any] | None = None) -> httpx.Response:
+        for attempt in itertools.count(1):
+            request = self._http.build_request(method, url, json=json, headers=self.headers(url))
+            try:
+                response = self._http.send(request, stream=stream,
+                                           follow_redirects=create_body is None)
+            except httpx.HTTPError as error:
+                self._sleep(self.next_delay(attempt, request, error=error, create_body=create_body))
+                continue
+            if response.status_code < 400:
+                return response
+            body = response.read()
+            response.close()
+            self._sleep(self.next_delay(attempt, request, response=response, body=body,
+                                        create_body=create_body))
+        raise AssertionError("unreachable")
+
+
+# --- Async -------------------------------------------------------------------------------------
+
+
+class AsyncVideoClient(_Core):
+    """Asynchronous client (one shared ``httpx.AsyncClient``). ``await aclose()`` at the end."""
+
+    def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
+                 timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
+                 user_agent: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 http_client: httpx.AsyncClient | None = None, max_connections: int = 100,
+                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+        super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
+                         connect_timeout=connect_timeout, max_retries=max_retries,
+                         user_agent=user_agent)
+        limits = httpx.Limits(max_connections=max_connections,
+                              max_keepalive_connections=max_connections)
+        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, transport=transport,
+                                                      limits=limits)
+        self._own_http = http_client is None
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, **overrides: Any) -> AsyncVideoClient:
+        return cls(**{**settings_kwargs(), **overrides})
+
+    async def __aenter__(self) -> AsyncVideoClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self._http.aclose()
+
+    async def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
+        body = self.create_body(request)
+        return self.job(await self._send("POST", self.videos_url, json=body, create_body=body))
+
+    async def retrieve(self, job_id: str) -> RemoteJob:
+        return self.job(await self._send("GET", self.job_url(job_id)))
+
+    async def cancel(self, job_id: str) -> None:
+        raise errors.CancelNotSupported()
+
+    @contextlib.asynccontextmanager
+    async def download(self, url: str) -> AsyncIterator[DownloadStream]:
+        response = await self._send("GET", url, stream=True)
+        try:
+            yield DownloadStream(response, self)
+        finally:
+            await response.aclose()
+
+    async def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
+                    create_body: dict[str, Any] | None = None) -> httpx.Response:
+        for attempt in itertools.count(1):
+            request = self._http.build_request(method, url, json=json, headers=self.headers(url))
+            try:
+                response = await self._http.send(request, stream=stream,
+                                                 follow_redirects=create_body is None)
+            except httpx.HTTPError as error:
+                await self._sleep(self.next_delay(attempt, request, error=error,
+                                                  create_body=create_body))
+                continue
+            if response.status_code < 400:
+                return response
+            body = await response.aread()
+            await response.aclose()
+            await self._sleep(self.next_delay(attempt, request, response=response, body=body,
+                                              create_body=create_body))
+        raise AssertionError("unreachable")
+
+
+def settings_kwargs() -> dict[str, Any]:
+    """Client arguments from ``VIDEOGEN`` (needs Django settings)."""
+    from videogen.conf import get_settings
+
+    conf = get_settings()
+    return {"api_key": conf.api_key_value(), "base_url": conf.base_url, "timeout": conf.timeout,
+            "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries}

@@ -1,0 +1,635 @@
+"""The job's state machine: every change of ``status`` and ``archive_status`` happens here.
+
+Each change is one transaction that locks the row (``select_for_update``), checks the current
+state, saves, writes a :class:`~videogen.models.JobEvent`, and schedules signals and follow-up
+tasks with ``transaction.on_commit``. A crash at any instant therefore leaves either the old state
+or the new one with its history; never half of each, and nothing sent twice.
+
+Submitting is split around the network call: ``draft → submitting`` is committed *before* the POST
+(the API has no idempotency key), so a crash or an unknown outcome leaves the job visibly in
+``submitting``; it is never re-POSTed automatically.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from videogen import catalog, signals
+from videogen.client import errors as api_errors
+from videogen.client.schemas import CreateVideoRequest, RemoteJob
+from videogen.conf import get_settings
+from videogen.models import (
+    IN_FLIGHT_STATUSES,
+    REQUEST_FIELDS,
+    TERMINAL_STATUSES,
+    ArchiveStatus,
+    JobEvent,
+    Status,
+    VideoJob,
+)
+from videogen.schedules import enqueue
+
+logger = logging.getLogger("videogen.lifecycle")
+
+# Remote statuses only move forward; a lower rank than the job's is a stale answer.
+_RANK = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3, Status.FAILED: 3,
+         Status.CANCELLED: 3}
+SUBMITTABLE = frozenset({Status.DRAFT})
+CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.IN_PROGRESS})
+
+
+class LifecycleError(Exception):
+    """A refused operation, with a message fit for staff."""
+
+
+class InvalidTransition(LifecycleError):
+    pass
+
+
+class BudgetExceeded(LifecycleError):
+    pass
+
+
+@dataclass
+class Change:
+    """What one transition writes: new status (or None), fields, and its history line."""
+
+    status: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    kind: str = JobEvent.Kind.STATUS
+    after_commit: list[Callable[[VideoJob], None]] = field(default_factory=list)
+
+
+def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
+               actor: Any = None, archive_allowed: Iterable[str] | None = None
+               ) -> VideoJob | None:
+    """Apply ``change`` if the job's current status is in ``allowed`` (and its archive status
+    in ``archive_allowed``, when given). Returns the saved job, or None when refused."""
+    with transaction.atomic():
+        current = VideoJob.objects.select_for_update().get(pk=job.pk)
+        if current.status not in allowed:
+            return None
+        if archive_allowed is not None and current.archive_status not in archive_allowed:
+            return None
+        old = current.status
+        for name, value in change.fields.items():
+            setattr(current, name, value)
+        if change.status is not None:
+            current.status = change.status
+        current.save()
+        JobEvent.objects.create(
+            job=current, kind=change.kind, old_status=old if change.status else "",
+            new_status=change.status or "", detail=change.detail[:10_000], data=change.data,
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+        _after_commit(current, old, change)
+    _copy_into(job, current)
+    return current
+
+
+def _copy_into(job: VideoJob, saved: VideoJob) -> None:
+    """Keep the caller's instance in step with what was committed."""
+    for model_field in VideoJob._meta.concrete_fields:
+        setattr(job, model_field.attname, getattr(saved, model_field.attname))
+
+
+def _after_commit(job: VideoJob, old: str, change: Change) -> None:
+    callbacks = list(change.after_commit)
+    if change.status and change.status != old:
+        callbacks.insert(0, _status_signals(old, change.status))
+    for callback in callbacks:
+        transaction.on_commit(lambda cb=callback, pk=job.pk: _run_callback(cb, pk))
+
+
+def _run_callback(callback: Callable[[VideoJob], None], pk: Any) -> None:
+    job = VideoJob.objects.filter(pk=pk).first()
+    if job is None:
+        return
+    try:
+        callback(job)
+    except Exception:
+        # A receiver's bug must not undo or hide a committed transition.
+        logger.exception("after-commit step for job %s failed", pk)
+
+
+def _send(signal: Any, job: VideoJob, **kwargs: Any) -> None:
+    for receiver, result in signal.send_robust(sender=VideoJob, job=job, **kwargs):
+        if isinstance(result, Exception):
+            logger.error("signal receiver %r failed for job %s: %r", receiver, job.pk, result)
+
+
+def _status_signals(old: str, new: str) -> Callable[[VideoJob], None]:
+    def send(job: VideoJob) -> None:
+        _send(signals.job_status_changed, job, old=old, new=new)
+        if new in (Status.QUEUED, Status.IN_PROGRESS) and old == Status.SUBMITTING:
+            _send(signals.job_submitted, job, remote_id=job.remote_id)
+        elif new == Status.FAILED:
+            _send(signals.job_failed, job, error_code=job.error_code,
+                  error_message=job.error_message)
+        elif new == Status.CANCELLED:
+            _send(signals.job_cancelled, job, remote_may_finish=job.remote_may_finish)
+
+    return send
+
+
+def _refuse(job: VideoJob, action: str) -> InvalidTransition:
+    return InvalidTransition(
+        _("Cannot %(action)s job %(job)s: it is %(status)s.")
+        % {"action": action, "job": job.pk, "status": job.get_status_display().lower()}
+    )
+
+
+# --- Creating and submitting --------------------------------------------------------------------
+
+
+def build_request(job: VideoJob) -> CreateVideoRequest:
+    """The create request a job stands for (raises pydantic's ``ValidationError``)."""
+    return CreateVideoRequest.model_validate(job.request_fields())
+
+
+def check_request(job: VideoJob) -> list[catalog.Problem]:
+    """Problems with the job's request against the site's catalog."""
+    _, problems = catalog.parse(job.request_fields())
+    return problems
+
+
+def submit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
+    """draft → submitting (committed) → POST → queued/in_progress, or failed, or left
+    submitting when the outcome is unknown. Raises InvalidTransition / BudgetExceeded."""
+    problems = [p for p in check_request(job) if p.is_error]
+    if problems:
+        return _fail_validation(job, problems, actor)
+    check_budget(job)
+    claimed = transition(job, SUBMITTABLE, Change(
+        status=Status.SUBMITTING, fields={"submitted_at": timezone.now(), "error_code": "",
+                                          "error_message": ""},
+        detail=_("Sending to the provider."),
+    ), actor=actor)
+    if claimed is None:
+        raise _refuse(job, _("submit"))
+    return _send_create(job, client, actor)
+
+
+def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any) -> VideoJob:
+    message = "; ".join(str(p) for p in problems)
+    failed = transition(job, SUBMITTABLE, Change(
+        status=Status.FAILED,
+        fields={"error_code": "invalid_request", "error_message": message,
+                "finished_at": timezone.now()},
+        detail=_("Refused before sending: %(problems)s") % {"problems": message},
+        data={"problems": [{"field": p.field, "message": p.message} for p in problems]},
+    ), actor=actor)
+    if failed is None:
+        raise _refuse(job, _("submit"))
+    return job
+
+
+def _send_create(job: VideoJob, client: Any, actor: Any) -> VideoJob:
+    from videogen.client import VideoClient
+
+    request = build_request(job)
+    own_client = client is None
+    client = client or VideoClient.from_settings()
+    try:
+        remote = client.create(request)
+    except api_errors.SubmissionOutcomeUnknown as error:
+        return _outcome_unknown(job, str(error), actor)
+    except (api_errors.BadRequest, api_errors.AuthenticationError, api_errors.PermissionDenied,
+            api_errors.PaymentRequired, api_errors.NotFound, api_errors.RateLimited) as error:
+        return _refused_by_provider(job, error, actor)
+    except api_errors.APIConnectionError as error:
+        if getattr(error, "request_sent", False):
+            return _outcome_unknown(job, str(error), actor)
+        return _refused_by_provider(job, error, actor)
+    except api_errors.VideoAPIError as error:
+        # A 5xx after the request arrived: the job may or may not exist at the provider.
+        return _outcome_unknown(job, str(error), actor)
+    finally:
+        if own_client:
+            client.close()
+    return accepted(job, remote, actor=actor)
+
+
+def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob:
+    """submitting → queued/in_progress with the provider's id."""
+    status = remote.status if remote.status in (Status.QUEUED, Status.IN_PROGRESS) \
+        else Status.QUEUED
+    done = transition(job, {Status.SUBMITTING}, Change(
+        status=status,
+        fields={"remote_id": remote.id, "last_response": remote.raw or None,
+                "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
+        detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
+    ), actor=actor)
+    if done is None:
+        raise _refuse(job, _("record the submission of"))
+    if remote.is_terminal:
+        apply_remote(job, remote)
+    return job
+
+
+def _outcome_unknown(job: VideoJob, reason: str, actor: Any) -> VideoJob:
+    message = _(
+        "The provider may or may not have received this job (%(reason)s). It was not sent "
+        "again automatically, to avoid paying twice. Check the provider's dashboard, then "
+        "mark it failed or resubmit it."
+    ) % {"reason": reason}
+    transition(job, {Status.SUBMITTING}, Change(
+        fields={"error_code": "outcome_unknown", "error_message": message},
+        detail=message, kind=JobEvent.Kind.NOTE,
+    ), actor=actor)
+    return job
+
+
+def _refused_by_provider(job: VideoJob, error: Exception, actor: Any) -> VideoJob:
+    code = getattr(error, "code", None) or type(error).__name__
+    transition(job, {Status.SUBMITTING}, Change(
+        status=Status.FAILED,
+        fields={"error_code": str(code)[:100], "error_message": str(error),
+                "finished_at": timezone.now()},
+        detail=_("Refused by the provider: %(error)s") % {"error": error},
+        data={"param": getattr(error, "param", None)},
+    ), actor=actor)
+    return job
+
+
+def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJob:
+    """Staff decide that an uncertain ``submitting`` job did not reach the provider."""
+    reason = reason or _("Marked failed by staff after an uncertain submission.")
+    done = transition(job, {Status.SUBMITTING}, Change(
+        status=Status.FAILED,
+        fields={"error_code": "marked_failed", "error_message": reason,
+                "finished_at": timezone.now()},
+        detail=reason,
+    ), actor=actor)
+    if done is None:
+        raise _refuse(job, _("mark as failed"))
+    return job
+
+
+def resubmit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
+    """Staff explicitly send an uncertain ``submitting`` job again (they accept the risk)."""
+    done = transition(job, {Status.SUBMITTING}, Change(
+        status=Status.DRAFT, fields={"remote_id": None},
+        detail=_("Staff chose to send this job again."),
+    ), actor=actor)
+    if done is None:
+        raise _refuse(job, _("resubmit"))
+    return submit(job, actor=actor, client=client)
+
+
+def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:
+    """A new draft with the same request (and ``changes``), linked to ``job``."""
+    unknown = set(changes) - set(REQUEST_FIELDS) - {"metadata"}
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise LifecycleError(_("Unknown fields: %(fields)s") % {"fields": names})
+    values = {name: getattr(job, name) for name in REQUEST_FIELDS}
+    values.update(metadata=job.metadata, content_type_id=job.content_type_id,
+                  object_id=job.object_id)
+    values.update(changes)
+    with transaction.atomic():
+        new = VideoJob.objects.create(retry_of=job, created_by=actor if getattr(
+            actor, "pk", None) else job.created_by, **values)
+        JobEvent.objects.create(job=new, kind=JobEvent.Kind.NOTE, new_status=Status.DRAFT,
+                                detail=_("Retry of %(job)s.") % {"job": job.pk})
+    return new
+
+
+# --- What the provider says --------------------------------------------------------------------
+
+
+def apply_remote(job: VideoJob, remote: RemoteJob, *, next_poll_at: datetime | None = None
+                 ) -> VideoJob:
+    """Record a poll result: status, error, cost, video URL, timings. Stale and out-of-order
+    answers are ignored; terminal states are final (a late completion after a local cancel is
+    recorded in the history, not applied)."""
+    now = timezone.now()
+    fields = _remote_fields(job, remote, now)
+    new = _mapped_status(remote.status)
+    if job.status in TERMINAL_STATUSES:
+        _late_answer(job, remote, fields)
+        return job
+    if is_routine(job, remote):
+        fields["next_poll_at"] = next_poll_at
+        _save_poll(job, fields)
+        return job
+    return _advance(job, new, remote, fields, now)
+
+
+def is_routine(job: VideoJob, remote: RemoteJob) -> bool:
+    """True when a poll result changes no status: same, unknown or stale (out of order)."""
+    new = _mapped_status(remote.status)
+    if job.status in TERMINAL_STATUSES:
+        return False
+    return new is None or new == job.status or _RANK.get(new, 0) < _RANK.get(job.status, 0)
+
+
+def routine_fields(job: VideoJob, remote: RemoteJob, next_poll_at: datetime | None
+                   ) -> dict[str, Any]:
+    """The bookkeeping a routine poll writes (for the poller's bulk update)."""
+    return {**_remote_fields(job, remote, timezone.now()), "next_poll_at": next_poll_at}
+
+
+def _save_poll(job: VideoJob, fields: dict[str, Any]) -> None:
+    """No status change: a plain conditional UPDATE (no history line for routine polls)."""
+    VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
+             now: datetime) -> VideoJob:
+    change = Change(status=new, fields=fields)
+    if new == Status.IN_PROGRESS:
+        fields.setdefault("started_at", remote.started_at or now)
+        fields["next_poll_at"] = fields.get("next_poll_at") or now
+    else:
+        fields.update(finished_at=remote.completed_at or now, next_poll_at=None)
+    if new == Status.COMPLETED:
+        fields.update(archive_status=ArchiveStatus.PENDING, archive_error="")
+        change.after_commit.append(lambda j: enqueue("archive_job", str(j.pk)))
+        change.detail = _("Completed at the provider; archiving.")
+    elif new == Status.FAILED:
+        error = remote.error
+        fields.update(error_code=(error.code or "failed")[:100] if error else "failed",
+                      error_message=error.message if error else _("The provider reported a "
+                                                                  "failure without a reason."))
+        change.detail = fields["error_message"]
+    elif new == Status.CANCELLED:
+        change.detail = _("Cancelled at the provider.")
+    transition(job, IN_FLIGHT_STATUSES, change)
+    return job
+
+
+def _mapped_status(remote_status: str) -> str | None:
+    return remote_status if remote_status in _RANK else None
+
+
+def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str, Any]:
+    fields: dict[str, Any] = {"last_response": remote.raw or None, "last_polled_at": now,
+                              "poll_attempts": job.poll_attempts + 1, "poll_failures": 0}
+    if remote.cost is not None:
+        fields["cost"] = remote.cost
+    if remote.video_url:
+        fields["provider_video_url"] = remote.video_url[:2000]
+    if remote.started_at and not job.started_at:
+        fields["started_at"] = remote.started_at
+    return fields
+
+
+def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
+    """Write the bookkeeping of many status-less polls in a few statements."""
+    names = sorted({name for _, fields in polls for name in fields})
+    for job, fields in polls:
+        for name, value in fields.items():
+            setattr(job, name, value)
+    if polls:
+        VideoJob.objects.bulk_update([job for job, _ in polls], names, batch_size=500)
+
+
+def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> None:
+    """A poll of a finished job (staff re-poll, a URL refresh for the archive, or a stale
+    answer): record what is useful, never change the status."""
+    fields.pop("poll_attempts", None)
+    late_completion = job.status == Status.CANCELLED and remote.status == Status.COMPLETED \
+        and not job.provider_video_url and remote.video_url
+    if not late_completion:
+        keep = ("last_polled_at", "last_response", "provider_video_url", "cost") \
+            if job.status == Status.COMPLETED and remote.status == Status.COMPLETED \
+            else ("last_polled_at",)
+        _save_poll(job, {k: v for k, v in fields.items() if k in keep})
+        return
+    transition(job, {Status.CANCELLED}, Change(
+        fields=fields, kind=JobEvent.Kind.NOTE,
+        detail=_("The provider finished this job after it was cancelled here (cost "
+                 "%(cost)s). It is not archived unless staff ask.") % {"cost": remote.cost},
+    ))
+
+
+def poll_failed(job: VideoJob, error: Exception, *, next_poll_at: datetime) -> None:
+    """A poll that got no usable answer: count it, back off, keep the job."""
+    fields = {"last_polled_at": timezone.now(), "poll_attempts": job.poll_attempts + 1,
+              "poll_failures": job.poll_failures + 1, "next_poll_at": next_poll_at}
+    if job.poll_failures == 0 or isinstance(error, api_errors.NotFound):
+        # One history line per run of failures, not one per attempt.
+        transition(job, IN_FLIGHT_STATUSES, Change(
+            fields=fields, kind=JobEvent.Kind.POLL_ERROR, detail=str(error)[:2000]))
+        return
+    _save_poll(job, fields)
+
+
+def lost_remotely(job: VideoJob, reason: str) -> VideoJob:
+    """The provider keeps answering 404 for this job's id."""
+    transition(job, IN_FLIGHT_STATUSES, Change(
+        status=Status.FAILED,
+        fields={"error_code": "not_found", "error_message": _(
+            "The provider no longer knows this job: %(reason)s") % {"reason": reason},
+            "finished_at": timezone.now(), "next_poll_at": None},
+        detail=reason,
+    ))
+    return job
+
+
+def time_out(job: VideoJob, *, max_age: float) -> VideoJob:
+    transition(job, IN_FLIGHT_STATUSES, Change(
+        status=Status.FAILED,
+        fields={"error_code": "timeout", "error_message": _(
+            "Timed out: no result from the provider within %(minutes)d minutes.")
+            % {"minutes": max_age // 60}, "finished_at": timezone.now(), "next_poll_at": None},
+        detail=_("Gave up polling (VIDEOGEN['POLL']['MAX_AGE'])."),
+    ))
+    return job
+
+
+# --- Cancel and re-poll ---------------------------------------------------------------------
+
+
+def cancel(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
+    """Cancel at the provider where it can; otherwise stop polling and mark cancelled here,
+    remembering that the provider may still finish (and bill)."""
+    if job.status not in CANCELLABLE:
+        raise _refuse(job, _("cancel"))
+    remote_cancelled = bool(job.remote_id) and _cancel_remotely(job, client)
+    may_finish = job.status != Status.DRAFT and not remote_cancelled
+    detail = _("Cancelled at the provider.") if remote_cancelled else (
+        _("Cancelled here; the provider has no cancel call for videos, so it may still finish "
+          "and bill.") if may_finish else _("Cancelled before it was sent."))
+    done = transition(job, CANCELLABLE, Change(
+        status=Status.CANCELLED,
+        fields={"remote_may_finish": may_finish, "next_poll_at": None,
+                "finished_at": timezone.now()},
+        detail=detail,
+    ), actor=actor)
+    if done is None:
+        raise _refuse(job, _("cancel"))
+    return job
+
+
+def _cancel_remotely(job: VideoJob, client: Any) -> bool:
+    from videogen.client import VideoClient
+
+    own_client = client is None
+    client = client or VideoClient.from_settings()
+    try:
+        client.cancel(job.remote_id)
+        return True
+    except api_errors.CancelNotSupported:
+        return False
+    except api_errors.VideoAPIError as error:
+        logger.warning("provider cancel of job %s failed: %s", job.pk, error)
+        return False
+    finally:
+        if own_client:
+            client.close()
+
+
+def repoll(job: VideoJob, *, client: Any = None) -> VideoJob:
+    """Poll now, whatever the schedule (also records a late answer for finished jobs)."""
+    from videogen import polling
+
+    if not job.remote_id:
+        raise _refuse(job, _("re-poll"))
+    polling.poll_jobs([job], client=client)
+    job.refresh_from_db()
+    return job
+
+
+# --- Archiving (the second axis of a completed job) ---------------------------------------------
+
+ARCHIVABLE = frozenset({ArchiveStatus.PENDING})
+
+
+def claim_archive(job: VideoJob, *, lease_seconds: float) -> bool:
+    """pending → archiving, with a lease the sweeper honours if this worker dies."""
+    now = timezone.now()
+    return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
+        fields={"archive_status": ArchiveStatus.ARCHIVING,
+                "archive_attempts": job.archive_attempts + 1,
+                "archive_lease_until": now + timedelta(seconds=lease_seconds)},
+        kind=JobEvent.Kind.ARCHIVE, detail=_("Archiving started."),
+    ), archive_allowed=ARCHIVABLE) is not None
+
+
+def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
+    """Staff ask for (another) archive: failed/archived → pending, or a late-finished cancelled
+    job → pending. The archive task replaces the old files."""
+    allowed = {Status.COMPLETED} | ({Status.CANCELLED} if job.provider_video_url else set())
+    done = transition(job, allowed, Change(
+        fields={"archive_status": ArchiveStatus.PENDING, "archive_error": ""},
+        kind=JobEvent.Kind.ARCHIVE, detail=_("Archive requested."),
+        after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
+    ), actor=actor, archive_allowed={ArchiveStatus.FAILED, ArchiveStatus.ARCHIVED,
+                                      ArchiveStatus.NONE})
+    if done is None:
+        raise _refuse(job, _("archive"))
+    return job
+
+
+def archive_succeeded(job: VideoJob, fields: dict[str, Any], warnings: list[str]) -> VideoJob:
+    fields = {**fields, "archive_status": ArchiveStatus.ARCHIVED, "archive_error": "",
+              "archived_at": timezone.now(), "archive_lease_until": None}
+    detail = _("Archived as %(name)s.") % {"name": fields.get("video")}
+    if warnings:
+        detail += " " + _("Warnings: %(w)s") % {"w": "; ".join(warnings)}
+    done = transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
+        fields=fields, kind=JobEvent.Kind.ARCHIVE, detail=detail, data={"warnings": warnings},
+        after_commit=[_archived_signals],
+    ), archive_allowed={ArchiveStatus.ARCHIVING})
+    if done is None:
+        raise _refuse(job, _("finish archiving"))
+    return job
+
+
+def _archived_signals(job: VideoJob) -> None:
+    _send(signals.video_archived, job, name=job.video.name, size=job.video_bytes,
+          sha256=job.video_sha256)
+    if job.status == Status.COMPLETED:
+        _send(signals.job_completed, job)
+
+
+def archive_failed(job: VideoJob, reason: str) -> VideoJob:
+    transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
+        fields={"archive_status": ArchiveStatus.FAILED, "archive_error": reason[:10_000],
+                "archive_lease_until": None},
+        kind=JobEvent.Kind.ARCHIVE, detail=_("Archive failed: %(reason)s") % {"reason": reason},
+    ), archive_allowed={ArchiveStatus.ARCHIVING})
+    return job
+
+
+def release_archive(job: VideoJob) -> bool:
+    """archiving with an expired lease (a worker died) → pending, for the sweeper."""
+    return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
+        fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None},
+        kind=JobEvent.Kind.ARCHIVE, detail=_("Archive worker lost; trying again."),
+        after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
+    ), archive_allowed={ArchiveStatus.ARCHIVING}) is not None
+
+
+# --- Scheduling facts the poller and the budget share ----------------------------------------
+
+
+def typical_seconds(model: str) -> float:
+    """Median generation time of this site's last finished jobs of ``model`` (submitted →
+    finished), else the catalog's figure."""
+    rows = (VideoJob.objects.filter(model=model, status=Status.COMPLETED,
+                                    submitted_at__isnull=False, finished_at__isnull=False)
+            .order_by("-finished_at").values_list("submitted_at", "finished_at")[:50])
+    durations = [(done - sent).total_seconds() for sent, done in rows if done > sent]
+    if len(durations) >= 3:
+        return max(1.0, statistics.median(durations))
+    spec = catalog.get_model(model)
+    return spec.typical_generation_seconds if spec else 120.0
+
+
+def first_poll_at(model: str) -> datetime:
+    conf = get_settings().poll
+    delay = max(conf.min_interval, conf.first_poll_fraction * typical_seconds(model))
+    return timezone.now() + timedelta(seconds=min(delay, conf.max_interval))
+
+
+def check_budget(job: VideoJob) -> None:
+    """Refuse a submit that would pass the daily or monthly cap (recorded costs plus an
+    estimate for jobs still running and for this one)."""
+    caps = get_settings().budget
+    if caps.daily is None and caps.monthly is None:
+        return
+    now = timezone.now()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for cap, since, label in ((caps.daily, day, _("daily")),
+                              (caps.monthly, day.replace(day=1), _("monthly"))):
+        if cap is None:
+            continue
+        spent = _spend_since(since) + estimated_cost(job.model)
+        if spent > cap:
+            raise BudgetExceeded(_(
+                "The %(label)s budget of %(cap)s would be exceeded (%(spent)s with this job); "
+                "nothing was sent.") % {"label": label, "cap": cap, "spent": round(spent, 2)})
+
+
+def _spend_since(since: datetime) -> Decimal:
+    jobs = VideoJob.objects.filter(submitted_at__gte=since)
+    recorded = jobs.filter(cost__isnull=False).aggregate(total=Sum("cost"))["total"] or Decimal(0)
+    pending = (jobs.filter(cost__isnull=True, status__in={Status.SUBMITTING, *IN_FLIGHT_STATUSES})
+               .values("model").annotate(count=Count("pk")))
+    estimate = sum((estimated_cost(row["model"]) * row["count"] for row in pending), Decimal(0))
+    return recorded + estimate
+
+
+def estimated_cost(model: str) -> Decimal:
+    """Median recorded cost of the model's last jobs (0 when there is no history)."""
+    costs = list(VideoJob.objects.filter(model=model, cost__isnull=False)
+                 .order_by("-finished_at").values_list("cost", flat=True)[:50])
+    return statistics.median(costs) if costs else Decimal(0)

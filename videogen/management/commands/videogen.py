@@ -1,0 +1,224 @@
+"""``manage.py videogen``: generate, status, list, cancel and poll from the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import uuid
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
+
+from videogen import api, lifecycle, polling
+from videogen.models import REQUEST_FIELDS, Status, VideoJob
+
+INT_FIELDS = ("width", "height", "fps", "steps", "seed", "output_quality")
+
+
+class Command(BaseCommand):
+    help = _("Generate videos and manage videogen jobs.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        generate = commands.add_parser("generate", help=_("create and submit a job"))
+        generate.add_argument("--model", required=True)
+        generate.add_argument("--prompt")
+        generate.add_argument("--negative-prompt")
+        for name in INT_FIELDS:
+            generate.add_argument(f"--{name.replace('_', '-')}", type=int)
+        generate.add_argument("--seconds")
+        generate.add_argument("--guidance-scale", type=float)
+        generate.add_argument("--output-format", choices=["MP4", "WEBM", "mp4", "webm"])
+        generate.add_argument("--generate-audio", action="store_true", default=None)
+        generate.add_argument("--resolution")
+        generate.add_argument("--ratio")
+        generate.add_argument("--image", action="append", default=[], metavar="POSITION=PATH",
+                              help=_("keyframe image, e.g. first=photo.png (or a URL)"))
+        generate.add_argument("--media", help=_("media object as JSON"))
+        generate.add_argument("--wait", action="store_true", help=_("wait and show progress"))
+        generate.add_argument("--timeout", type=float, default=900)
+        generate.add_argument("--out", help=_("copy the archived video here (implies --wait)"))
+        generate.add_argument("--json", action="store_true", help=_("print the job as JSON"))
+        status = commands.add_parser("status", help=_("show one job"))
+        status.add_argument("job_id")
+        status.add_argument("--json", action="store_true")
+        listing = commands.add_parser("list", help=_("list recent jobs"))
+        listing.add_argument("--status", choices=Status.values)
+        listing.add_argument("--limit", type=int, default=20)
+        listing.add_argument("--json", action="store_true")
+        cancel = commands.add_parser("cancel", help=_("cancel a job"))
+        cancel.add_argument("job_id")
+        commands.add_parser("poll", help=_("run one poll cycle over due jobs now"))
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        getattr(self, f"do_{action}")(**options)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def do_generate(self, **options: Any) -> None:
+        fields = {name: options.get(name) for name in REQUEST_FIELDS if name != "media"}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if fields.get("output_format"):
+            fields["output_format"] = fields["output_format"].upper()
+        if options["media"]:
+            fields["media"] = _json_option("--media", options["media"])
+        try:
+            job = api.create(images=_images(options["image"]), **fields)
+            job = api.submit(job)
+        except api.InvalidRequest as error:
+            raise CommandError("\n".join(str(p) for p in error.problems)) from None
+        except lifecycle.LifecycleError as error:
+            raise CommandError(str(error)) from None
+        if not options["json"]:
+            self.stdout.write(_("Job %(id)s: %(status)s") % {"id": job.pk,
+                                                              "status": job.status})
+        if options["wait"] or options["out"]:
+            job = self._wait(job, options["timeout"], quiet=options["json"])
+        self._finish(job, options)
+
+    def do_status(self, job_id: str, json: bool = False, **options: Any) -> None:
+        job = _get(job_id)
+        self.stdout.write(_as_json(job) if json else _describe(job))
+
+    def do_list(self, status: str | None, limit: int, json: bool = False, **options: Any
+                ) -> None:
+        jobs = VideoJob.objects.all()
+        if status:
+            jobs = jobs.filter(status=status)
+        jobs = list(jobs[:limit])
+        if json:
+            self.stdout.write("[" + ",".join(_as_json(job) for job in jobs) + "]")
+            return
+        for job in jobs:
+            self.stdout.write(f"{job.pk}  {job.status:<11}  {job.model:<32}  "
+                              f"{(job.prompt or '')[:40]}")
+
+    def do_cancel(self, job_id: str, **options: Any) -> None:
+        try:
+            job = api.cancel(_get(job_id))
+        except lifecycle.LifecycleError as error:
+            raise CommandError(str(error)) from None
+        note = _(" (the provider may still finish it)") if job.remote_may_finish else ""
+        self.stdout.write(_("Job %(id)s cancelled%(note)s.") % {"id": job.pk, "note": note})
+
+    def do_poll(self, **options: Any) -> None:
+        report = polling.run_loop(wait=False)
+        self.stdout.write(_("Polled %(n)d job(s): %(changed)d changed, %(errors)d errors.")
+                          % {"n": report.polled, "changed": report.changed,
+                             "errors": report.errors})
+
+    # --- waiting -----------------------------------------------------------------------------
+
+    def _wait(self, job: VideoJob, timeout: float, quiet: bool) -> VideoJob:
+        progress = _Progress(self.stdout, api.expected_seconds(job), quiet)
+        try:
+            job = api.wait(job, timeout=timeout, on_progress=progress)
+        except KeyboardInterrupt:
+            progress.end()
+            self.stderr.write(_("Stopped waiting. Job %(id)s keeps running; follow it with: "
+                                "python manage.py videogen status %(id)s") % {"id": job.pk})
+            sys.exit(130)
+        except api.WaitTimeout as error:
+            progress.end()
+            raise CommandError(str(error) + _("; it keeps running.")) from None
+        progress.end()
+        return job
+
+    def _finish(self, job: VideoJob, options: dict[str, Any]) -> None:
+        if options["out"]:
+            if not job.video:
+                raise CommandError(_("Job %(id)s has no archived video: %(why)s") % {
+                    "id": job.pk, "why": job.error_message or job.archive_error or job.status})
+            with job.video.open("rb") as source, open(options["out"], "wb") as target:
+                shutil.copyfileobj(source, target, 1024 * 1024)
+            if not options["json"]:
+                self.stdout.write(_("Wrote %(path)s (%(size)d bytes).") % {
+                    "path": options["out"], "size": job.video_bytes or 0})
+        if options["json"]:
+            self.stdout.write(_as_json(job))
+        elif options["wait"] or options["out"]:
+            self.stdout.write(_describe(job))
+        if job.status == Status.FAILED or job.archive_error:
+            raise CommandError(job.error_message or job.archive_error)
+
+
+class _Progress:
+    """One updating line on a terminal; one line per status change otherwise."""
+
+    def __init__(self, stream: Any, expected: float, quiet: bool) -> None:
+        self.stream, self.expected, self.quiet = stream, expected, quiet
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.last_status = ""
+
+    def __call__(self, job: VideoJob, elapsed: float) -> None:
+        if self.quiet:
+            return
+        label = job.status if job.status != Status.COMPLETED else f"archive {job.archive_status}"
+        if self.tty:
+            done = min(elapsed / self.expected, 0.99) if self.expected else 0
+            bar = "#" * int(done * 24)
+            self.stream.write(f"\r[{bar:<24}] {label:<18} {_clock(elapsed)} / "
+                              f"~{_clock(self.expected)}", ending="")
+            self.stream.flush()
+        elif label != self.last_status:
+            self.stream.write(f"{_clock(elapsed)}  {label}")
+        self.last_status = label
+
+    def end(self) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+def _images(pairs: list[str]) -> dict[str, str]:
+    images = {}
+    for pair in pairs:
+        position, sep, path = pair.partition("=")
+        if not sep or position not in ("first", "last"):
+            raise CommandError(_("--image takes first=PATH or last=PATH, got %(v)r") % {"v": pair})
+        images[position] = path
+    return images
+
+
+def _json_option(name: str, value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise CommandError(_("%(name)s is not valid JSON: %(error)s") % {
+            "name": name, "error": error}) from None
+
+
+def _get(job_id: str) -> VideoJob:
+    try:
+        return VideoJob.objects.get(pk=uuid.UUID(job_id))
+    except (ValueError, VideoJob.DoesNotExist):
+        raise CommandError(_("No job with id %(id)s.") % {"id": job_id}) from None
+
+
+def _describe(job: VideoJob) -> str:
+    lines = [f"{job.pk}  {job.model}", f"  status: {job.status}"]
+    if job.archive_status:
+        lines.append(f"  archive: {job.archive_status}")
+    if job.video:
+        lines.append(f"  video: {job.video.name} ({job.video_bytes} bytes, "
+                     f"{job.video_width}x{job.video_height}, {job.video_duration} s)")
+    if job.error_message or job.archive_error:
+        lines.append(f"  error: {job.error_message or job.archive_error}")
+    return "\n".join(lines)
+
+
+def _as_json(job: VideoJob) -> str:
+    data = {"id": job.pk, "remote_id": job.remote_id, "status": job.status,
+            "archive_status": job.archive_status, "model": job.model, "prompt": job.prompt,
+            "error_code": job.error_code, "error_message": job.error_message,
+            "cost": job.cost, "video": job.video.name or None,
+            "video_bytes": job.video_bytes, "video_sha256": job.video_sha256 or None,
+            "created_at": job.created_at, "finished_at": job.finished_at}
+    return json.dumps(data, cls=DjangoJSONEncoder)

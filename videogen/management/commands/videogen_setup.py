@@ -1,0 +1,12 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from videogen.schedules import ensure_schedules
+
+
+class Command(BaseCommand):
+    help = _("Create or update videogen's django-q2 schedules (safe to run repeatedly).")
+
+    def handle(self, *args, **options):
+        for name in ensure_schedules():
+            self.stdout.write(_("Schedule ready: %(name)s") % {"name": name})

@@ -1,0 +1,239 @@
+"""Choosing which jobs are due, polling them concurrently, and the adaptive schedule.
+
+django-q2's scheduler starts :func:`run_loop` at most once a minute, so one run keeps going for
+``POLL["LOOP_SECONDS"]``: it claims due jobs (``select_for_update(skip_locked=True)`` and a lease
+in ``next_poll_at``, so several clusters never poll one job twice in a cycle), fetches them
+concurrently with one shared ``httpx.AsyncClient``, writes routine results back in bulk and hands
+status changes to :mod:`videogen.lifecycle`.
+
+The schedule: the first poll comes at a fraction of the model's typical duration (learned from
+this site's finished jobs), polls are tight around the expected finish, then back off; errors back
+off exponentially; ``Retry-After`` is honoured; jobs older than ``POLL["MAX_AGE"]`` time out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from videogen import lifecycle
+from videogen.client import AsyncVideoClient
+from videogen.client import errors as api_errors
+from videogen.client.schemas import RemoteJob
+from videogen.conf import PollSettings, get_settings
+from videogen.models import IN_FLIGHT_STATUSES, VideoJob
+
+logger = logging.getLogger("videogen.polling")
+
+# After this many "not found" answers in a row the provider has lost the job.
+NOT_FOUND_LIMIT = 3
+
+
+@dataclass
+class PollReport:
+    rounds: int = 0
+    polled: int = 0
+    changed: int = 0
+    errors: int = 0
+    timed_out: int = 0
+    seconds: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+# --- The schedule --------------------------------------------------------------------------------
+
+
+def next_poll_delay(age: float, typical: float, conf: PollSettings) -> float:
+    """Seconds until the next poll of a job ``age`` seconds after submission."""
+    first = conf.first_poll_fraction * typical
+    if age < first:
+        return _clamp(first - age, conf)
+    tight = _clamp(typical / 12, conf)
+    if age < typical * 1.5:
+        return tight
+    # Overdue: back off in proportion to how late it is, up to MAX_INTERVAL.
+    return _clamp(tight + (age - typical * 1.5) * 0.5, conf)
+
+
+def error_delay(failures: int, conf: PollSettings, retry_after: float | None = None) -> float:
+    backoff = conf.min_interval * 2 ** min(failures, 16) * random.uniform(0.8, 1.2)
+    return max(_clamp(backoff, conf), retry_after or 0.0)
+
+
+def _clamp(seconds: float, conf: PollSettings) -> float:
+    return min(max(seconds, conf.min_interval), conf.max_interval)
+
+
+def _age(job: VideoJob, now: datetime) -> float:
+    start = job.submitted_at or job.created_at or now
+    return max(0.0, (now - start).total_seconds())
+
+
+# --- Claiming ----------------------------------------------------------------------------------
+
+
+def claim_due(limit: int, conf: PollSettings) -> list[VideoJob]:
+    """Due in-flight jobs, leased to this poller for ``CLAIM_SECONDS``."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = (VideoJob.objects.filter(status__in=IN_FLIGHT_STATUSES, next_poll_at__lte=now,
+                                       remote_id__isnull=False)
+               .order_by("next_poll_at").select_for_update(skip_locked=True))
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        if ids:
+            lease = now + timedelta(seconds=conf.claim_seconds)
+            VideoJob.objects.filter(pk__in=ids).update(next_poll_at=lease)
+    return list(VideoJob.objects.filter(pk__in=ids)) if ids else []
+
+
+def seconds_until_next_due() -> float | None:
+    earliest = (VideoJob.objects.filter(status__in=IN_FLIGHT_STATUSES, remote_id__isnull=False)
+                .aggregate(at=Min("next_poll_at"))["at"])
+    if earliest is None:
+        return None
+    return max(0.0, (earliest - timezone.now()).total_seconds())
+
+
+# --- Fetching ----------------------------------------------------------------------------------
+
+
+async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
+                    ) -> list[RemoteJob | Exception]:
+    """``retrieve`` every job, at most ``concurrency`` at a time; errors are returned."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(remote_id: str) -> RemoteJob | Exception:
+        async with limit:
+            try:
+                return await client.retrieve(remote_id)
+            except api_errors.VideoAPIError as error:
+                return error
+
+    return await asyncio.gather(*(one(job.remote_id) for job in jobs))
+
+
+def make_async_client() -> Any:
+    # No retries inside the client: a failed poll is simply rescheduled by the loop.
+    return AsyncVideoClient.from_settings(max_retries=0)
+
+
+# --- Writing back --------------------------------------------------------------------------------
+
+
+class _Typical(dict):
+    """Typical generation seconds per model, looked up once per round."""
+
+    def __missing__(self, model: str) -> float:
+        self[model] = lifecycle.typical_seconds(model)
+        return self[model]
+
+
+def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception],
+               report: PollReport, conf: PollSettings) -> None:
+    now = timezone.now()
+    typical = _Typical()
+    routine: list[tuple[VideoJob, dict[str, Any]]] = []
+    for job, result in zip(jobs, results, strict=True):
+        report.polled += 1
+        if isinstance(result, Exception):
+            report.errors += 1
+            _failed_poll(job, result, now, conf, report)
+            continue
+        report.statuses[result.status] = report.statuses.get(result.status, 0) + 1
+        age = _age(job, now)
+        next_at = now + timedelta(seconds=next_poll_delay(age, typical[job.model], conf))
+        if lifecycle.is_routine(job, result) and age <= conf.max_age:
+            routine.append((job, lifecycle.routine_fields(job, result, next_at)))
+            continue
+        lifecycle.apply_remote(job, result, next_poll_at=next_at)
+        if job.is_in_flight and age > conf.max_age:
+            lifecycle.time_out(job, max_age=conf.max_age)
+            report.timed_out += 1
+        report.changed += 1
+    lifecycle.record_routine_polls(routine)
+
+
+def _failed_poll(job: VideoJob, error: Exception, now: datetime, conf: PollSettings,
+                 report: PollReport) -> None:
+    if _age(job, now) > conf.max_age:
+        lifecycle.time_out(job, max_age=conf.max_age)
+        report.timed_out += 1
+        return
+    if isinstance(error, api_errors.NotFound) and job.poll_failures + 1 >= NOT_FOUND_LIMIT:
+        lifecycle.lost_remotely(job, str(error))
+        report.changed += 1
+        return
+    delay = error_delay(job.poll_failures, conf, getattr(error, "retry_after", None))
+    logger.info("poll of job %s failed (%s); next try in %.0fs", job.pk, error, delay)
+    lifecycle.poll_failed(job, error, next_poll_at=now + timedelta(seconds=delay))
+
+
+# --- Loops ----------------------------------------------------------------------------------------
+
+
+def run_loop(seconds: float | None = None, *, wait: bool = True) -> PollReport:
+    """The scheduled task: poll due jobs for ``seconds`` (default ``POLL["LOOP_SECONDS"]``),
+    returning early when nothing will be due before the time is up. ``wait=False`` polls
+    what is due now and returns (one cycle)."""
+    conf = get_settings().poll
+    budget = conf.loop_seconds if seconds is None else seconds
+    started = time.monotonic()
+    report = PollReport()
+    with asyncio.Runner() as runner:
+        client = make_async_client()
+        try:
+            while True:
+                remaining = budget - (time.monotonic() - started)
+                if remaining <= 0 or not _one_round(runner, client, conf, report, remaining,
+                                                    wait):
+                    break
+        finally:
+            runner.run(client.aclose())
+    report.seconds = round(time.monotonic() - started, 3)
+    logger.info("poll loop: %s", report)
+    return report
+
+
+def _one_round(runner: asyncio.Runner, client: Any, conf: PollSettings, report: PollReport,
+               remaining: float, wait: bool) -> bool:
+    """Poll one batch; when none is due, wait for the next due job. False = stop the loop."""
+    jobs = claim_due(conf.batch_size, conf)
+    if jobs:
+        report.rounds += 1
+        results = runner.run(fetch_all(client, jobs, conf.concurrency))
+        write_back(jobs, results, report, conf)
+        return True
+    until = seconds_until_next_due() if wait else None
+    if until is None or until >= remaining:
+        return False
+    time.sleep(min(max(until, 0.05), 1.0))
+    return True
+
+
+def poll_jobs(jobs: Sequence[VideoJob], *, client: Any = None) -> PollReport:
+    """Poll these jobs now, whatever their schedule (re-poll, ``videogen poll``)."""
+    conf = get_settings().poll
+    report = PollReport()
+    jobs = [job for job in jobs if job.remote_id]
+    if not jobs:
+        return report
+    with asyncio.Runner() as runner:
+        own = client is None
+        client = client or make_async_client()
+        try:
+            results = runner.run(fetch_all(client, jobs, conf.concurrency))
+        finally:
+            if own:
+                runner.run(client.aclose())
+    write_back(jobs, results, report, conf)
+    return report

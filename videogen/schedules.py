@@ -1,0 +1,56 @@
+"""How work reaches django-q2: one-off tasks enqueued after commit, and the periodic schedules.
+
+Schedules are upserted by name (``post_migrate`` and ``manage.py videogen_setup``), so repeated
+start-ups never duplicate them. Tasks get primary keys only, never pickled objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger("videogen.tasks")
+
+GROUP = "videogen"
+POLL_SCHEDULE = "videogen: poll due jobs"
+SWEEP_SCHEDULE = "videogen: sweep stranded work"
+
+#: name → (task function, minutes between runs)
+SCHEDULES: dict[str, tuple[str, int]] = {
+    POLL_SCHEDULE: ("videogen.tasks.poll_due", 1),
+    SWEEP_SCHEDULE: ("videogen.tasks.sweep", 5),
+}
+
+
+def enqueue(task: str, *args: Any) -> str | None:
+    """Queue ``videogen.tasks.<task>(*args)``. A broker outage is logged, not raised: the
+    sweeper finds the work again from the database."""
+    from django_q.tasks import async_task
+
+    try:
+        return async_task(f"videogen.tasks.{task}", *args, group=GROUP)
+    except Exception:
+        logger.exception("could not enqueue %s%r; the sweeper will retry", task, args)
+        return None
+
+
+def ensure_schedules(**kwargs: Any) -> list[str]:
+    """Create or update the periodic schedules; returns their names."""
+    from django_q.models import Schedule
+
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes,
+                      "repeats": -1},
+        )
+    return list(SCHEDULES)
+
+
+def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """Upsert schedules once the django_q tables exist (after ``migrate``)."""
+    from django.db import connections
+
+    tables = connections[using].introspection.table_names()
+    if "django_q_schedule" in tables:
+        ensure_schedules()

@@ -1,0 +1,56 @@
+"""Finds work that a lost task left behind and puts it back on the queue.
+
+Tasks are enqueued after commit; a broker outage or a killed worker can lose one. Everything a
+task would do is visible in the database, so this periodic sweep re-enqueues it: archives pending
+longer than a grace period, archives whose worker's lease ran out, and it reports jobs stuck in
+``submitting`` (which are never re-sent automatically).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from videogen import lifecycle
+from videogen.models import ArchiveStatus, Status, VideoJob
+from videogen.schedules import enqueue
+
+logger = logging.getLogger("videogen.sweeper")
+
+# A freshly enqueued archive gets this long before the sweeper enqueues it again.
+PENDING_GRACE = timedelta(minutes=2)
+# A submit that has not come back after this long is reported.
+SUBMITTING_STUCK = timedelta(minutes=10)
+
+
+@dataclass
+class SweepReport:
+    archives_requeued: list[str] = field(default_factory=list)
+    leases_expired: list[str] = field(default_factory=list)
+    stuck_submitting: list[str] = field(default_factory=list)
+
+
+def sweep() -> SweepReport:
+    now = timezone.now()
+    report = SweepReport()
+    expired = VideoJob.objects.filter(archive_status=ArchiveStatus.ARCHIVING,
+                                      archive_lease_until__lt=now)
+    for job in expired:
+        if lifecycle.release_archive(job):
+            report.leases_expired.append(str(job.pk))
+    pending = VideoJob.objects.filter(archive_status=ArchiveStatus.PENDING,
+                                      updated_at__lt=now - PENDING_GRACE)
+    for pk in pending.values_list("pk", flat=True):
+        enqueue("archive_job", str(pk))
+        report.archives_requeued.append(str(pk))
+    stuck = VideoJob.objects.filter(status=Status.SUBMITTING,
+                                    submitted_at__lt=now - SUBMITTING_STUCK)
+    report.stuck_submitting = [str(pk) for pk in stuck.values_list("pk", flat=True)]
+    if report.stuck_submitting:
+        logger.warning("%d job(s) stuck in submitting; staff must mark them failed or "
+                       "resubmit: %s", len(report.stuck_submitting),
+                       ", ".join(report.stuck_submitting[:20]))
+    return report

@@ -1,0 +1,63 @@
+"""django-q2 entry points. Each takes primary keys (never pickled objects) and is idempotent:
+a duplicate delivery finds the work done or claimed and does nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+logger = logging.getLogger("videogen.tasks")
+
+
+def poll_due() -> dict[str, Any]:
+    """Scheduled every minute: poll due jobs for ``POLL["LOOP_SECONDS"]``."""
+    from videogen import polling
+
+    return asdict(polling.run_loop())
+
+
+def archive_job(job_id: str) -> str:
+    from videogen import archive
+
+    return archive.archive_job(job_id)
+
+
+def submit_job(job_id: str, actor_id: Any = None) -> str:
+    """Submit a draft (the admin enqueues this rather than calling the API in a request)."""
+    from videogen import lifecycle
+    from videogen.models import VideoJob
+
+    job = VideoJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return "missing"
+    try:
+        lifecycle.submit(job, actor=_user(actor_id))
+    except lifecycle.LifecycleError as error:
+        logger.info("submit of job %s refused: %s", job_id, error)
+        return f"refused: {error}"
+    return job.status
+
+
+def repoll_job(job_id: str) -> str:
+    from videogen import lifecycle
+    from videogen.models import VideoJob
+
+    job = VideoJob.objects.filter(pk=job_id).first()
+    if job is None or not job.remote_id:
+        return "skipped"
+    return lifecycle.repoll(job).status
+
+
+def sweep() -> dict[str, Any]:
+    from videogen import sweeper
+
+    return asdict(sweeper.sweep())
+
+
+def _user(actor_id: Any) -> Any:
+    if actor_id is None:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=actor_id).first()
