@@ -116,6 +116,8 @@ VIDEOGEN = {
     "API_KEY": os.environ.get("TOGETHER_API_KEY", "sandbox-demo-key"),
     "BASE_URL": os.environ.get("TOGETHER_BASE_URL", SANDBOX_URL),
     "STORAGE": "default",
+    # The demo's sandbox runs generation at a tenth of real time: poll early and often.
+    "POLL": {"FIRST_POLL_FRACTION": 0.05, "MIN_INTERVAL": 2},
     "WEBHOOKS": {"ALLOWED_HOSTS": ["127.0.0.1", "localhost"]},
 }
 

@@ -1,0 +1,75 @@
+"""`manage.py videogen generate --wait --out FILE` and friends, against the sandbox."""
+
+import json
+
+import av
+import pytest
+from django.core.management import CommandError, call_command
+
+from videogen.models import ArchiveStatus, Status, VideoJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _quick_schedule(videogen_sandbox_settings, settings):
+    # The sandbox finishes at once; poll as soon as the schedule allows.
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"MIN_INTERVAL": 0.2},
+                         "MODELS": {"google/veo-2.0": {"typical_generation_seconds": 0.5}}}
+
+
+def test_generate_waits_and_writes_the_archived_video(videogen_sandbox_settings, tmp_path,
+                                                      capsys):
+    # No cluster runs here: --wait polls and archives by itself.
+    out = tmp_path / "clip.mp4"
+    call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt",
+                 "a lighthouse at dusk", "--width", "1280", "--height", "720", "--seconds", "1",
+                 "--fps", "8", "--wait", "--out", str(out))
+    job = VideoJob.objects.get()
+    assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.ARCHIVED
+    with av.open(str(out)) as container:
+        assert container.streams.video[0].codec_context.width == 1280
+    text = capsys.readouterr().out
+    assert f"Job {job.pk}: queued" in text and "archive archived" in text
+    assert f"Wrote {out}" in text
+
+
+def test_generate_json_and_status(videogen_sandbox_settings, capsys):
+    call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                 "--seconds", "1", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "queued" and data["remote_id"]
+    call_command("videogen", "status", data["id"], "--json")
+    assert json.loads(capsys.readouterr().out)["id"] == data["id"]
+    call_command("videogen", "list", "--status", "queued")
+    assert data["id"] in capsys.readouterr().out
+    call_command("videogen", "poll")
+    assert "Polled" in capsys.readouterr().out
+    call_command("videogen", "cancel", data["id"])
+    assert "cancelled" in capsys.readouterr().out
+
+
+def test_generate_refuses_bad_input_naming_the_field(videogen_sandbox_settings):
+    with pytest.raises(CommandError, match="width: minimax/hailuo-02 supports 1366x768 or "
+                                           "1920x1080, got 640x480"):
+        call_command("videogen", "generate", "--model", "minimax/hailuo-02", "--prompt",
+                     "a cat", "--width", "640", "--height", "480")
+    assert not VideoJob.objects.exists()
+    with pytest.raises(CommandError, match="--image takes first=PATH"):
+        call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                     "--image", "middle=x.png")
+    with pytest.raises(CommandError, match="No job with id nope"):
+        call_command("videogen", "status", "nope")
+
+
+def test_generate_with_a_first_frame_image(videogen_sandbox_settings, tmp_path):
+    image = tmp_path / "first.png"
+    encoder = av.CodecContext.create("png", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 64, 64, "rgb24"
+    frame = av.VideoFrame(64, 64, "rgb24")
+    image.write_bytes(b"".join(bytes(p) for p in encoder.encode(frame)))
+    call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                 "--seconds", "1", "--image", f"first={image}")
+    job = VideoJob.objects.get()
+    assert job.media["frame_images"][0]["frame"] == "first"
+    assert job.status == Status.QUEUED
