@@ -66,6 +66,7 @@ def _interrupt(*_args: object) -> None:
 
 def main() -> None:
     os.chdir(ROOT)
+    os.environ.setdefault("DEMO_WEBHOOK_RECEIVER", "1")
     manage("migrate", "--no-input", stdout=subprocess.DEVNULL)
     ensure_admin()
     manage("videogen_setup")
@@ -75,7 +76,8 @@ def main() -> None:
         start("qcluster"),
         start("runserver", f"{HOST}:{PORT}", "--noreload"),
     ]
-    print(f"\nvideogen demo: http://{HOST}:{PORT}/admin/  (Ctrl-C stops everything)\n")
+    print(f"\nvideogen demo: http://{HOST}:{PORT}/admin/  (Ctrl-C stops everything)")
+    print(f"signed webhooks arrive at http://{HOST}:{PORT}/demo/webhook-receiver/\n")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         while all(p.poll() is None for p in processes):

@@ -118,14 +118,22 @@ VIDEOGEN = {
     "STORAGE": "default",
     # The demo's sandbox runs generation at a tenth of real time: poll early and often.
     "POLL": {"FIRST_POLL_FRACTION": 0.05, "MIN_INTERVAL": 2},
-    "WEBHOOKS": {"ALLOWED_HOSTS": ["127.0.0.1", "localhost"]},
+    "WEBHOOKS": {"ALLOWED_HOSTS": ["127.0.0.1", "localhost"],
+                 "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000")},
 }
+if env_flag("DEMO_WEBHOOK_RECEIVER", False):
+    # `make demo` sends every event to the demo's own receiver (/demo/webhook-receiver/).
+    VIDEOGEN["WEBHOOKS"]["ENDPOINTS"] = [{
+        "KEY": "demo-receiver",
+        "URL": os.environ.get("DEMO_WEBHOOK_URL", "http://127.0.0.1:8000/demo/webhook-receiver/"),
+        "DESCRIPTION": "Demo receiver (this site)",
+    }]
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"videogen": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {"videogen": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
 if not DEBUG:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from videogen.models import JobEvent, VideoJob
+from videogen.webhooks import admin as webhooks_admin  # noqa: F401  (registers webhook pages)
 
 
 class JobEventInline(admin.TabularInline):

@@ -69,8 +69,21 @@ class ArchiveSettings(_Section):
     max_bytes: int = Field(4 * 1024**3, ge=1, description="Refuse downloads larger than this.")
 
 
+class EndpointSettings(_Section):
+    """An endpoint declared in settings (kept in the database under ``key``)."""
+
+    key: str = Field(min_length=1, max_length=100)
+    url: str
+    secret: SecretStr | None = Field(None, description="whsec_…; generated when omitted.")
+    events: list[str] = Field(default_factory=list, description="Empty means all.")
+    description: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 class WebhookSettings(_Section):
-    endpoints: list[dict[str, Any]] = Field(default_factory=list)
+    endpoints: list[EndpointSettings] = Field(default_factory=list)
+    site_url: str | None = Field(
+        None, description="Makes relative storage URLs (/media/…) absolute in payloads.")
     allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts or CIDR ranges exempt from the SSRF guard."
     )

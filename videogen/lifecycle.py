@@ -39,6 +39,7 @@ from videogen.models import (
     VideoJob,
 )
 from videogen.schedules import enqueue
+from videogen.webhooks import events as webhook_events
 
 logger = logging.getLogger("videogen.lifecycle")
 
@@ -71,6 +72,8 @@ class Change:
     data: dict[str, Any] = field(default_factory=dict)
     kind: str = JobEvent.Kind.STATUS
     after_commit: list[Callable[[VideoJob], None]] = field(default_factory=list)
+    #: Webhook events to write besides those the status change implies.
+    events: list[str] = field(default_factory=list)
 
 
 def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
@@ -95,9 +98,19 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
             new_status=change.status or "", detail=change.detail[:10_000], data=change.data,
             actor=actor if getattr(actor, "pk", None) else None,
         )
+        _write_outbox(current, old, change)
         _after_commit(current, old, change)
     _copy_into(job, current)
     return current
+
+
+def _write_outbox(job: VideoJob, old: str, change: Change) -> None:
+    """Webhook events in the same transaction as the change they announce."""
+    types = list(change.events)
+    if change.status and change.status != old:
+        types = [*webhook_events.for_transition(old, change.status), *types]
+    for event_type in types:
+        webhook_events.record(job, event_type, old=old, new=job.status)
 
 
 def _copy_into(job: VideoJob, saved: VideoJob) -> None:
@@ -547,6 +560,9 @@ def archive_succeeded(job: VideoJob, fields: dict[str, Any], warnings: list[str]
     done = transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
         fields=fields, kind=JobEvent.Kind.ARCHIVE, detail=detail, data={"warnings": warnings},
         after_commit=[_archived_signals],
+        # Announced once, when the video first lands in storage (not on a staff re-archive).
+        events=[webhook_events.EventType.COMPLETED]
+        if job.status == Status.COMPLETED and job.archived_at is None else [],
     ), archive_allowed={ArchiveStatus.ARCHIVING})
     if done is None:
         raise _refuse(job, _("finish archiving"))

@@ -246,3 +246,13 @@ class JobEvent(models.Model):
         if self.old_status or self.new_status:
             return f"{self.old_status or '—'} → {self.new_status or '—'}"
         return self.get_kind_display()
+
+
+# Webhook models live in videogen.webhooks; importing them here registers them with the app.
+from videogen.webhooks.models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSecret,
+)

@@ -14,11 +14,13 @@ logger = logging.getLogger("videogen.tasks")
 GROUP = "videogen"
 POLL_SCHEDULE = "videogen: poll due jobs"
 SWEEP_SCHEDULE = "videogen: sweep stranded work"
+WEBHOOK_SCHEDULE = "videogen: deliver due webhooks"
 
 #: name → (task function, minutes between runs)
 SCHEDULES: dict[str, tuple[str, int]] = {
     POLL_SCHEDULE: ("videogen.tasks.poll_due", 1),
     SWEEP_SCHEDULE: ("videogen.tasks.sweep", 5),
+    WEBHOOK_SCHEDULE: ("videogen.tasks.deliver_due_webhooks", 1),
 }
 
 
@@ -51,6 +53,10 @@ def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """Upsert schedules once the django_q tables exist (after ``migrate``)."""
     from django.db import connections
 
+    from videogen.webhooks.endpoints import sync_settings_endpoints
+
     tables = connections[using].introspection.table_names()
     if "django_q_schedule" in tables:
         ensure_schedules()
+    if "videogen_webhookendpoint" in tables:
+        sync_settings_endpoints()

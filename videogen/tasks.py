@@ -49,6 +49,19 @@ def repoll_job(job_id: str) -> str:
     return lifecycle.repoll(job).status
 
 
+def deliver_webhook(delivery_id: int) -> str:
+    from videogen.webhooks import delivery
+
+    return delivery.deliver(delivery_id)
+
+
+def deliver_due_webhooks() -> dict[str, int]:
+    """Scheduled every minute: retries that are due, and deliveries whose task was lost."""
+    from videogen.webhooks import delivery
+
+    return delivery.deliver_due()
+
+
 def sweep() -> dict[str, Any]:
     from videogen import sweeper
 

@@ -93,7 +93,7 @@ def test_failed_job_reports_the_providers_reason(sandbox, signal_log):
     assert finished.archive_status == ArchiveStatus.NONE
     assert signal_log.names(job) == ["job_status_changed", "job_status_changed",
                                      "job_submitted", "job_status_changed", "job_failed"]
-    failed = [kw for name, _, kw in signal_log.sent if name == "job_failed"][0]
+    failed = next(kw for name, _, kw in signal_log.sent if name == "job_failed")
     assert "NSFW" in failed["error_message"]
 
 

@@ -145,8 +145,9 @@ def test_jobs_past_max_age_time_out(sandbox, signal_log):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_the_provider_forgot_fails_after_repeated_404(sandbox):
-    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", remote_id="no-such-job",
-                                  status=Status.QUEUED, submitted_at=timezone.now())
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour",
+                                  remote_id="no-such-job", status=Status.QUEUED,
+                                  submitted_at=timezone.now())
     for _ in range(polling.NOT_FOUND_LIMIT):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()

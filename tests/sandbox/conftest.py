@@ -12,7 +12,7 @@ from videogen.sandbox.testing import videogen_sandbox, videogen_sandbox_server  
 
 
 @pytest.fixture
-def sb(videogen_sandbox: SandboxServer) -> SandboxServer:  # noqa: F811
+def sb(videogen_sandbox: SandboxServer) -> SandboxServer:
     return videogen_sandbox
 
 

@@ -1,0 +1,265 @@
+"""Sending deliveries: signed POSTs, retries with backoff over about a day, the delivery log,
+auto-disable of failing endpoints, order per job, resend and replay.
+
+Every attempt of one event carries the same ``webhook-id``, so consumers can deduplicate; the
+timestamp and signature are made afresh for each attempt (receivers reject old timestamps).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from videogen import __version__
+from videogen.client.core import retry_after
+from videogen.conf import WebhookSettings, get_settings
+from videogen.schedules import enqueue
+from videogen.webhooks import signing
+from videogen.webhooks.events import new_event_id
+from videogen.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from videogen.webhooks.safety import UnsafeURL, check_url
+
+logger = logging.getLogger("videogen.webhooks")
+
+Status = WebhookDelivery.Status
+# A claimed delivery is invisible to other workers for this long (then retried).
+LEASE = timedelta(minutes=2)
+# While a delivery of the same job to the same endpoint is pending, later ones wait this long.
+ORDER_WAIT = timedelta(seconds=5)
+
+
+@dataclass
+class AttemptResult:
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    duration_ms: int = 0
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def body_bytes(event: WebhookEvent) -> bytes:
+    return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def headers_for(endpoint: WebhookEndpoint, event: WebhookEvent, body: bytes,
+                timestamp: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = signing.signature_header(endpoint.active_secrets(), event.id, timestamp, body)
+    return {**{str(k): str(v) for k, v in (endpoint.headers or {}).items()},
+            "content-type": "application/json", "user-agent": f"videogen-webhooks/{__version__}",
+            "webhook-id": event.id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature}
+
+
+# --- One delivery -----------------------------------------------------------------------------
+
+
+def deliver(delivery_id: int) -> str:
+    """Attempt one delivery if it is due and not claimed elsewhere; returns what happened."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    endpoint = delivery.endpoint
+    if not endpoint.enabled:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+        return "paused"
+    earlier = _earlier_pending(delivery)
+    if earlier is not None:
+        # Keep the job's events in order: this one waits for the earlier one.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            next_attempt_at=max(earlier.next_attempt_at or timezone.now(), timezone.now())
+            + ORDER_WAIT)
+        return "waiting"
+    result = attempt(delivery)
+    return _record(delivery, result)
+
+
+def _claim(delivery_id: int) -> WebhookDelivery | None:
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True),
+        pk=delivery_id, status=Status.PENDING,
+    ).update(next_attempt_at=now + LEASE)
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+
+
+def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:
+    if delivery.event.job_id is None:
+        return None
+    return (WebhookDelivery.objects
+            .filter(endpoint=delivery.endpoint, event__job_id=delivery.event.job_id,
+                    status=Status.PENDING, event__created_at__lt=delivery.event.created_at)
+            .order_by("event__created_at").first())
+
+
+def attempt(delivery: WebhookDelivery) -> AttemptResult:
+    """One signed POST (no redirects followed), after the SSRF check of the resolved host."""
+    conf = get_settings().webhooks
+    endpoint, event = delivery.endpoint, delivery.event
+    try:
+        check_url(endpoint.url, conf.allowed_hosts)
+    except UnsafeURL as error:
+        return AttemptResult(error=f"refused: {error}")
+    body = body_bytes(event)
+    started = time.monotonic()
+    try:
+        with httpx.Client(timeout=httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5)),
+                          follow_redirects=False) as client:
+            response = client.post(endpoint.url, content=body,
+                                   headers=headers_for(endpoint, event, body))
+    except httpx.HTTPError as error:
+        return AttemptResult(error=f"{type(error).__name__}: {error}"[:2000],
+                             duration_ms=_ms(started))
+    return AttemptResult(status_code=response.status_code, duration_ms=_ms(started),
+                         excerpt=response.text[:conf.response_excerpt_bytes],
+                         retry_after=retry_after(response.headers))
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _record(delivery: WebhookDelivery, result: AttemptResult) -> str:
+    conf = get_settings().webhooks
+    now = timezone.now()
+    with transaction.atomic():
+        WebhookAttempt.objects.create(delivery=delivery, status_code=result.status_code,
+                                      response_excerpt=result.excerpt, error=result.error,
+                                      duration_ms=result.duration_ms)
+        fields: dict[str, Any] = {"attempts": F("attempts") + 1, "last_attempt_at": now,
+                                  "last_status_code": result.status_code,
+                                  "last_error": result.error}
+        outcome = _outcome(delivery, result, conf, now, fields)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    if outcome == "delivered":
+        _release_next(delivery)
+    return outcome
+
+
+def _outcome(delivery: WebhookDelivery, result: AttemptResult, conf: WebhookSettings,
+             now: Any, fields: dict[str, Any]) -> str:
+    endpoint = delivery.endpoint
+    if result.ok:
+        fields.update(status=Status.SUCCEEDED, delivered_at=now, next_attempt_at=None)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        return "delivered"
+    if result.status_code == 410:
+        fields.update(status=Status.FAILED, next_attempt_at=None)
+        disable(endpoint, "The receiver answered 410 Gone.")
+        return "gone"
+    done = delivery.attempts + 1  # including this one
+    if done <= len(conf.retry_schedule) and not result.error.startswith("refused"):
+        delay = conf.retry_schedule[done - 1] * random.uniform(0.9, 1.1)
+        delay = max(delay, min(result.retry_after or 0, 86_400))
+        fields["next_attempt_at"] = now + timedelta(seconds=delay)
+        return "retrying"
+    fields.update(status=Status.FAILED, next_attempt_at=None)
+    _count_failure(endpoint, conf)
+    return "failed"
+
+
+def _count_failure(endpoint: WebhookEndpoint, conf: WebhookSettings) -> None:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1)
+    endpoint.refresh_from_db(fields=["consecutive_failures"])
+    if endpoint.consecutive_failures >= conf.max_consecutive_failures:
+        disable(endpoint, f"{endpoint.consecutive_failures} events in a row could not be "
+                          "delivered.")
+
+
+def disable(endpoint: WebhookEndpoint, reason: str) -> None:
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        enabled=False, disabled_reason=reason, disabled_at=timezone.now())
+    logger.warning("webhook endpoint %s disabled: %s", endpoint.pk, reason)
+
+
+def _release_next(delivery: WebhookDelivery) -> None:
+    """The job's next pending event for this endpoint may go now."""
+    if delivery.event.job_id is None:
+        return
+    following = (WebhookDelivery.objects
+                 .filter(endpoint=delivery.endpoint, event__job_id=delivery.event.job_id,
+                         status=Status.PENDING, event__created_at__gte=delivery.event.created_at)
+                 .exclude(pk=delivery.pk).order_by("event__created_at").first())
+    if following is not None:
+        WebhookDelivery.objects.filter(pk=following.pk).update(next_attempt_at=timezone.now())
+        enqueue("deliver_webhook", following.pk)
+
+
+# --- Staff actions and the periodic sweep -------------------------------------------------------
+
+
+def resend(delivery: WebhookDelivery) -> None:
+    """Deliver again (same webhook-id), whatever happened before."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+    transaction.on_commit(lambda: enqueue("deliver_webhook", delivery.pk))
+
+
+def resend_event(event: WebhookEvent) -> int:
+    """Deliver an event again to every enabled endpoint that wants it (replay)."""
+    count = 0
+    for endpoint in WebhookEndpoint.objects.filter(enabled=True):
+        if endpoint.wants(event.type):
+            delivery, _ = WebhookDelivery.objects.get_or_create(event=event, endpoint=endpoint)
+            resend(delivery)
+            count += 1
+    return count
+
+
+def enable(endpoint: WebhookEndpoint) -> int:
+    """Re-enable after an auto-disable; its paused deliveries resume. Returns how many."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        enabled=True, disabled_reason="", disabled_at=None, consecutive_failures=0)
+    return WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.PENDING).update(
+        next_attempt_at=timezone.now())
+
+
+def deliver_due(seconds: float = 45.0) -> dict[str, int]:
+    """The periodic task: deliver what is due (retries, and first attempts whose task was lost),
+    oldest first, for at most ``seconds``; an endpoint that fails is skipped for the rest of
+    the run so one dead receiver cannot hold up the others."""
+    started, counts, failing = time.monotonic(), {}, set()
+    due = (WebhookDelivery.objects.filter(status=Status.PENDING, endpoint__enabled=True,
+                                          next_attempt_at__lte=timezone.now())
+           .order_by("event__created_at").values_list("pk", "endpoint_id")[:1000])
+    for pk, endpoint_id in due:
+        if time.monotonic() - started > seconds:
+            break
+        if endpoint_id in failing:
+            continue
+        outcome = deliver(pk)
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome in ("retrying", "failed", "gone"):
+            failing.add(endpoint_id)
+    return counts
+
+
+def send_test(endpoint: WebhookEndpoint) -> AttemptResult:
+    """A signed ``webhook.test`` POST to check an endpoint (not retried, not logged)."""
+    event = WebhookEvent(id=new_event_id(), type="webhook.test",
+                         payload={"type": "webhook.test", "timestamp": timezone.now().isoformat(),
+                                  "data": {"endpoint": endpoint.pk}})
+    return attempt(WebhookDelivery(event=event, endpoint=endpoint))
+

@@ -1,0 +1,59 @@
+"""Creating endpoints, rotating their secrets, and endpoints declared in settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from videogen.conf import get_settings
+from videogen.webhooks.models import WebhookEndpoint, WebhookSecret
+from videogen.webhooks.safety import check_url
+from videogen.webhooks.signing import generate_secret
+
+# During a rotation the old secret keeps signing for this long.
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def create_endpoint(url: str, *, secret: str | None = None, **fields: Any
+                    ) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its secret (returned once, for showing to the person who made it).
+    Raises ``UnsafeURL`` for internal addresses that are not allow-listed."""
+    check_url(url, get_settings().webhooks.allowed_hosts)
+    secret = secret or generate_secret()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(url=url, **fields)
+        WebhookSecret.objects.create(endpoint=endpoint, secret=secret)
+    return endpoint, secret
+
+
+def rotate_secret(endpoint: WebhookEndpoint, *, overlap: timedelta = ROTATION_OVERLAP) -> str:
+    """Add a new secret; current ones keep signing until ``overlap`` has passed."""
+    secret = generate_secret()
+    expires = timezone.now() + overlap
+    with transaction.atomic():
+        endpoint.secrets.filter(expires_at__isnull=True).update(expires_at=expires)
+        WebhookSecret.objects.create(endpoint=endpoint, secret=secret)
+    return secret
+
+
+def sync_settings_endpoints() -> list[WebhookEndpoint]:
+    """Upsert the endpoints of ``VIDEOGEN["WEBHOOKS"]["ENDPOINTS"]`` by their ``KEY``."""
+    synced = []
+    for declared in get_settings().webhooks.endpoints:
+        endpoint, _ = WebhookEndpoint.objects.update_or_create(
+            settings_key=declared.key,
+            defaults={"url": declared.url, "event_types": declared.events,
+                      "description": declared.description or declared.key,
+                      "headers": declared.headers},
+        )
+        wanted = declared.secret.get_secret_value() if declared.secret else None
+        if wanted and not endpoint.secrets.filter(secret=wanted).exists():
+            endpoint.secrets.all().delete()
+            WebhookSecret.objects.create(endpoint=endpoint, secret=wanted)
+        elif not endpoint.secrets.exists():
+            WebhookSecret.objects.create(endpoint=endpoint, secret=generate_secret())
+        synced.append(endpoint)
+    return synced

@@ -1,0 +1,128 @@
+"""Events and the outbox: what a transition announces, the payload, and the rows written in
+the transition's own transaction (one event, one delivery per matching enabled endpoint)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+from urllib.parse import urljoin
+
+from django.db import transaction
+from django.utils import timezone
+
+from videogen.conf import get_settings
+from videogen.schedules import enqueue
+from videogen.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+def for_transition(old: str, new: str) -> list[str]:
+    """Event types a status change announces (``video.completed`` waits for the archive)."""
+    types: list[str] = []
+    if old == "submitting" and new in ("queued", "in_progress"):
+        types.append(EventType.SUBMITTED)
+    types.append(EventType.STATUS_CHANGED)
+    if new == "failed":
+        types.append(EventType.FAILED)
+    elif new == "cancelled":
+        types.append(EventType.CANCELLED)
+    return types
+
+
+def new_event_id() -> str:
+    """``msg_`` + a time-ordered hex id (so ids sort by creation)."""
+    return f"msg_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
+
+
+def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> WebhookEvent:
+    """Write the event and its deliveries; call inside the transition's transaction.
+    Delivery tasks are enqueued after commit (the periodic task finds any that get lost)."""
+    now = timezone.now()
+    event = WebhookEvent.objects.create(
+        id=new_event_id(), type=event_type, job=job, created_at=now,
+        payload=build_payload(job, event_type, now, old=old, new=new))
+    endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if e.wants(event_type)]
+    deliveries = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now)
+        for endpoint in endpoints
+    ])
+    ids = [d.pk for d in deliveries if d.pk is not None] or list(
+        WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True))
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: enqueue("deliver_webhook", pk))
+    return event
+
+
+def build_payload(job: Any, event_type: str, when: Any, *, old: str = "", new: str = ""
+                  ) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(job.pk),
+        "remote_id": job.remote_id,
+        "status": job.status,
+        "model": job.model,
+        "prompt": job.prompt,
+        "request": _request(job),
+        "cost": str(job.cost) if job.cost is not None else None,
+        "timings": {name: _iso(getattr(job, f"{name}_at")) for name in (
+            "created", "submitted", "started", "finished", "archived")},
+        "error": {"code": job.error_code, "message": job.error_message}
+        if job.error_code or job.error_message else None,
+        "metadata": job.metadata,
+        "object": _object_ref(job),
+    }
+    if event_type == EventType.STATUS_CHANGED:
+        data["previous_status"] = old
+    if event_type == EventType.CANCELLED:
+        data["remote_may_finish"] = job.remote_may_finish
+    if event_type == EventType.COMPLETED:
+        data["video"] = _video(job)
+    return {"type": event_type, "timestamp": _iso(when), "data": data}
+
+
+def _request(job: Any) -> dict[str, Any]:
+    fields = job.request_fields()
+    fields.pop("model", None)
+    fields.pop("prompt", None)
+    if "media" in fields:
+        fields["media"] = _without_inline_images(fields["media"])
+    return fields
+
+
+def _without_inline_images(media: dict[str, Any]) -> dict[str, Any]:
+    """Base64 keyframes can be megabytes: replace them with their size."""
+    frames = []
+    for frame in media.get("frame_images") or []:
+        image = str(frame.get("input_image", ""))
+        if not image.startswith(("http://", "https://")):
+            frame = {**frame, "input_image": f"<base64 image, {len(image) * 3 // 4} bytes>"}
+        frames.append(frame)
+    return {**media, "frame_images": frames} if frames else media
+
+
+def _object_ref(job: Any) -> dict[str, str] | None:
+    if not job.content_type_id:
+        return None
+    content_type = job.content_type
+    return {"type": f"{content_type.app_label}.{content_type.model}", "id": job.object_id}
+
+
+def _video(job: Any) -> dict[str, Any] | None:
+    if not job.video:
+        return None
+    return {
+        "url": absolute_url(job.video.url), "poster_url": absolute_url(job.poster.url)
+        if job.poster else None, "name": job.video.name, "size": job.video_bytes,
+        "sha256": job.video_sha256, "duration": job.video_duration,
+        "width": job.video_width, "height": job.video_height, "fps": job.video_fps,
+        "codec": job.video_codec, "container": job.video_container,
+    }
+
+
+def absolute_url(url: str) -> str:
+    """Storage URLs like ``/media/…`` made absolute with ``WEBHOOKS["SITE_URL"]``."""
+    site = get_settings().webhooks.site_url
+    return urljoin(site, url) if site and url.startswith("/") else url
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
