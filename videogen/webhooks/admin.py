@@ -71,6 +71,11 @@ class SecretInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Whoever may see the endpoint sees its (masked) secrets.
+        return request.user.has_perm("videogen.view_webhookendpoint") or \
+            request.user.has_perm("videogen.change_webhookendpoint")
+
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):

@@ -1,0 +1,216 @@
+"""Webhooks end to end: real jobs against the sandbox, real HTTP to a local receiver, signatures
+checked with the `standardwebhooks` package."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from videogen import lifecycle, polling
+from videogen.models import (
+    VideoJob,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from videogen.webhooks import delivery as sending
+from videogen.webhooks import events
+from videogen.webhooks.endpoints import create_endpoint, rotate_secret
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = WebhookDelivery.Status
+
+
+def complete_a_job(**fields):
+    values = {"model": "google/veo-2.0", "prompt": "a lighthouse", "seconds": "1",
+              "width": 1280, "height": 720, "fps": 8} | fields
+    job = VideoJob.objects.create(**values)
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    return job
+
+
+def make_due():
+    WebhookDelivery.objects.filter(status=Status.PENDING).update(next_attempt_at=timezone.now())
+
+
+def test_completed_job_sends_one_signed_video_completed(sandbox, receiver):
+    endpoint, secret = create_endpoint(receiver.url, event_types=["video.completed"])
+    job = complete_a_job()
+    assert receiver.types() == ["video.completed"]
+    headers, body = receiver.received[0]
+    payload = Webhook(secret).verify(body, headers)
+    data = payload["data"]
+    assert data["id"] == str(job.pk) and data["status"] == "completed"
+    assert data["video"]["sha256"] == job.video_sha256
+    assert data["video"]["size"] == job.video_bytes
+    assert data["video"]["url"].startswith("http://127.0.0.1:8000/media/videogen/")
+    assert data["video"]["poster_url"].endswith("-poster.jpg")
+    assert data["video"]["width"] == 1280 and data["cost"] == str(job.cost)
+    assert headers["webhook-id"].startswith("msg_")
+    assert WebhookEvent.objects.filter(type="video.completed").count() == 1
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == Status.SUCCEEDED and delivery.attempts == 1
+    assert WebhookAttempt.objects.get().status_code == 200
+    # Re-archiving by staff does not announce the job again.
+    lifecycle.request_archive(job)
+    assert receiver.types() == ["video.completed"]
+
+
+def test_every_transition_is_an_event_and_filters_apply(sandbox, receiver):
+    create_endpoint(receiver.url)
+    only_failures, _ = create_endpoint(receiver.url + "?failures", event_types=["video.failed"])
+    complete_a_job()
+    assert receiver.types() == ["video.status_changed", "video.submitted",
+                                "video.status_changed", "video.status_changed",
+                                "video.completed"]
+    assert not WebhookDelivery.objects.filter(endpoint=only_failures).exists()
+    sandbox.faults.add("fail_job", message="no GPUs today")
+    complete_a_job()
+    failed = [e for e in receiver.events() if e["type"] == "video.failed"]
+    assert len(failed) == 2  # one per endpoint
+    assert failed[0]["data"]["error"]["message"].endswith("no GPUs today")
+
+
+def test_rotation_sends_two_signatures_that_both_verify(sandbox, receiver):
+    endpoint, old = create_endpoint(receiver.url, event_types=["video.completed"])
+    new = rotate_secret(endpoint)
+    complete_a_job()
+    headers, body = receiver.received[0]
+    assert len(headers["webhook-signature"].split()) == 2
+    Webhook(old).verify(body, headers)
+    Webhook(new).verify(body, headers)
+    # After the overlap only the new secret signs.
+    endpoint.secrets.filter(secret=old).update(expires_at=timezone.now())
+    assert endpoint.active_secrets() == [new]
+
+
+def test_500_then_200_is_retried_with_the_same_id(sandbox, receiver):
+    create_endpoint(receiver.url, event_types=["video.completed"])
+    receiver.script = [500]
+    complete_a_job()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == Status.PENDING and delivery.attempts == 1
+    assert delivery.last_status_code == 500
+    assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=3)
+    make_due()
+    assert sending.deliver_due() == {"delivered": 1}
+    delivery.refresh_from_db()
+    assert delivery.status == Status.SUCCEEDED and delivery.attempts == 2
+    ids = [headers["webhook-id"] for headers, _ in receiver.received]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert [a.status_code for a in WebhookAttempt.objects.order_by("id")] == [500, 200]
+
+
+def test_receiver_down_past_the_budget_disables_and_keeps_events(sandbox, receiver, settings):
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "WEBHOOKS": {
+        **settings.VIDEOGEN["WEBHOOKS"], "RETRY_SCHEDULE": [1, 1, 1],
+        "MAX_CONSECUTIVE_FAILURES": 1}}
+    endpoint, secret = create_endpoint(receiver.url, event_types=["video.completed"])
+    receiver.default = 503
+    complete_a_job()
+    for _ in range(3):
+        make_due()
+        sending.deliver_due()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == Status.FAILED and delivery.attempts == 4
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and "1 events in a row" in endpoint.disabled_reason
+    # The event is kept: replay once the receiver is back.
+    receiver.default = 200
+    sending.enable(endpoint)
+    sending.resend(delivery)
+    sending.deliver_due()
+    delivery.refresh_from_db()
+    assert delivery.status == Status.SUCCEEDED
+    Webhook(secret).verify(receiver.received[-1][1], receiver.received[-1][0])
+
+
+def test_410_gone_disables_the_endpoint(sandbox, receiver):
+    endpoint, _ = create_endpoint(receiver.url, event_types=["video.completed"])
+    receiver.script = [410]
+    complete_a_job()
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and "410" in endpoint.disabled_reason
+    assert WebhookDelivery.objects.get().status == Status.FAILED
+
+
+def test_lost_task_is_delivered_by_the_periodic_task(sandbox, receiver, monkeypatch):
+    create_endpoint(receiver.url, event_types=["video.completed"])
+    monkeypatch.setattr(events, "enqueue", lambda *a: None)  # the broker lost the task
+    complete_a_job()
+    assert receiver.received == []
+    assert sending.deliver_due() == {"delivered": 1}
+    assert receiver.types() == ["video.completed"]
+
+
+def test_worker_killed_after_claiming_is_delivered_once_later(sandbox, receiver, monkeypatch):
+    create_endpoint(receiver.url, event_types=["video.completed"])
+    monkeypatch.setattr(events, "enqueue", lambda *a: None)
+    complete_a_job()
+    delivery = WebhookDelivery.objects.get()
+
+    class Killed(BaseException):
+        pass
+
+    real_attempt = sending.attempt
+    monkeypatch.setattr(sending, "attempt", lambda d: (_ for _ in ()).throw(Killed()))
+    with pytest.raises(Killed):
+        sending.deliver(delivery.pk)
+    monkeypatch.setattr(sending, "attempt", real_attempt)
+    assert sending.deliver_due() == {}  # still leased
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    assert sending.deliver_due() == {"delivered": 1}
+    assert sending.deliver(delivery.pk) == "skipped"
+    assert len(receiver.received) == 1
+
+
+def test_events_of_a_job_arrive_in_order_despite_a_retry(sandbox, receiver):
+    create_endpoint(receiver.url)
+    receiver.script = [500]  # the first event fails once
+    complete_a_job()
+    for _ in range(10):
+        if not WebhookDelivery.objects.filter(status=Status.PENDING).exists():
+            break
+        make_due()
+        sending.deliver_due()
+    delivered = [h["webhook-id"] for h, _ in receiver.received[1:]]
+    expected = list(WebhookEvent.objects.order_by("created_at", "id").values_list("id",
+                                                                                  flat=True))
+    assert delivered == expected
+
+
+def test_payloads_carry_no_secrets(sandbox, receiver, settings):
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "API_KEY": "tgp_v1_SECRET_KEY_abc123"}
+    endpoint, secret = create_endpoint(receiver.url)
+    complete_a_job()
+    for headers, body in receiver.received:
+        text = body.decode() + repr(headers)
+        assert "tgp_v1_SECRET_KEY_abc123" not in text and secret not in text
+    assert secret not in repr(endpoint.secrets.first()) and secret not in str(
+        endpoint.secrets.first())
+
+
+def test_send_test_event(receiver):
+    endpoint, secret = create_endpoint(receiver.url)
+    result = sending.send_test(endpoint)
+    assert result.ok
+    headers, body = receiver.received[0]
+    assert Webhook(secret).verify(body, headers)["type"] == "webhook.test"
+
+
+def test_endpoints_declared_in_settings(settings, receiver):
+    from django.core.management import call_command
+
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "WEBHOOKS": {
+        **settings.VIDEOGEN["WEBHOOKS"], "ENDPOINTS": [
+            {"KEY": "crm", "URL": receiver.url, "EVENTS": ["video.completed"],
+             "SECRET": "whsec_" + "A" * 40}]}}
+    call_command("videogen_setup")
+    call_command("videogen_setup")
+    endpoint = WebhookEndpoint.objects.get(settings_key="crm")
+    assert endpoint.url == receiver.url and endpoint.event_types == ["video.completed"]
+    assert endpoint.active_secrets() == ["whsec_" + "A" * 40]
