@@ -5,7 +5,8 @@ import json
 import time
 
 import pytest
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError as LibError
+from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError as LibError
 
 from videogen.webhooks import WebhookVerificationError, generate_secret, verify
 from videogen.webhooks.safety import UnsafeURL, check_url
