@@ -22,6 +22,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy --follow-imports=silent videogen/api.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint test-sqlite test-postgres

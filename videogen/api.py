@@ -3,6 +3,10 @@
 Keyword arguments mirror the provider's field names (``prompt``, ``width``, ``seconds``...).
 Images for keyframes may be file paths, file objects, Django ``File``s, bytes or URLs; they are
 encoded as the API requires (raw base64, no data-URI prefix).
+
+Async variants (``acreate``, ``asubmit``, ``agenerate``, ``arefresh``, ``acancel``,
+``await_job``) run the same code in Django's sync thread: the state machine needs transactions
+and row locks, which Django's async ORM does not offer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from asgiref.sync import sync_to_async
 from django.db import models
 
 from videogen import catalog, lifecycle
@@ -124,15 +129,23 @@ def wait(job: VideoJob, timeout: float = 900.0, on_progress: ProgressCallback | 
     started = time.monotonic()
     while True:
         job.refresh_from_db()
-        elapsed = time.monotonic() - started
-        if on_progress is not None:
-            on_progress(job, elapsed)
-        if is_settled(job) or (job.status == Status.SUBMITTING and job.error_code):
+        if _done(job, time.monotonic() - started, timeout, on_progress):
             return job
-        if elapsed > timeout:
-            raise WaitTimeout(job, timeout)
         _step(job)
         time.sleep(interval)
+
+
+def _done(job: VideoJob, elapsed: float, timeout: float,
+          on_progress: ProgressCallback | None) -> bool:
+    """Report progress; True when waiting is over (settled, or an uncertain submission that
+    needs a person); WaitTimeout when time is up."""
+    if on_progress is not None:
+        on_progress(job, elapsed)
+    if is_settled(job) or (job.status == Status.SUBMITTING and job.error_code):
+        return True
+    if elapsed > timeout:
+        raise WaitTimeout(job, timeout)
+    return False
 
 
 def _step(job: VideoJob) -> None:
@@ -149,3 +162,27 @@ def _step(job: VideoJob) -> None:
 def expected_seconds(job: VideoJob) -> float:
     """The model's typical generation time, for progress displays."""
     return lifecycle.typical_seconds(job.model)
+
+
+# --- Async variants -----------------------------------------------------------------------------
+
+acreate = sync_to_async(create, thread_sensitive=True)
+asubmit = sync_to_async(submit, thread_sensitive=True)
+agenerate = sync_to_async(generate, thread_sensitive=True)
+arefresh = sync_to_async(refresh, thread_sensitive=True)
+acancel = sync_to_async(cancel, thread_sensitive=True)
+
+
+async def await_job(job: VideoJob, timeout: float = 900.0,
+                    on_progress: ProgressCallback | None = None, *, interval: float = 1.0
+                    ) -> VideoJob:
+    """``wait`` for async code: the same steps, sleeping without blocking the event loop."""
+    import asyncio
+
+    started = time.monotonic()
+    while True:
+        await job.arefresh_from_db()
+        if _done(job, time.monotonic() - started, timeout, on_progress):
+            return job
+        await sync_to_async(_step, thread_sensitive=True)(job)
+        await asyncio.sleep(interval)

@@ -166,9 +166,12 @@ def _content_length(headers: Any) -> int | None:
 
 
 def probe_file(file: IO[bytes], job: VideoJob) -> Probe:
-    """Read the video with PyAV; unreadable bytes are a retryable download problem."""
-    import av
-
+    """Read the video with PyAV; unreadable bytes are a retryable download problem.
+    Without PyAV (the ``media`` extra) the file is stored unprobed, with a warning."""
+    try:
+        import av
+    except ImportError:
+        return _unprobed(file)
     file.seek(0)
     try:
         with av.open(file, mode="r") as container:
@@ -180,6 +183,23 @@ def probe_file(file: IO[bytes], job: VideoJob) -> Probe:
         file.seek(0)
     probe.warnings = _mismatches(probe, job)
     return probe
+
+
+def _stored_fields(probe: Probe) -> dict[str, Any]:
+    """Probe results as model fields (None where nothing was measured)."""
+    return {"video_container": probe.container, "video_codec": probe.codec,
+            "video_width": probe.width or None, "video_height": probe.height or None,
+            "video_fps": probe.fps, "video_duration": probe.duration}
+
+
+def _unprobed(file: IO[bytes]) -> Probe:
+    file.seek(0)
+    head = file.read(64)
+    file.seek(0)
+    container = "webm" if head.startswith(b"\x1a\x45\xdf\xa3") else "mp4"
+    return Probe(container=container, codec="", width=0, height=0, fps=None, duration=None,
+                 poster=None, warnings=["PyAV is not installed (pip install "
+                                        "'django-videogen[media]'): not probed, no poster"])
 
 
 def _describe(container: Any) -> Probe:
@@ -254,12 +274,8 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
     saved_poster = ""
     if probe.poster:
         saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
-    return {
-        "video": saved_video, "poster": saved_poster, "video_bytes": download.size,
-        "video_sha256": download.sha256, "video_container": probe.container,
-        "video_codec": probe.codec, "video_width": probe.width, "video_height": probe.height,
-        "video_fps": probe.fps, "video_duration": probe.duration,
-    }
+    return {"video": saved_video, "poster": saved_poster, "video_bytes": download.size,
+            "video_sha256": download.sha256, **_stored_fields(probe)}
 
 
 def _delete_quietly(storage: Any, name: str) -> None:

@@ -1,0 +1,103 @@
+"""The public API as a host site uses it, against the sandbox."""
+
+import asyncio
+import base64
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.template import Context, Template
+
+import videogen
+from videogen import api
+from videogen.models import ArchiveStatus, Status, VideoJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+@pytest.fixture(autouse=True)
+def _quick(videogen_sandbox_settings, settings):
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"MIN_INTERVAL": 0.2},
+                         "MODELS": {"google/veo-2.0": {"typical_generation_seconds": 0.5}}}
+
+
+def test_generate_for_an_object_and_wait(videogen_sandbox_settings):
+    owner = get_user_model().objects.create(username="product-42")
+    job = videogen.generate(model="google/veo-2.0", prompt="a rotating kettle", seconds=1,
+                            width=1280, height=720, fps=8, for_object=owner,
+                            created_by=owner, metadata={"campaign": "spring"})
+    assert job.status == Status.QUEUED and job.seconds == "1"
+    progress = []
+    job = videogen.wait(job, timeout=60, on_progress=lambda j, t: progress.append(j.status),
+                        interval=0.1)
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.video_width == 1280
+    assert progress[0] == Status.QUEUED and progress[-1] == Status.COMPLETED
+    assert list(VideoJob.objects.for_object(owner)) == [job]
+    assert job.content_object == owner and job.created_by == owner
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "file", "django_file", "url"])
+def test_images_in_every_form(kind, tmp_path):
+    path = tmp_path / "first.png"
+    path.write_bytes(PNG)
+    image = {"path": str(path), "bytes": PNG, "file": io.BytesIO(PNG),
+             "django_file": ContentFile(PNG, name="first.png"),
+             "url": "https://example.com/first.png"}[kind]
+    job = api.create(model="google/veo-2.0", prompt="a kettle", images={"first": image})
+    frame = job.media["frame_images"][0]
+    assert frame["frame"] == "first"
+    expected = image if kind == "url" else base64.b64encode(PNG).decode()
+    assert frame["input_image"] == expected
+
+
+def test_invalid_requests_save_nothing_and_name_the_field():
+    with pytest.raises(api.InvalidRequest) as error:
+        api.create(model="google/veo-3.0", prompt="a kettle", width=640, height=480)
+    assert str(error.value).startswith("width: google/veo-3.0 supports 1280x720")
+    with pytest.raises(api.InvalidRequest, match="colour: unknown field"):
+        api.create(model="google/veo-3.0", prompt="a kettle", colour="red")
+    with pytest.raises(api.InvalidRequest, match="image must be PNG, JPEG or WEBP"):
+        api.create(model="google/veo-2.0", prompt="a kettle", images={"first": b"GIF89a..."})
+    assert not VideoJob.objects.exists()
+
+
+def test_async_variants(videogen_sandbox_settings):
+    async def scenario():
+        job = await videogen.acreate(model="google/veo-2.0", prompt="async kettle", seconds=1,
+                                     width=1280, height=720, fps=8)
+        job = await videogen.asubmit(job)
+        job = await videogen.await_job(job, timeout=60, interval=0.1)
+        return job
+
+    job = asyncio.run(scenario())
+    assert job.archive_status == ArchiveStatus.ARCHIVED
+
+
+def test_wait_times_out_without_stopping_the_job(videogen_sandbox_settings):
+    videogen_sandbox_settings.configure(time_scale=1)
+    job = videogen.generate(model="google/veo-2.0", prompt="a slow kettle", seconds=1)
+    with pytest.raises(videogen.WaitTimeout, match="is still queued"):
+        videogen.wait(job, timeout=0.3, interval=0.1)
+    job.refresh_from_db()
+    assert job.status in (Status.QUEUED, Status.IN_PROGRESS)
+
+
+def test_player_tag(videogen_sandbox_settings):
+    job = videogen.generate(model="google/veo-2.0", prompt="a kettle on a table", seconds=1,
+                            width=1280, height=720, fps=8)
+    template = Template("{% load videogen %}{% videogen_player job autoplay=True %}")
+    pending = template.render(Context({"job": job}))
+    assert "being generated" in pending and "<video" not in pending
+    job = videogen.wait(job, timeout=60, interval=0.1)
+    html = template.render(Context({"job": job}))
+    assert f'src="{job.video.url}"' in html and f'poster="{job.poster.url}"' in html
+    assert "autoplay" in html and "muted" in html and 'type="video/mp4"' in html
+    assert 'width="1280"' in html
+
+
+def test_names_are_reachable_from_the_package():
+    assert videogen.generate is api.generate and "await_job" in dir(videogen)
+    with pytest.raises(AttributeError):
+        videogen.no_such_thing  # noqa: B018
