@@ -19,8 +19,11 @@ def poll_due() -> dict[str, Any]:
 
 def archive_job(job_id: str) -> str:
     from videogen import archive
+    from videogen.webhooks.events import deliver_inline
 
-    return archive.archive_job(job_id)
+    # video.completed goes out from here, not behind the other queued archives.
+    with deliver_inline():
+        return archive.archive_job(job_id)
 
 
 def submit_job(job_id: str, actor_id: Any = None) -> str:

@@ -20,15 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import itertools
 import json
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from videogen import __version__
@@ -160,6 +163,13 @@ class _Core:
         return delay
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verified TLS context per process: loading the CA bundle costs ~20 ms, which a
+    client per archive or per webhook would otherwise pay every time."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def never_sent(error: httpx.HTTPError) -> bool:
     """True when the request cannot have reached the server (no connection was made)."""
     return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout |
@@ -231,7 +241,8 @@ class VideoClient(_Core):
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
                          user_agent=user_agent)
-        self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport)
+        self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport,
+                                                 verify=tls_context())
         self._own_http = http_client is None
         self._sleep = sleep
 
@@ -303,6 +314,7 @@ class AsyncVideoClient(_Core):
         limits = httpx.Limits(max_connections=max_connections,
                               max_keepalive_connections=max_connections)
         self._http = http_client or httpx.AsyncClient(timeout=self.timeout, transport=transport,
+                                                      verify=tls_context(),
                                                       limits=limits)
         self._own_http = http_client is None
         self._sleep = sleep

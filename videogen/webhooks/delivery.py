@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from videogen import __version__
-from videogen.client.core import retry_after
+from videogen.client.core import retry_after, tls_context
 from videogen.conf import WebhookSettings, get_settings
 from videogen.schedules import enqueue
 from videogen.webhooks import signing
@@ -125,7 +125,7 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
     started = time.monotonic()
     try:
         with httpx.Client(timeout=httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5)),
-                          follow_redirects=False) as client:
+                          follow_redirects=False, verify=tls_context()) as client:
             response = client.post(endpoint.url, content=body,
                                    headers=headers_for(endpoint, event, body))
     except httpx.HTTPError as error:

@@ -3,8 +3,12 @@ the transition's own transaction (one event, one delivery per matching enabled e
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import logging
 import secrets
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -14,6 +18,8 @@ from django.utils import timezone
 from videogen.conf import get_settings
 from videogen.schedules import enqueue
 from videogen.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger("videogen.webhooks")
 
 
 def for_transition(old: str, new: str) -> list[str]:
@@ -49,8 +55,36 @@ def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> Webhoo
     ids = [d.pk for d in deliveries if d.pk is not None] or list(
         WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True))
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: enqueue("deliver_webhook", pk))
+        transaction.on_commit(lambda pk=pk: _dispatch(pk))
     return event
+
+
+_inline = contextvars.ContextVar("videogen_inline_delivery", default=False)
+
+
+@contextlib.contextmanager
+def deliver_inline() -> Iterator[None]:
+    """Within this block, first attempts are made right after commit in this process instead
+    of queued. The archive task uses it: its deliveries would otherwise wait behind every
+    other queued archive."""
+    token = _inline.set(True)
+    try:
+        yield
+    finally:
+        _inline.reset(token)
+
+
+def _dispatch(pk: int) -> None:
+    if not _inline.get():
+        enqueue("deliver_webhook", pk)
+        return
+    from videogen.webhooks.delivery import deliver
+
+    try:
+        deliver(pk)
+    except Exception:
+        # Still pending in the outbox: the periodic task delivers it.
+        logger.exception("inline delivery %s failed", pk)
 
 
 def build_payload(job: Any, event_type: str, when: Any, *, old: str = "", new: str = ""
