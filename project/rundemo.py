@@ -78,7 +78,9 @@ def main() -> None:
     ]
     print(f"\nvideogen demo: http://{HOST}:{PORT}/admin/  (Ctrl-C stops everything)")
     print(f"signed webhooks arrive at http://{HOST}:{PORT}/demo/webhook-receiver/\n")
+    # Explicit handlers: a shell may start us with SIGINT ignored (e.g. in the background).
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
