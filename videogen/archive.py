@@ -98,10 +98,11 @@ def fetch_and_store(job: VideoJob) -> tuple[dict[str, Any], list[str]]:
 def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
                        ) -> tuple[Download, Probe]:
     url, refreshed, last_error = job.provider_video_url, False, None
+    if not url:
+        # Completed without a URL in that answer: ask the provider once more.
+        url, refreshed = _fresh_url(job), True
     attempts = 0
     while attempts <= conf.download_retries:
-        if not url:
-            raise ArchiveError("the provider gave no video URL")
         try:
             download = stream_to_file(client, url, conf)
             return download, probe_file(download.file, job)
