@@ -176,3 +176,16 @@ def test_url_that_keeps_expiring_fails_the_archive_clearly(sandbox):
     assert job.status == Status.COMPLETED
     assert job.archive_status == ArchiveStatus.FAILED
     assert "expired" in job.archive_error
+
+
+def test_completed_answer_without_url_is_refreshed_before_archiving(sandbox):
+    from videogen.client.schemas import RemoteJob
+
+    job = new_job()
+    sandbox.configure(time_scale=1)
+    lifecycle.submit(job)
+    sandbox.advance(job.remote_id)
+    lifecycle.apply_remote(job, RemoteJob(id=job.remote_id, status="completed"))
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error
+    assert job.provider_video_url
