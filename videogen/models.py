@@ -170,6 +170,8 @@ class VideoJob(models.Model):
             ("submit_videojob", _("Can submit video jobs to the provider")),
             ("cancel_videojob", _("Can cancel video jobs")),
             ("repoll_videojob", _("Can re-poll video jobs now")),
+            ("archive_videojob", _("Can archive video jobs again")),
+            ("mark_failed_videojob", _("Can mark uncertain submissions as failed")),
         ]
         indexes = [
             models.Index(fields=["status", "next_poll_at"], name="videogen_job_due"),

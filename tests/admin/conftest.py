@@ -1,0 +1,113 @@
+"""Fixtures for the admin tests: users with exactly the permissions a test names, jobs in
+every state, and small real images."""
+
+import base64
+import struct
+import zlib
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.utils import timezone
+
+from videogen.models import ArchiveStatus, Status, VideoJob
+
+# Permissions a staff member needs to see the jobs at all.
+VIEW = ["view_videojob"]
+
+
+def png_bytes(width=8, height=8, rgb=(200, 40, 40)):
+    """A valid PNG of one colour (no imaging library needed)."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    raw = zlib.compress(row * height)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + \
+        chunk(b"IEND", b"")
+
+
+def png_base64(**kwargs):
+    return base64.b64encode(png_bytes(**kwargs)).decode()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*codenames, username="staff"):
+        user = User.objects.create_user(username, password="pw", is_staff=True)
+        user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    """A logged-in client for a staff member with the given permissions."""
+    def login(*codenames):
+        user = make_user(*codenames)
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return login
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    user = User.objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def make_job(status=Status.DRAFT, **fields):
+    """A job in any state, written directly (tests set up states; the lifecycle makes them)."""
+    now = timezone.now()
+    values = {"model": "pixverse/pixverse-v5", "prompt": "a red fox", "width": 360,
+              "height": 360, "seconds": "2", "fps": 16, "status": status}
+    if status != Status.DRAFT:
+        values["submitted_at"] = now
+    if status in (Status.QUEUED, Status.IN_PROGRESS, Status.COMPLETED, Status.FAILED):
+        values["remote_id"] = f"remote-{VideoJob.objects.count()}-{now.timestamp()}"
+    if status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
+        values["finished_at"] = now
+    if status == Status.COMPLETED:
+        values["archive_status"] = ArchiveStatus.ARCHIVED
+        values["cost"] = "0.28"
+    values.update(fields)
+    return VideoJob.objects.create(**values)
+
+
+@pytest.fixture
+def job_factory(db):
+    return make_job
+
+
+class Queue:
+    """Tasks enqueued during a test, as (task name, args)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, task, *args):
+        self.calls.append((task, *args))
+        return "task-id"
+
+    def names(self):
+        return [call[0] for call in self.calls]
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Record enqueued tasks instead of sending them to a broker."""
+    queue = Queue()
+    for module in ("videogen.actions", "videogen.lifecycle", "videogen.webhooks.delivery",
+                   "videogen.webhooks.events"):
+        monkeypatch.setattr(f"{module}.enqueue", queue)
+    return queue
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]] if response.context else []

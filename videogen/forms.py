@@ -1,0 +1,610 @@
+"""The staff form for a draft job.
+
+The model is picked from the site's catalog, grouped by organization; size, duration, fps and
+Wan 2.7 resolution/ratio are offered from the catalog's values (a small script narrows them to
+the chosen model); keyframes are uploads or URLs; advanced parameters sit in a collapsed
+section. The catalog is the authority: the form builds the request the job will send, validates
+it with :func:`videogen.catalog.parse`, and reports every problem on the field it concerns,
+in the catalog's words ("minimax/hailuo-02 supports 1366x768 or 1920x1080, got 1280x720").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from videogen import catalog
+from videogen.api import encode_image
+from videogen.models import OutputFormat, VideoJob
+from videogen.storage import archive_name, archive_storage
+
+MAX_IMAGE_BYTES = catalog.MAX_IMAGE_BYTES
+IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+KEYFRAMES = ("first", "last")
+# Uploaded references get a real URL only when saved; until then the catalog checks this.
+_PLACEHOLDER = "https://upload.invalid/reference-{}"
+URL_MEDIA = {  # form field → (media key, shape of one item)
+    "frame_video_urls": ("frame_videos", "video"),
+    "reference_video_urls": ("reference_videos", "video"),
+    "audio_urls": ("audio_inputs", "plain"),
+}
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The MIME type of a PNG, JPEG or WEBP from its first bytes; None for anything else."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def thumbnail_src(value: str) -> str:
+    """Something an ``<img src>`` can show: the URL, or a data: URI of base64 image data."""
+    if is_url(value):
+        return value
+    try:
+        head = base64.b64decode(value[:24], validate=True)
+    except (binascii.Error, ValueError):
+        return ""
+    mime = sniff_image(head)
+    return f"data:{mime};base64,{value}" if mime else ""
+
+
+def describe_image(value: str) -> str:
+    """A short label: "PNG image, 120.5 KB" or the URL's host and file name."""
+    if is_url(value):
+        parts = urlsplit(value)
+        return f"{parts.hostname}…/{posixpath.basename(parts.path)}"
+    src = thumbnail_src(value)
+    kind = src[len("data:image/"):src.find(";")].upper() if src else "?"
+    size = len(value) * 3 // 4
+    return _("%(kind)s image, %(size)s") % {"kind": kind, "size": filesizeformat(size)}
+
+
+@dataclass(frozen=True)
+class CurrentImage:
+    """A stored base64 keyframe, as the file widget's initial value (it needs ``.url``)."""
+
+    value: str
+
+    @property
+    def url(self) -> str:
+        return thumbnail_src(self.value)
+
+    def __str__(self) -> str:
+        return str(describe_image(self.value))
+
+
+def check_upload(upload: UploadedFile) -> str:
+    """The upload's MIME type, after refusing what is too large or not an image. The size
+    is checked before anything is read."""
+    if upload.size is not None and upload.size > MAX_IMAGE_BYTES:
+        raise forms.ValidationError(
+            _("%(name)s is %(size)s; images up to %(max)s are accepted."), code="too_large",
+            params={"name": upload.name, "size": filesizeformat(upload.size),
+                    "max": filesizeformat(MAX_IMAGE_BYTES)})
+    upload.seek(0)
+    mime = sniff_image(upload.read(16))
+    upload.seek(0)
+    if mime is None:
+        raise forms.ValidationError(
+            _("%(name)s is not a PNG, JPEG or WEBP image."), code="not_an_image",
+            params={"name": upload.name})
+    return mime
+
+
+# --- Widgets ------------------------------------------------------------------------------------
+
+
+class DefaultYesNoSelect(forms.NullBooleanSelect):
+    """Yes / No / the model's default (None), rather than Django's "Unknown"."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("model default")), ("true", _("Yes")), ("false", _("No"))]
+
+
+class ModelSelect(forms.Select):
+    """The model chooser: grouped options, the chosen model's capability line, and the catalog
+    as JSON for the script that narrows the other choices."""
+
+    template_name = "admin/videogen/widgets/model_select.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        specs = catalog.site_catalog()
+        chosen = specs.get(value) if isinstance(value, str) else None
+        context["widget"].update(
+            summary=chosen.summary() if chosen else "",
+            catalog=catalog_data(specs.values()),
+            models=[{"id": s.id, "name": s.display_name or s.id, "summary": s.summary()}
+                    for s in specs.values()],
+        )
+        return context
+
+
+class ImageFileInput(forms.ClearableFileInput):
+    """A keyframe upload showing the current image as a thumbnail, and the picked file too."""
+
+    template_name = "admin/videogen/widgets/image_file_input.html"
+    clear_checkbox_label = _("Remove this image")
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
+                          "data-vg-max-bytes": str(MAX_IMAGE_BYTES), **(attrs or {})})
+
+
+class ImageURLInput(forms.URLInput):
+    template_name = "admin/videogen/widgets/image_url_input.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"placeholder": "https://…", "data-vg-image-url": "1",
+                          **(attrs or {})})
+
+
+class MultipleImageInput(forms.FileInput):
+    allow_multiple_selected = True
+    template_name = "admin/videogen/widgets/image_file_input.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
+                          "data-vg-max-bytes": str(MAX_IMAGE_BYTES), **(attrs or {})})
+
+
+class URLListInput(forms.Textarea):
+    """One URL per line; image URLs are shown as thumbnails under it."""
+
+    template_name = "admin/videogen/widgets/url_list.html"
+
+    def __init__(self, *, thumbnails: bool = False) -> None:
+        super().__init__({"rows": 3, "placeholder": "https://…"})
+        self.thumbnails = thumbnails
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return super().format_value(value)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        text = context["widget"]["value"] or ""
+        context["widget"]["thumbnails"] = [line.strip() for line in text.splitlines()
+                                           if is_url(line.strip())] if self.thumbnails else []
+        return context
+
+
+# --- Fields -------------------------------------------------------------------------------------
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleImageInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        items = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleImageField, self).clean(item, initial) for item in items]
+
+
+class URLListField(forms.CharField):
+    """http(s) URLs, one per line; an error names the line."""
+
+    def __init__(self, *, thumbnails: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(widget=URLListInput(thumbnails=thumbnails), **kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, list | tuple):
+            return [str(v).strip() for v in value if str(v).strip()]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        check = URLValidator(schemes=["http", "https"])
+        for number, url in enumerate(value, start=1):
+            try:
+                check(url)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    _("Line %(n)d is not an http(s) URL: %(url)s"), code="invalid",
+                    params={"n": number, "url": url[:100]}) from None
+
+
+# --- The catalog, for choices and the script ----------------------------------------------------
+
+
+def catalog_data(specs: Iterable[catalog.ModelSpec]) -> dict[str, dict[str, Any]]:
+    """What the form's script needs to narrow choices to one model (no secrets, no prices)."""
+    return {spec.id: {
+        "summary": spec.summary(),
+        "sizes": [] if spec.uses_resolution else [f"{w}x{h}" for w, h in spec.sizes],
+        "durations": list(spec.durations),
+        "seconds_range": list(spec.seconds_range),
+        "fps": list(spec.fps),
+        "resolutions": list(spec.resolutions),
+        "ratios": list(spec.ratios),
+        "keyframes": sorted(spec.keyframes),
+        "media": sorted(spec.media_fields),
+        "prompt_range": list(spec.prompt_range),
+        "prompt_required": spec.prompt_required,
+        "audio": spec.generate_audio,
+        "loose": spec.loose,
+    } for spec in specs}
+
+
+def model_choices(current: str | None = None) -> list[Any]:
+    groups = catalog.grouped()
+    choices: list[Any] = [("", _("— choose a model —"))]
+    choices += [(org, [(s.id, s.display_name or s.id) for s in specs])
+                for org, specs in groups.items()]
+    if current and current not in catalog.site_catalog():
+        # A job made from code with a model this site does not list: keep it choosable.
+        choices.append((_("other"), [(current, current)]))
+    return choices
+
+
+def size_choices(current: tuple[int | None, int | None] = (None, None)) -> list[tuple[str, str]]:
+    sizes = {size for spec in catalog.site_catalog().values() for size in spec.sizes}
+    if current[0] and current[1]:
+        sizes.add((current[0], current[1]))
+    ordered = sorted(sizes, key=lambda wh: (-wh[0] * wh[1], -wh[0]))
+    return [("", _("model default")), *((f"{w}x{h}", f"{w} × {h}") for w, h in ordered)]
+
+
+def seconds_choices(current: str = "") -> list[tuple[str, str]]:
+    high = max((spec.seconds_range[1] for spec in catalog.site_catalog().values()), default=10)
+    values = {str(n) for n in range(1, high + 1)} | ({current} if current else set())
+    return [("", _("model default")),
+            *((v, _("%(n)s s") % {"n": v}) for v in sorted(values, key=int))]
+
+
+def fps_choices(current: int | None = None) -> list[tuple[Any, str]]:
+    values = {fps for spec in catalog.site_catalog().values() for fps in spec.fps}
+    values |= {current} if current else set()
+    return [("", _("model default")), *((v, str(v)) for v in sorted(values))]
+
+
+# --- The form -----------------------------------------------------------------------------------
+
+#: The form's fields by section, for the admin's fieldsets (a tuple is one line).
+MAIN_FIELDS = ("model", "prompt", "size", ("resolution", "ratio"), ("seconds", "fps"))
+IMAGE_FIELDS = (("first_frame_file", "first_frame_url"), ("last_frame_file", "last_frame_url"),
+                ("reference_files", "reference_urls"))
+ADVANCED_FIELDS = ("steps", "guidance_scale", "seed", "negative_prompt",
+                   ("output_format", "output_quality"), "generate_audio", "frame_video_urls",
+                   "reference_video_urls", "source_video_url", "audio_urls", "metadata")
+
+
+class JobForm(forms.ModelForm):
+    model = forms.ChoiceField(label=_("Model"), widget=ModelSelect)
+    size = forms.ChoiceField(label=_("Size"), required=False,
+                             help_text=_("Width × height in pixels."))
+    seconds = forms.ChoiceField(label=_("Duration"), required=False)
+    fps = forms.TypedChoiceField(label=_("Frames per second"), required=False, coerce=int,
+                                 empty_value=None)
+    resolution = forms.ChoiceField(
+        label=_("Resolution"), required=False,
+        choices=[("", _("model default")), *((r, r) for r in catalog.WAN_RESOLUTIONS)],
+        help_text=_("Wan 2.7 models take a resolution and a ratio instead of a size."))
+    ratio = forms.ChoiceField(
+        label=_("Aspect ratio"), required=False,
+        choices=[("", _("model default")), *((r, r) for r in catalog.WAN_RATIOS)])
+
+    first_frame_file = forms.FileField(
+        label=_("First frame (upload)"), required=False, widget=ImageFileInput,
+        help_text=_("PNG, JPEG or WEBP, up to 10 MB. The video starts from this image."))
+    first_frame_url = forms.URLField(
+        label=_("First frame (URL)"), required=False, widget=ImageURLInput,
+        assume_scheme="https", help_text=_("Or the address of an image."))
+    last_frame_file = forms.FileField(
+        label=_("Last frame (upload)"), required=False, widget=ImageFileInput,
+        help_text=_("PNG, JPEG or WEBP, up to 10 MB. The video ends on this image."))
+    last_frame_url = forms.URLField(
+        label=_("Last frame (URL)"), required=False, widget=ImageURLInput,
+        assume_scheme="https")
+    reference_files = MultipleImageField(
+        label=_("Reference images (upload)"), required=False,
+        help_text=_("For reference-to-video and video edit models. Uploads are stored with the "
+                    "job and sent to the provider as links to this site."))
+    reference_urls = URLListField(label=_("Reference images (URLs)"), thumbnails=True,
+                                  help_text=_("One URL per line."))
+
+    steps = forms.IntegerField(label=_("Steps"), required=False, min_value=10, max_value=50,
+                               help_text=_("10–50. More steps, more detail, slower."))
+    guidance_scale = forms.FloatField(
+        label=_("Guidance scale"), required=False, min_value=0, max_value=100,
+        widget=forms.NumberInput(attrs={"step": "0.5", "data-vg-guidance": "1"}),
+        help_text=_("How closely to follow the prompt: 6–10 is recommended; above 12 causes "
+                    "artifacts."))
+    seed = forms.IntegerField(label=_("Seed"), required=False, min_value=0,
+                              max_value=2**63 - 1,
+                              help_text=_("The same seed and request give the same video."))
+    output_format = forms.ChoiceField(
+        label=_("Output format"), required=False,
+        choices=[("", _("model default (MP4)")), *OutputFormat.choices])
+    output_quality = forms.IntegerField(label=_("Output quality"), required=False,
+                                        min_value=0, max_value=100, help_text=_("0–100."))
+    generate_audio = forms.NullBooleanField(label=_("Generate audio"), required=False,
+                                            widget=DefaultYesNoSelect)
+    frame_video_urls = URLListField(
+        label=_("Clips to continue (URLs)"),
+        help_text=_("Wan 2.7 image-to-video: video URLs, one per line."))
+    reference_video_urls = URLListField(
+        label=_("Reference videos (URLs)"),
+        help_text=_("Wan 2.7 reference-to-video: video URLs, one per line."))
+    source_video_url = forms.URLField(
+        label=_("Video to edit (URL)"), required=False, assume_scheme="https",
+        help_text=_("Wan 2.7 video edit."))
+    audio_urls = URLListField(
+        label=_("Audio inputs (URLs)"),
+        help_text=_("Wan 2.7: WAV or MP3, 3–30 s, up to 15 MB; one URL per line."))
+
+    #: Set by the admin to make uploaded references' URLs absolute ("https://site/").
+    base_url = ""
+
+    class Meta:
+        model = VideoJob
+        fields = ["model", "prompt", "seconds", "fps", "resolution", "ratio", "steps",
+                  "guidance_scale", "seed", "negative_prompt", "output_format",
+                  "output_quality", "generate_audio", "metadata"]
+        widgets = {
+            "prompt": forms.Textarea(attrs={"rows": 4, "data-vg-prompt": "1"}),
+            "negative_prompt": forms.Textarea(attrs={"rows": 2}),
+            "metadata": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "prompt": _("What the video shows. Each model has its own length limit."),
+            "negative_prompt": _("What to avoid (Wan 2.7: up to 500 characters)."),
+            "metadata": _("Free JSON kept with the job and sent in webhooks."),
+        }
+
+    class Media:
+        css = {"all": ["videogen/admin/videogen.css"]}
+        js = ["videogen/admin/job_form.js"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        job = self.instance
+        self.warnings: list[catalog.Problem] = []
+        self._frame_fields: list[str] = []
+        self.fields["model"].choices = model_choices(job.model or None)
+        self.fields["size"].choices = size_choices((job.width, job.height))
+        self.fields["seconds"].choices = seconds_choices(job.seconds or "")
+        self.fields["fps"].choices = fps_choices(job.fps)
+        for name, value in self._initial_from_media(job.media or {}).items():
+            self.initial.setdefault(name, value)
+        if job.width and job.height:
+            self.initial.setdefault("size", f"{job.width}x{job.height}")
+
+    def _initial_from_media(self, media: Mapping[str, Any]) -> dict[str, Any]:
+        initial: dict[str, Any] = {}
+        for position, value in stored_keyframes(media).items():
+            if is_url(value):
+                initial[f"{position}_frame_url"] = value
+            else:
+                initial[f"{position}_frame_file"] = CurrentImage(value)
+        initial["reference_urls"] = list(media.get("reference_images") or [])
+        for name, (key, _shape) in URL_MEDIA.items():
+            initial[name] = [_item_url(item) for item in media.get(key) or []]
+        source = media.get("source_video")
+        initial["source_video_url"] = _item_url(source) if source else ""
+        return initial
+
+    # --- Field cleaning -------------------------------------------------------------------
+
+    def clean_first_frame_file(self) -> Any:
+        return self._clean_keyframe("first_frame_file")
+
+    def clean_last_frame_file(self) -> Any:
+        return self._clean_keyframe("last_frame_file")
+
+    def _clean_keyframe(self, name: str) -> Any:
+        """base64 for a new upload, a CurrentImage kept, False when removed, None if none."""
+        value = self.cleaned_data.get(name)
+        if isinstance(value, UploadedFile):
+            check_upload(value)
+            return encode_image(value)
+        return value
+
+    def clean_reference_files(self) -> list[UploadedFile]:
+        uploads = self.cleaned_data.get("reference_files") or []
+        for upload in uploads:
+            check_upload(upload)
+        return uploads
+
+    def clean_metadata(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("metadata")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_('Give a JSON object, like {"campaign": "spring"}.'))
+        return value
+
+    def clean_size(self) -> tuple[int, int] | None:
+        value = self.cleaned_data.get("size")
+        if not value:
+            return None
+        width, _sep, height = value.partition("x")
+        return int(width), int(height)
+
+    # --- The request, validated by the catalog ------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "model" not in data:
+            return data
+        frames = self._keyframes(data)
+        _request, problems = catalog.parse(self.request_values(data, frames))
+        for problem in problems:
+            if problem.is_error:
+                self._report(problem)
+            else:
+                self.warnings.append(problem)
+        return data
+
+    def _keyframes(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The keyframe list, and which form field each one came from (for errors)."""
+        frames, self._frame_fields = [], []
+        for position in KEYFRAMES:
+            value, source = self._keyframe(position, data)
+            if value:
+                frames.append({"input_image": value, "frame": position})
+                self._frame_fields.append(source)
+        kept = [f for f in (self.instance.media or {}).get("frame_images") or []
+                if _position_of(f, 0, 3) not in KEYFRAMES]
+        frames.extend(kept)
+        self._frame_fields.extend("first_frame_file" for _ in kept)
+        return frames
+
+    def _keyframe(self, position: str, data: dict[str, Any]) -> tuple[str | None, str]:
+        file_name, url_name = f"{position}_frame_file", f"{position}_frame_url"
+        upload, url = data.get(file_name), data.get(url_name) or ""
+        url_typed = url and url != self[url_name].initial
+        if isinstance(upload, str):  # a new upload, encoded
+            if url_typed:
+                self.add_error(url_name, _("Give a file or a URL, not both."))
+            return upload, file_name
+        if url:
+            return url, url_name
+        if isinstance(upload, CurrentImage):
+            return upload.value, file_name
+        return None, file_name
+
+    def request_values(self, data: dict[str, Any], frames: list[dict[str, Any]]
+                       ) -> dict[str, Any]:
+        """The create request this form describes, as :func:`catalog.parse` takes it."""
+        width, height = data.get("size") or (None, None)
+        values = {
+            "model": data.get("model"), "prompt": data.get("prompt"),
+            "negative_prompt": data.get("negative_prompt"), "width": width, "height": height,
+            "seconds": data.get("seconds"), "fps": data.get("fps"), "steps": data.get("steps"),
+            "guidance_scale": data.get("guidance_scale"), "seed": data.get("seed"),
+            "output_format": data.get("output_format"),
+            "output_quality": data.get("output_quality"),
+            "generate_audio": data.get("generate_audio"),
+            "resolution": data.get("resolution"), "ratio": data.get("ratio"),
+            "media": self.build_media(data, frames, placeholders=True),
+        }
+        return {key: value for key, value in values.items() if value not in (None, "", {})}
+
+    def build_media(self, data: dict[str, Any], frames: list[dict[str, Any]], *,
+                    placeholders: bool) -> dict[str, Any]:
+        references = list(data.get("reference_urls") or [])
+        if placeholders:
+            references += [_PLACEHOLDER.format(n) for n, _f in
+                           enumerate(data.get("reference_files") or [], start=1)]
+        media: dict[str, Any] = {"frame_images": frames, "reference_images": references}
+        for name, (key, shape) in URL_MEDIA.items():
+            urls = data.get(name) or []
+            media[key] = [{"video": u} for u in urls] if shape == "video" else list(urls)
+        media["source_video"] = data.get("source_video_url") or None
+        return {key: value for key, value in media.items() if value}
+
+    def _report(self, problem: catalog.Problem) -> None:
+        name = self._field_for(problem.field)
+        if name and name in self.fields and name not in self.errors:
+            self.add_error(name, problem.message)
+        elif not name or name not in self.errors:
+            self.add_error(None, str(problem))
+
+    def _field_for(self, problem_field: str) -> str | None:
+        """The form field a catalog problem is about (``width`` → ``size``...)."""
+        if problem_field.startswith("media.frame_images["):
+            index = int(problem_field[len("media.frame_images["):].split("]")[0])
+            return self._frame_fields[index] if index < len(self._frame_fields) else None
+        fixed = {"width": "size", "height": "size", "media.frame_images": "first_frame_file",
+                 "media.reference_images": "reference_urls",
+                 "media.frame_videos": "frame_video_urls",
+                 "media.reference_videos": "reference_video_urls",
+                 "media.source_video": "source_video_url", "media.audio_inputs": "audio_urls"}
+        head = problem_field.split("[")[0]
+        if head == "media.reference_images" and "[" in problem_field:
+            return self._reference_field(problem_field)
+        return fixed.get(head) or (head if head in self.fields else None)
+
+    def _reference_field(self, problem_field: str) -> str:
+        index = int(problem_field.split("[")[1].split("]")[0])
+        typed = len(self.cleaned_data.get("reference_urls") or [])
+        return "reference_urls" if index < typed else "reference_files"
+
+    # --- Saving -------------------------------------------------------------------------------
+
+    def save(self, commit: bool = True) -> VideoJob:
+        job = super().save(commit=False)
+        data = self.cleaned_data
+        job.width, job.height = data.get("size") or (None, None)
+        job.seconds = data.get("seconds") or ""
+        media = self.build_media(data, self._keyframes(data), placeholders=False)
+        uploaded = self._store_references(job, data.get("reference_files") or [])
+        if uploaded:
+            media["reference_images"] = [*media.get("reference_images", []), *uploaded]
+        job.media = media
+        if commit:
+            job.save()
+        return job
+
+    def _store_references(self, job: VideoJob, uploads: list[UploadedFile]) -> list[str]:
+        """Save uploaded reference images next to the job's video; the provider fetches them
+        by URL, so the URL must be absolute."""
+        storage = archive_storage()
+        urls = []
+        for number, upload in enumerate(uploads, start=1):
+            ext = IMAGE_TYPES[check_upload(upload)]
+            name = storage.save(archive_name(job, ext, suffix=f"-reference-{number}"), upload)
+            urls.append(absolute(storage.url(name), self.base_url))
+        return urls
+
+
+def absolute(url: str, base_url: str) -> str:
+    """A storage URL (``/media/…``) made absolute: with ``WEBHOOKS["SITE_URL"]`` when set,
+    else with the address the admin was reached at."""
+    from videogen.webhooks.events import absolute_url
+
+    url = absolute_url(url)
+    return urljoin(base_url, url) if base_url and url.startswith("/") else url
+
+
+def stored_keyframes(media: Mapping[str, Any]) -> dict[str, str]:
+    """The first/last keyframes stored in a job's media, by position."""
+    frames = [f for f in media.get("frame_images") or [] if isinstance(f, dict)]
+    found: dict[str, str] = {}
+    for index, frame in enumerate(frames):
+        position = _position_of(frame, index, len(frames))
+        if position in KEYFRAMES and frame.get("input_image"):
+            found.setdefault(position, frame["input_image"])
+    return found
+
+
+def _position_of(frame: Mapping[str, Any], index: int, count: int) -> str:
+    position = frame.get("frame")
+    if position in ("first", 0):
+        return "first"
+    if position == "last":
+        return "last"
+    if position is None:
+        return "first" if index == 0 else ("last" if count == 2 else "other")
+    return "other"
+
+
+def _item_url(item: Any) -> str:
+    if isinstance(item, dict):
+        return str(item.get("video") or item.get("audio") or "")
+    return str(item)

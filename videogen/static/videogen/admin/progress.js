@@ -1,0 +1,132 @@
+/* videogen admin: keep job statuses fresh while jobs are in flight.
+ *
+ * The change page polls <admin>/videogen/videojob/<id>/progress/ and updates the badge and
+ * progress bar in place; when the job changes and stops moving (finished, failed, archived)
+ * it reloads once, so the player, the error and the history appear. The changelist polls
+ * <admin>/videogen/videojob/progress/?id=…&id=… for its in-flight rows only, and updates them
+ * in place. Polling slows down after a minute and pauses while the tab is hidden.
+ */
+(function () {
+    "use strict";
+
+    var FAST = 2000, SLOW = 5000, SLOW_AFTER = 60000;
+    var started = Date.now();
+
+    function delay() {
+        return Date.now() - started > SLOW_AFTER ? SLOW : FAST;
+    }
+
+    function fetchJSON(url) {
+        return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+            .then(function (response) {
+                if (!response.ok) { throw new Error("HTTP " + response.status); }
+                return response.json();
+            });
+    }
+
+    function updateBadge(badge, job) {
+        if (!badge) { return; }
+        badge.textContent = job.status_label;
+        badge.className = badge.className.replace(/vg-status-\S+/, "vg-status-" + job.status);
+        if (job.moving) { badge.setAttribute("data-vg-moving", ""); }
+        else { badge.removeAttribute("data-vg-moving"); }
+    }
+
+    function updateProgress(box, job) {
+        if (!box) { return; }
+        var bar = box.querySelector(".vg-bar"), text = box.querySelector("small");
+        if (bar) {
+            bar.hidden = job.percent === null;
+            bar.firstElementChild.style.width = (job.percent || 0) + "%";
+        }
+        if (text) { text.textContent = job.text; }
+    }
+
+    function later(step) {
+        window.setTimeout(function () {
+            if (document.hidden) {
+                document.addEventListener("visibilitychange", function resume() {
+                    document.removeEventListener("visibilitychange", resume);
+                    step();
+                });
+            } else {
+                step();
+            }
+        }, delay());
+    }
+
+    /* The change page of one job. A draft is watched too: "Save and submit" shows the page
+       before the worker has picked the job up. */
+    function watchJob(section) {
+        var url = section.getAttribute("data-vg-status-url");
+        var status = section.getAttribute("data-vg-status");
+        var archive = section.getAttribute("data-vg-archive");
+        function step() {
+            fetchJSON(url).then(function (job) {
+                var changed = job.status !== status || job.archive_status !== archive;
+                if (changed && !job.moving) {
+                    window.location.reload();  // show the player, the error, the history
+                    return;
+                }
+                updateBadge(section.querySelector("[data-vg-badge]"), job);
+                updateProgress(section.querySelector("[data-vg-progress]"), job);
+                var label = section.querySelector("[data-vg-archive-label]");
+                if (label && job.archive_label) { label.textContent = job.archive_label; }
+                status = job.status;
+                archive = job.archive_status;
+                section.setAttribute("data-vg-status", status);
+                later(step);
+            }).catch(function () { later(step); });
+        }
+        later(step);
+    }
+
+    /* The changelist's in-flight rows. */
+    function watchList(holder) {
+        var url = holder.getAttribute("data-vg-progress-many");
+        function moving() {
+            return Array.prototype.map.call(
+                document.querySelectorAll("[data-vg-badge][data-vg-moving]"),
+                function (badge) { return badge.getAttribute("data-vg-badge"); });
+        }
+        function step() {
+            var ids = moving();
+            if (!ids.length) { return; }
+            var query = ids.map(function (id) { return "id=" + encodeURIComponent(id); }).join("&");
+            fetchJSON(url + "?" + query).then(function (data) {
+                data.jobs.forEach(function (job) {
+                    updateBadge(document.querySelector('[data-vg-badge="' + job.id + '"]'), job);
+                    updateProgress(document.querySelector('[data-vg-progress="' + job.id + '"]'), job);
+                    showPoster(job);
+                });
+                later(step);
+            }).catch(function () { later(step); });
+        }
+        later(step);
+    }
+
+    function showPoster(job) {
+        var badge = document.querySelector('[data-vg-badge="' + job.id + '"]');
+        var row = badge && badge.closest("tr");
+        var placeholder = row && row.querySelector(".vg-poster--none");
+        if (!job.poster || !placeholder) { return; }
+        var img = document.createElement("img");
+        img.className = "vg-poster";
+        img.alt = "";
+        img.src = job.poster;
+        placeholder.replaceWith(img);
+    }
+
+    function start() {
+        var section = document.querySelector("[data-vg-status-url][data-vg-watch]");
+        if (section) { watchJob(section); }
+        var holder = document.querySelector("[data-vg-progress-many]");
+        if (holder) { watchList(holder); }
+    }
+
+    if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", start);
+    } else {
+        start();
+    }
+}());
