@@ -1,0 +1,265 @@
+"""The job form: the catalog decides, each error names its field and what is allowed, images
+are checked by size (before reading) and by their bytes, and a sent job is never edited."""
+
+import base64
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from videogen.forms import JobForm
+from videogen.models import Status, VideoJob
+
+from .conftest import make_job, png_base64, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+ADD = reverse("admin:videogen_videojob_add")
+
+
+def form_data(**fields):
+    data = {"model": "pixverse/pixverse-v5", "prompt": "a paper boat", "size": "360x360",
+            "seconds": "5", "fps": "16", "generate_audio": "unknown", "metadata": "{}"}
+    data.update(fields)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def errors_of(response):
+    form = response.context["adminform"].form
+    return {name: " ".join(errors) for name, errors in form.errors.items()}
+
+
+def post(client, url=ADD, **fields):
+    return client.post(url, form_data(**fields))
+
+
+def image(name="frame.png", content=None, content_type="image/png"):
+    return SimpleUploadedFile(name, content or png_bytes(), content_type=content_type)
+
+
+# --- Validation per model: the catalog's words, on the right field -------------------------------
+
+REFUSALS = [
+    ({"model": "minimax/hailuo-02", "size": "1280x720", "seconds": "10", "fps": "25"}, "size",
+     "minimax/hailuo-02 supports 1366x768 or 1920x1080, got 1280x720"),
+    ({"model": "Wan-AI/wan2.7-r2v", "size": "", "resolution": "720P", "ratio": "16:9",
+      "seconds": "12", "fps": ""}, "seconds",
+     "Wan-AI/wan2.7-r2v makes clips of 2–10 seconds, got 12"),
+    ({"prompt": "x" * 2049}, "prompt", "pixverse/pixverse-v5 takes 2–2048 characters, got 2049"),
+    ({"model": "google/veo-2.0", "prompt": "", "size": "1280x720", "seconds": "5",
+      "fps": "24"}, "prompt", "google/veo-2.0 requires a prompt (2–3000 characters)"),
+    ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "1080P", "ratio": "1:1",
+      "fps": "", "negative_prompt": "n" * 501}, "negative_prompt",
+     "Wan-AI/wan2.7-t2v takes at most 500 characters, got 501"),
+    ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
+      "seed": str(2**31)}, "seed", "Wan-AI/wan2.7-t2v takes seeds 0–2147483647, got 2147483648"),
+    ({"reference_urls": "https://img.example.com/cat.png"}, "reference_urls",
+     "pixverse/pixverse-v5 does not accept reference_images (accepts: frame_images)"),
+    ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
+      "source_video_url": "https://v.example.com/in.mp4"}, "source_video_url",
+     "does not accept source_video (accepts: audio_inputs)"),
+    ({"audio_urls": "ftp://files.example.com/a.wav"}, "audio_urls",
+     "Line 1 is not an http(s) URL"),
+    ({"steps": "5"}, "steps", "greater than or equal to 10"),
+    ({"model": ""}, "model", "This field is required"),
+    ({"metadata": "[1, 2]"}, "metadata", "Give a JSON object"),
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), REFUSALS,
+                         ids=[f"{r[1]}-{r[0].get('model', 'pixverse')}" for r in REFUSALS])
+def test_refusals_name_the_field_and_what_is_allowed(superuser_client, fields, field, message):
+    response = post(superuser_client, **fields)
+    assert response.status_code == 200
+    errors = errors_of(response)
+    assert message in errors.get(field, ""), errors
+    assert not VideoJob.objects.exists()
+
+
+def test_last_keyframe_on_a_first_frame_only_model(superuser_client):
+    response = superuser_client.post(ADD, {
+        **form_data(model="minimax/hailuo-02", size="1366x768", seconds="10", fps="25"),
+        "last_frame_file": image()})
+    assert "supports keyframes at first only" in errors_of(response)["last_frame_file"]
+
+
+def test_a_file_and_a_url_for_the_same_frame(superuser_client):
+    response = superuser_client.post(ADD, {
+        **form_data(first_frame_url="https://img.example.com/a.png"),
+        "first_frame_file": image()})
+    assert "Give a file or a URL, not both." in errors_of(response)["first_frame_url"]
+
+
+def test_an_upload_that_is_not_an_image(superuser_client):
+    response = superuser_client.post(ADD, {
+        **form_data(), "first_frame_file": image("notes.png", b"hello, not a picture")})
+    assert "notes.png is not a PNG, JPEG or WEBP image." in errors_of(response)[
+        "first_frame_file"]
+
+
+class HugeUpload(SimpleUploadedFile):
+    """Claims 11 MB and fails if anyone reads it: the size must be checked first."""
+
+    def __init__(self):
+        super().__init__("huge.png", png_bytes(), content_type="image/png")
+        self.size = 11 * 1024 * 1024
+
+    def read(self, *args):
+        raise AssertionError("read before the size check")
+
+
+def test_an_upload_over_10_mb_is_refused_before_reading():
+    form = JobForm(data=form_data(), files={"first_frame_file": HugeUpload()})
+    assert not form.is_valid()
+    assert "huge.png is 11.0\xa0MB; images up to 10.0\xa0MB are accepted." in form.errors[
+        "first_frame_file"][0]
+
+
+def test_warnings_save_and_say_so(superuser_client):
+    response = superuser_client.post(ADD, form_data(guidance_scale="13"), follow=True)
+    job = VideoJob.objects.get()
+    assert job.guidance_scale == 13
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "guidance_scale: values above 12 cause artifacts; 6–10 is recommended" in text
+
+
+# --- Saving --------------------------------------------------------------------------------------
+
+
+def test_save_draft_with_a_first_frame_upload(superuser_client, queued):
+    response = superuser_client.post(ADD, {**form_data(), "first_frame_file": image(),
+                                           "_continue": "Save draft"})
+    job = VideoJob.objects.get()
+    assert response.status_code == 302
+    assert job.status == Status.DRAFT and job.created_by == superuser_client.user
+    assert (job.width, job.height, job.seconds, job.fps) == (360, 360, "5", 16)
+    assert job.media == {"frame_images": [{"input_image": png_base64(), "frame": "first"}]}
+    assert job.generate_audio is None and job.metadata == {}
+    assert queued.calls == []
+    page = superuser_client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
+    html = page.content.decode()
+    assert f"data:image/png;base64,{png_base64()}" in html  # thumbnail
+    assert "PNG image, 69" in html or "PNG image," in html
+
+
+def test_save_and_submit_queues_the_submit(superuser_client, queued,
+                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(ADD, {**form_data(), "_submit": "Save and submit"},
+                                         follow=True)
+    job = VideoJob.objects.get()
+    assert queued.calls == [("submit_job", str(job.pk), superuser_client.user.pk)]
+    assert response.redirect_chain[-1][0] == reverse("admin:videogen_videojob_change",
+                                                     args=[job.pk])
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "The draft was saved." in text and "queued for sending" in text
+
+
+def test_save_and_submit_without_the_submit_permission(staff_client, queued,
+                                                       django_capture_on_commit_callbacks):
+    client = staff_client("view_videojob", "add_videojob", "change_videojob")
+    assert b'name="_submit"' not in client.get(ADD).content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(ADD, {**form_data(), "_submit": "1"}, follow=True)
+    assert VideoJob.objects.get().status == Status.DRAFT
+    assert queued.calls == []
+    assert "You may save drafts but not submit them" in " ".join(
+        str(m) for m in response.context["messages"])
+
+
+def test_editing_a_draft_keeps_then_removes_its_image(superuser_client):
+    job = make_job(media={"frame_images": [{"input_image": png_base64(), "frame": "first"}]})
+    url = reverse("admin:videogen_videojob_change", args=[job.pk])
+    superuser_client.post(url, {**form_data(prompt="a changed prompt"), "_continue": "1"})
+    job.refresh_from_db()
+    assert job.prompt == "a changed prompt"
+    assert job.media["frame_images"][0]["input_image"] == png_base64()
+    superuser_client.post(url, {**form_data(), "first_frame_file-clear": "on"})
+    job.refresh_from_db()
+    assert job.media == {}
+
+
+def test_a_url_keyframe_and_wan_media_urls(superuser_client):
+    response = superuser_client.post(ADD, form_data(
+        model="Wan-AI/wan2.7-i2v", size="", resolution="720P", ratio="9:16", fps="",
+        first_frame_url="https://img.example.com/start.jpg",
+        frame_video_urls="https://v.example.com/a.mp4\nhttps://v.example.com/b.mp4",
+        audio_urls="https://a.example.com/tune.mp3"))
+    assert response.status_code == 302, errors_of(response)
+    job = VideoJob.objects.get()
+    assert (job.resolution, job.ratio, job.width) == ("720P", "9:16", None)
+    assert job.media == {
+        "frame_images": [{"input_image": "https://img.example.com/start.jpg", "frame": "first"}],
+        "frame_videos": [{"video": "https://v.example.com/a.mp4"},
+                         {"video": "https://v.example.com/b.mp4"}],
+        "audio_inputs": ["https://a.example.com/tune.mp3"]}
+
+
+@pytest.mark.parametrize("site_url", ["https://www.example.com", None])
+def test_uploaded_reference_images_become_absolute_urls(superuser_client, settings, site_url):
+    webhooks = {k: v for k, v in settings.VIDEOGEN.get("WEBHOOKS", {}).items()
+                if k != "SITE_URL"}
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "WEBHOOKS": {
+        **webhooks, **({"SITE_URL": site_url} if site_url else {})}}
+    response = superuser_client.post(ADD, {**form_data(
+        model="Wan-AI/wan2.7-r2v", size="", resolution="720P", ratio="1:1", fps=""),
+        "reference_files": [image("a.png"), image("b.png", png_bytes(rgb=(1, 2, 3)))]})
+    assert response.status_code == 302, errors_of(response)
+    job = VideoJob.objects.get()
+    refs = job.media["reference_images"]
+    assert len(refs) == 2
+    base = site_url or "http://testserver"
+    assert all(url.startswith(f"{base}/media/videogen/") for url in refs), refs
+    assert refs[0].endswith(f"{job.pk}-reference-1.png")
+    assert job.video.storage.exists(refs[0].split("/media/", 1)[1])
+
+
+def test_a_sent_job_is_read_only(superuser_client):
+    job = make_job(Status.QUEUED, prompt="already sent")
+    url = reverse("admin:videogen_videojob_change", args=[job.pk])
+    page = superuser_client.get(url)
+    assert b"View video job" in page.content and b'name="_submit"' not in page.content
+    assert superuser_client.post(url, form_data(prompt="rewritten")).status_code == 403
+    assert VideoJob.objects.get(pk=job.pk).prompt == "already sent"
+
+
+def test_a_draft_sent_while_being_edited_keeps_its_status(superuser_client):
+    job = make_job(prompt="before")
+    url = reverse("admin:videogen_videojob_change", args=[job.pk])
+    from videogen.admin import VideoJobAdmin
+
+    real_get_object = VideoJobAdmin.get_object
+
+    def get_then_submit(self, request, object_id, from_field=None):
+        obj = real_get_object(self, request, object_id, from_field)
+        VideoJob.objects.filter(pk=job.pk).update(status=Status.QUEUED)  # the worker won
+        return obj
+
+    VideoJobAdmin.get_object = get_then_submit
+    try:
+        response = superuser_client.post(url, {**form_data(prompt="after"), "_continue": "1"},
+                                         follow=True)
+    finally:
+        VideoJobAdmin.get_object = real_get_object
+    job.refresh_from_db()
+    assert (job.status, job.prompt) == (Status.QUEUED, "before")
+    assert "your changes were not saved" in " ".join(str(m) for m in response.context["messages"])
+
+
+def test_model_choices_are_grouped_with_a_capability_line(superuser_client):
+    html = superuser_client.get(ADD).content.decode()
+    assert '<optgroup label="google">' in html and '<optgroup label="Wan-AI">' in html
+    assert "5s · 640×360, 480×360, 360×360, 270×360 +16 · keyframes: first + last" in html
+    assert 'id="videogen-catalog"' in html
+    draft = make_job()
+    page = superuser_client.get(reverse("admin:videogen_videojob_change", args=[draft.pk]))
+    assert b'data-vg-model-summary aria-live="polite">5s' in page.content
+
+
+def test_base64_is_never_echoed_in_the_request_json(superuser_client):
+    big = base64.b64encode(png_bytes(width=64, height=64)).decode()
+    job = make_job(Status.QUEUED, media={"frame_images": [{"input_image": big, "frame": "first"}]})
+    html = superuser_client.get(reverse("admin:videogen_videojob_change",
+                                        args=[job.pk])).content.decode()
+    assert "base64 not shown" in html
+    assert html.count(big) == 1  # the thumbnail only
