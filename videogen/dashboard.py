@@ -32,10 +32,11 @@ from videogen.progress import duration_text
 WINDOW_DAYS = 30
 TIMING_SAMPLE = 20_000
 # Chart geometry, in SVG user units (the SVG scales to its container's width).
-WIDTH = 640
-LABEL_WIDTH = 190
-VALUE_WIDTH = 120
-ROW = 26
+# Narrow enough to stay legible when shrunk to a phone's width; labels sit above their bars.
+WIDTH = 420
+VALUE_WIDTH = 110
+ROW = 40
+BAR = 16
 
 
 @dataclass
@@ -203,21 +204,20 @@ def _empty(title: str) -> SafeString:
 
 def bar_chart(rows: Sequence[tuple[str, float, str, str]], title: str, *,
               scale_max: float | None = None) -> SafeString:
-    """Horizontal bars: (label, value, value text, CSS class) per row."""
+    """Horizontal bars, each under its label: (label, value, value text, CSS class)."""
     if not rows:
         return _empty(title)
     top = scale_max or max(value for _l, value, _t, _c in rows) or 1
-    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    span = WIDTH - VALUE_WIDTH
     body = format_html_join("", (
         '<g><title>{}: {}</title>'
-        '<text class="vg-chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
-        '<rect class="vg-chart-track" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
-        '<rect class="vg-chart-bar {}" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
+        '<text class="vg-chart-label" x="0" y="{}">{}</text>'
+        '<rect class="vg-chart-track" x="0" y="{}" width="{}" height="{}" rx="3"></rect>'
+        '<rect class="vg-chart-bar {}" x="0" y="{}" width="{}" height="{}" rx="3"></rect>'
         '<text class="vg-chart-value" x="{}" y="{}">{}</text></g>'), (
-        (label, text, LABEL_WIDTH - 8, i * ROW + 17, Truncator(label).chars(26),
-         LABEL_WIDTH, i * ROW + 5, span, ROW - 8,
-         css, LABEL_WIDTH, i * ROW + 5, _n(_length(value, top, span)), ROW - 8,
-         _n(LABEL_WIDTH + _length(value, top, span) + 6), i * ROW + 17, text)
+        (label, text, i * ROW + 13, Truncator(label).chars(60),
+         i * ROW + 18, span, BAR, css, i * ROW + 18, _n(_length(value, top, span)), BAR,
+         span + 6, i * ROW + 30, text)
         for i, (label, value, text, css) in enumerate(rows)))
     return _svg(title, len(rows) * ROW + 4, body)
 
@@ -235,7 +235,7 @@ def column_chart(columns: Sequence[tuple[str, float, str]], title: str) -> SafeS
     """Vertical bars, one per day: (x label, value, value text)."""
     if not columns or not any(value for _l, value, _t in columns):
         return _empty(title)
-    height, base, left = 190, 160, 48
+    height, base, left = 170, 140, 60
     top = max(value for _l, value, _t in columns)
     step = (WIDTH - left) / len(columns)
     bars = format_html_join("", (
@@ -263,35 +263,32 @@ def _height(value: float, top: float, span: float) -> float:
 
 
 def range_chart(rows: Sequence[tuple[str, float, float]], title: str) -> SafeString:
-    """Median as a bar, p95 as a whisker: (label, median seconds, p95 seconds)."""
+    """Median as a bar, p95 as a whisker, under each label: (label, median s, p95 s)."""
     if not rows:
         return _empty(title)
     top = max(p95 for _l, _m, p95 in rows) or 1
-    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
     body = format_html_join("", (
         '<g><title>{}: {}</title>'
-        '<text class="vg-chart-label" x="{}" y="{}" text-anchor="end">{}</text>'
-        '<rect class="vg-chart-track" x="{}" y="{}" width="{}" height="{}" rx="3"></rect>'
-        '<rect class="vg-chart-bar vg-fill-in_progress" x="{}" y="{}" width="{}" height="{}" '
+        '<text class="vg-chart-label" x="0" y="{}">{}</text>'
+        '<rect class="vg-chart-track" x="0" y="{}" width="{}" height="{}" rx="3"></rect>'
+        '<rect class="vg-chart-bar vg-fill-in_progress" x="0" y="{}" width="{}" height="{}" '
         'rx="3"></rect>'
         '<line class="vg-chart-whisker" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
         '<line class="vg-chart-whisker" x1="{}" y1="{}" x2="{}" y2="{}"></line>'
         '<text class="vg-chart-value" x="{}" y="{}">{}</text></g>'), (
-        _range_row(i, label, median, p95, top, span)
-        for i, (label, median, p95) in enumerate(rows)))
+        _range_row(i, label, median, p95, top) for i, (label, median, p95) in enumerate(rows)))
     return _svg(title, len(rows) * ROW + 4, body)
 
 
-def _range_row(i: int, label: str, median: float, p95: float, top: float, span: float
+def _range_row(i: int, label: str, median: float, p95: float, top: float
                ) -> tuple[object, ...]:
     text = _("median %(median)s, p95 %(p95)s") % {"median": duration_text(median),
                                                   "p95": duration_text(p95)}
-    y, bar = i * ROW, ROW - 8
-    m_x = LABEL_WIDTH + _length(median, top, span)
-    p_x = LABEL_WIDTH + _length(p95, top, span)
-    return (label, text, LABEL_WIDTH - 8, y + 17, Truncator(label).chars(26),
-            LABEL_WIDTH, y + 5, span, bar,
-            LABEL_WIDTH, y + 5, _n(_length(median, top, span)), bar,
-            _n(m_x), y + 13, _n(p_x), y + 13,
-            _n(p_x), y + 7, _n(p_x), y + 19,
-            _n(p_x + 6), y + 17, f"{duration_text(median)} / {duration_text(p95)}")
+    span = WIDTH - VALUE_WIDTH
+    y = i * ROW + 18
+    m_x, p_x = _length(median, top, span), _length(p95, top, span)
+    return (label, text, i * ROW + 13, Truncator(label).chars(60),
+            y, span, BAR, y, _n(m_x), BAR,
+            _n(m_x), y + BAR / 2, _n(p_x), y + BAR / 2,
+            _n(p_x), y - 2, _n(p_x), y + BAR + 2,
+            span + 6, y + 12, f"{duration_text(median)} / {duration_text(p95)}")
