@@ -124,7 +124,8 @@ async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
 
 def make_async_client() -> Any:
     # No retries inside the client: a failed poll is simply rescheduled by the loop.
-    return AsyncVideoClient.from_settings(max_retries=0)
+    conf = get_settings().poll
+    return AsyncVideoClient.from_settings(max_retries=0, max_connections=conf.concurrency)
 
 
 # --- Writing back --------------------------------------------------------------------------------
