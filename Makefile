@@ -39,3 +39,9 @@ lock: install
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+bench: install
+	cd bench && ../$(BIN)/python p1_poll_throughput.py
+	cd bench && ../$(BIN)/python p2_poll_calls.py
+	cd bench && ../$(BIN)/python p3_archive_memory.py
+	cd bench && ../$(BIN)/python p4_webhook_latency.py
