@@ -10,10 +10,9 @@ poll until they see the job finished. Targets: <= 1/3 the calls, median detectio
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
-
-import os
 
 import django
 from common import save
