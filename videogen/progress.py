@@ -65,6 +65,8 @@ def progress(job: VideoJob, now: datetime | None = None) -> Progress:
         return Progress(None, text, None, typical)
     if job.status in IN_FLIGHT_STATUSES:
         return _running(now - started, typical)
+    if job.submitted_at is None:  # refused before sending, or cancelled as a draft
+        return Progress(None, _("never sent"), None, typical)
     elapsed = (job.finished_at - started).total_seconds() if job.finished_at else None
     return _finished(job, elapsed, typical)
 

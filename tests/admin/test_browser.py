@@ -55,7 +55,10 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, live_server):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(viewport={"width": 1100, "height": 860})
+    # The admin's navigation sidebar closed: screenshots show the page itself.
+    context.add_init_script(
+        "localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors = []
@@ -154,11 +157,26 @@ def test_create_submit_watch_and_play(page, live_server, sandbox, staff, tmp_pat
     assert abs(duration - 5) < 0.6
     assert page.locator(".vg-job [data-vg-badge]").text_content() == "Completed"
     assert job.video_sha256 in page.content()
-    shot(page, "change")
+    shot(page, "change", full_page=False)
+    shot(page, "change-full")
 
+    # The list: a running job's row refreshes itself; the others stay as they are.
+    VideoJob.objects.create(model="google/veo-2.0", prompt="A lighthouse in a storm, drone shot",
+                            created_by=staff)
+    failed = VideoJob.objects.create(model="minimax/hailuo-02", prompt="x", created_by=staff)
+    lifecycle.submit(failed)  # the catalog refuses a 1-character prompt
+    running = VideoJob.objects.create(model="kwaivgI/kling-2.1-pro", created_by=staff,
+                                      prompt="Autumn leaves falling in a quiet park",
+                                      width=1080, height=1080)
+    lifecycle.submit(running)
+    page.set_viewport_size({"width": 1280, "height": 860})
     page.goto(f"{live_server.url}/admin/videogen/videojob/")
     page.wait_for_selector("img.vg-poster")
-    shot(page, "changelist")
+    row = f"[data-vg-progress='{running.pk}'] small"
+    first = page.text_content(row)
+    page.wait_for_function(f"document.querySelector(\"{row}\").textContent !== {first!r}",
+                           timeout=15_000)
+    shot(page, "changelist", full_page=False)
 
 
 def test_cancel_through_the_confirmation_page(page, live_server, sandbox, staff):

@@ -59,7 +59,10 @@
         var element = document.createElement("p");
         element.className = "vg-field-note " + className;
         element.setAttribute("aria-live", "polite");
-        (input.closest(".flex-container") || input).insertAdjacentElement("afterend", element);
+        // Under the field, with its help text (Django renders it as #id_<name>_helptext).
+        var help = document.getElementById(input.id + "_helptext");
+        if (help) { help.appendChild(element); }
+        else { input.insertAdjacentElement("afterend", element); }
         return element;
     }
 
