@@ -9,11 +9,14 @@ are skipped, except in CI (``CI`` set), where that is a failure.
 
 import os
 import threading
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connections
+from django.utils import timezone
 
 from videogen import lifecycle, polling
 from videogen.models import Status, VideoJob
@@ -110,6 +113,28 @@ def in_thread(function, *args):
 def poll_now(job):
     in_thread(lambda: polling.poll_jobs([VideoJob.objects.get(pk=job.pk)]))
     job.refresh_from_db()
+
+
+def seed_history(days=30):
+    """A month of finished jobs for the dashboard to draw (rows written directly: the
+    dashboard only reads them)."""
+    now = timezone.now()
+    models = {"google/veo-3.0": (120, "0.80"), "pixverse/pixverse-v5": (60, "0.30"),
+              "minimax/hailuo-02": (240, "0.49"), "ByteDance/Seedance-1.0-lite": (60, "0.18")}
+    rows = []
+    for n in range(160):
+        model = list(models)[n % len(models)]
+        typical, cost = models[model]
+        sent = now - timedelta(days=(n * 7) % days, hours=n % 11)
+        failed = n % 9 == 0
+        took = typical * (0.6 + (n * 37 % 80) / 100)
+        rows.append(VideoJob(
+            model=model, prompt=f"sample {n}", status="failed" if failed else "completed",
+            submitted_at=sent, finished_at=sent + timedelta(seconds=took),
+            cost=None if failed else Decimal(cost)))
+    VideoJob.objects.bulk_create(rows)
+    for job in rows:  # created_at is set on insert; spread it like the submissions
+        VideoJob.objects.filter(pk=job.pk).update(created_at=job.submitted_at)
 
 
 def test_create_submit_watch_and_play(page, live_server, sandbox, staff, tmp_path):
@@ -210,6 +235,7 @@ def test_dashboard_dark_mode_and_a_narrow_screen(page, live_server, sandbox, sta
     poll_now(job)
     failed = VideoJob.objects.create(model="google/veo-2.0", prompt="")
     lifecycle.submit(failed)  # refused by the catalog: no prompt
+    seed_history()
     log_in(page, live_server)
     page.click("text=Dashboard")
     page.wait_for_selector("svg.vg-chart")
@@ -223,7 +249,7 @@ def test_dashboard_dark_mode_and_a_narrow_screen(page, live_server, sandbox, sta
     assert text_colour != "rgb(51, 51, 51)"  # the light theme's --body-fg
     shot(page, "dashboard-dark")
     page.goto(f"{live_server.url}/admin/videogen/videojob/{job.pk}/change/")
-    shot(page, "change-dark")
+    shot(page, "change-dark", full_page=False)
 
     page.set_viewport_size({"width": 375, "height": 800})
     page.emulate_media(color_scheme="light")
