@@ -7,8 +7,8 @@ Retry policy (see docs/client.md):
 
 - ``retrieve`` and ``download`` retry connect errors, timeouts, dropped connections and 408, 409,
   429 and 5xx answers, with exponential backoff and jitter, honouring ``x-should-retry``,
-  ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date; a wait over 60 s is not waited
-  for but raised as ``RateLimited`` with ``retry_after``).
+  ``retry-after-ms`` and ``Retry-After`` (seconds or an HTTP date, used when above 0; a wait over
+  60 s is not waited for but raised, e.g. as ``RateLimited``, with ``retry_after``).
 - ``create`` is **never retried once the request may have reached the server**: the API has no
   idempotency key and a blind retry can create and bill a second job. Only a connect failure
   (nothing was sent) and an explicit 429 or 503 refusal are retried. A timeout or a dropped
@@ -22,17 +22,17 @@ import contextlib
 import email.utils
 import functools
 import itertools
-import json
 import logging
 import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import certifi
 import httpx
+import pydantic
 
 from videogen import __version__
 from videogen.client import errors
@@ -55,6 +55,9 @@ class _Core:
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
                  user_agent: str | None = None) -> None:
+        if api_key and not _header_safe(api_key):
+            # Checked here, because httpx's encoding error would carry the key with it.
+            raise ValueError("api_key must be printable ASCII without spaces")
         self._api_key = api_key or ""
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
@@ -77,14 +80,31 @@ class _Core:
         return headers
 
     def job_url(self, job_id: str) -> str:
-        if not job_id or "/" in job_id:
+        # Quoted whole, so an id cannot add a path segment or a query string.
+        if not isinstance(job_id, str) or job_id.strip(".") == "":
             raise errors.BadRequest(f"invalid job id {job_id!r}", param="id")
-        return f"{self.videos_url}/{job_id}"
+        return f"{self.videos_url}/{quote(job_id, safe='')}"
 
     def create_body(self, request: CreateVideoRequest | Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(request, CreateVideoRequest):
-            request = CreateVideoRequest.model_validate(dict(request))
-        return request.to_wire()
+        """The JSON to send; a dict that is no valid request is refused before sending."""
+        if isinstance(request, CreateVideoRequest):
+            return request.to_wire()
+        try:
+            return CreateVideoRequest.model_validate(dict(request)).to_wire()
+        except pydantic.ValidationError as error:
+            problems = error.errors()
+            raise errors.BadRequest(
+                "invalid create request: " + "; ".join(
+                    f"{_dotted(p['loc'])}: {p['msg']}" for p in problems),
+                param=_dotted(problems[0]["loc"]), code="invalid_request") from None
+
+    def build(self, http: httpx.Client | httpx.AsyncClient, method: str, url: str,
+              json: Any) -> httpx.Request:
+        try:
+            return http.build_request(method, url, json=json, headers=self.headers(url))
+        except httpx.InvalidURL:
+            # Not echoed: a download URL is a signed link.
+            raise errors.BadRequest("invalid URL", param="url") from None
 
     # --- answers ----------------------------------------------------------------------------
 
@@ -102,7 +122,7 @@ class _Core:
     def job(self, response: httpx.Response) -> RemoteJob:
         try:
             return RemoteJob.from_payload(response.json())
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as problem:
+        except (ValueError, TypeError, OverflowError, RecursionError) as problem:
             excerpt = response.content[:200].decode("utf-8", "replace")
             raise errors.InvalidResponse(
                 self.scrub(f"unexpected answer from the video API ({problem}): {excerpt!r}"),
@@ -114,6 +134,9 @@ class _Core:
         message = self.scrub(f"{type(error).__name__}: {error}")
         sent = not never_sent(error)
         if create_body is not None and sent:
+            logger.warning("POST %s: %s after sending; not retried (no idempotency key), the "
+                           "job may exist at the provider", urlsplit(self.videos_url).path,
+                           type(error).__name__)
             return errors.SubmissionOutcomeUnknown(message, request_body=create_body)
         if isinstance(error, httpx.TimeoutException) and sent:
             return errors.APITimeout(message)
@@ -143,7 +166,7 @@ class _Core:
         wait = retry_after(response.headers)
         if wait is not None and wait > MAX_RETRY_AFTER:
             return None  # the caller's schedule waits that long, not this call
-        return wait if wait is not None and wait >= 0 else backoff(attempt)
+        return wait if wait is not None and wait > 0 else backoff(attempt)
 
     def next_delay(self, attempt: int, request: httpx.Request, *,
                    response: httpx.Response | None = None, body: bytes = b"",
@@ -157,10 +180,17 @@ class _Core:
                 raise self.transport_error(error, create_body=create_body) from None
             assert response is not None
             raise self.error(response, body)
-        reason = f"HTTP {response.status_code}" if response is not None else repr(error)
-        logger.info("%s %s: retry %d/%d in %.2fs after %s", request.method, request.url.path,
-                    attempt, self.max_retries, delay, self.scrub(reason))
+        reason = f"HTTP {response.status_code}" if response is not None \
+            else type(error).__name__
+        logger.info("%s %s: retry %d/%d in %.2fs after %s", request.method,
+                    self._where(request.url), attempt, self.max_retries, delay, reason)
         return delay
+
+    def _where(self, url: httpx.URL) -> str:
+        """A URL fit for a log: API paths in full, downloads by host (their path is a token)."""
+        if str(url).startswith(self.videos_url):
+            return url.path
+        return f"download from {url.host}"
 
 
 @functools.cache
@@ -199,9 +229,20 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _header_safe(value: str) -> bool:
+    return value.isascii() and value.isprintable() and " " not in value
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
 def _same_origin(url: str, base_url: str) -> bool:
-    a, b = urlsplit(url), urlsplit(base_url)
-    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    try:
+        a, b = urlsplit(url), urlsplit(base_url)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:  # a malformed URL (bad IPv6 or port) is nobody's origin
+        return False
 
 
 # --- Sync --------------------------------------------------------------------------------------
@@ -281,7 +322,7 @@ class VideoClient(_Core):
     def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
               create_body: dict[str, Any] | None = None) -> httpx.Response:
         for attempt in itertools.count(1):
-            request = self._http.build_request(method, url, json=json, headers=self.headers(url))
+            request = self.build(self._http, method, url, json)
             try:
                 response = self._http.send(request, stream=stream,
                                            follow_redirects=create_body is None)
@@ -352,6 +393,10 @@ class AsyncVideoClient(_Core):
             for pool in self._pools:
                 await pool.aclose()
 
+    async def close(self) -> None:
+        """Same as ``aclose()``, for symmetry with ``VideoClient.close()``."""
+        await self.aclose()
+
     async def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
         body = self.create_body(request)
         return self.job(await self._send("POST", self.videos_url, json=body, create_body=body))
@@ -374,7 +419,7 @@ class AsyncVideoClient(_Core):
                     create_body: dict[str, Any] | None = None) -> httpx.Response:
         for attempt in itertools.count(1):
             pool = self._http
-            request = pool.build_request(method, url, json=json, headers=self.headers(url))
+            request = self.build(pool, method, url, json)
             try:
                 response = await pool.send(request, stream=stream,
                                                  follow_redirects=create_body is None)

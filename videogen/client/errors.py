@@ -16,13 +16,15 @@ BODY_EXCERPT = 300
 
 
 class VideoAPIError(Exception):
-    """Base class. ``status_code`` is None for errors without an HTTP answer."""
+    """Base class. ``status_code`` is None for errors without an HTTP answer (and for requests
+    refused before sending, like an invalid create body)."""
 
     default_message = "the video API call failed"
 
     def __init__(self, message: str = "", *, status_code: int | None = None,
                  code: str | None = None, type: str | None = None, param: str | None = None,
-                 request_id: str | None = None, retry_after: float | None = None) -> None:
+                 request_id: str | None = None, retry_after: float | None = None,
+                 rate_limit: Mapping[str, str] | None = None) -> None:
         self.message = message or self.default_message
         self.status_code = status_code
         self.code = code
@@ -30,6 +32,8 @@ class VideoAPIError(Exception):
         self.param = param
         self.request_id = request_id
         self.retry_after = retry_after
+        # The answer's ``x-ratelimit-*`` headers (limit, remaining, reset), when it had any.
+        self.rate_limit = dict(rate_limit or {})
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -105,7 +109,9 @@ class SubmissionOutcomeUnknown(VideoAPIError):
 
 
 class CancelNotSupported(VideoAPIError):
-    """Together's ``/v2/videos`` API has no cancel call; cancel locally instead."""
+    """Together's ``/v2/videos`` API has no cancel call (the official SDK has none either; the
+    only documented cancel, ``POST /v1/queue/cancel``, belongs to the queue API of custom
+    deployments). A cancel is therefore local: stop polling and mark the job cancelled."""
 
     default_message = ("the provider has no cancel endpoint for /v2/videos jobs; stop polling "
                        "and treat the job as cancelled locally (the provider may still finish "
@@ -138,7 +144,14 @@ def from_response(status_code: int, headers: Mapping[str, str], body: bytes,
         message, status_code=status_code, code=details.get("code"), type=details.get("type"),
         param=details.get("param"), retry_after=retry_after,
         request_id=headers.get("x-request-id") or headers.get("request-id"),
+        rate_limit=rate_limit_headers(headers),
     )
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """``x-ratelimit-limit``, ``-remaining``, ``-reset`` (and any other ``x-ratelimit-*``)."""
+    return {name.lower(): value for name, value in headers.items()
+            if name.lower().startswith("x-ratelimit-")}
 
 
 def _error_details(body: bytes) -> dict[str, str | None]:

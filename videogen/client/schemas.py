@@ -188,7 +188,11 @@ def parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC) if value > 0 else None
+        # Out-of-range numbers (1e20, Infinity) read as unset rather than crash the caller.
+        try:
+            return datetime.fromtimestamp(value, tz=UTC) if value > 0 else None
+        except (OverflowError, OSError, ValueError):
+            return None
     if not isinstance(value, str) or not value.strip():
         return None
     try:

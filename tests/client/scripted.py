@@ -1,0 +1,112 @@
+"""A scripted HTTP server on 127.0.0.1 for the answers the sandbox does not give on purpose:
+exact statuses, headers and bodies, stalls, dropped and reset connections, cut bodies.
+
+Each request takes the next step of ``script``:
+
+- ``(status, headers, body)``: that answer;
+- ``"drop"``: read the request, close the socket without an answer;
+- ``"reset"``: read the request, reset the connection (TCP RST);
+- ``("stall", seconds)``: wait, then answer a queued job (too late for a short timeout);
+- ``("partial", status, body)``: promise ``len(body) * 2`` bytes, send ``body``, close.
+
+An empty script answers ``200 {}``. ``requests`` records ``(method, path, headers, body)``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from videogen.client import VideoClient
+
+KEY = "tgp_v1_very_secret_key_0123456789"
+JOB = json.dumps({"id": "job-1", "status": "queued"}).encode()
+CREATE = {"model": "google/veo-2.0", "prompt": "a red fox in snow"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up on a stalled answer is expected here
+
+
+class Scripted:
+    def __init__(self) -> None:
+        self.script: list[Any] = []
+        self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
+                         daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def paths(self) -> list[str]:
+        return [path for _, path, _, _ in self.requests]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        scripted = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                scripted.requests.append((self.command, self.path, headers, body))
+                step = scripted.script.pop(0) if scripted.script else (200, {}, b"{}")
+                if step in ("drop", "reset"):
+                    self.hang_up(reset=step == "reset")
+                elif step[0] == "stall":
+                    time.sleep(step[1])
+                    self.send(200, {}, b'{"id": "late", "status": "queued"}')
+                elif step[0] == "partial":
+                    self.send(step[1], {"content-length": str(len(step[2]) * 2)}, step[2])
+                    self.hang_up()
+                else:
+                    self.send(*step)
+
+            def send(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                headers = {"content-length": str(len(body)), **headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+
+            def hang_up(self, reset: bool = False) -> None:
+                if reset:  # linger 0: close() sends RST instead of FIN
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                self.close_connection = True
+                self.connection.close()
+
+            do_GET = do_POST = do_HEAD = answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def client_for(url: str, **kwargs: Any) -> tuple[VideoClient, list[float]]:
+    """A sync client whose sleeps are recorded instead of slept."""
+    delays: list[float] = []
+    kwargs.setdefault("api_key", KEY)
+    return VideoClient(base_url=url, sleep=delays.append, **kwargs), delays
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound once, then released), for connection refusals."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
