@@ -228,7 +228,10 @@ def _send_create(job: VideoJob, client: Any, actor: Any) -> VideoJob:
             return _outcome_unknown(job, str(error), actor)
         return _refused_by_provider(job, error, actor)
     except api_errors.VideoAPIError as error:
-        # A 5xx after the request arrived: the job may or may not exist at the provider.
+        if error.status_code == 503:
+            # "Overloaded": the provider refused the create; nothing was started.
+            return _refused_by_provider(job, error, actor)
+        # Any other 5xx after the request arrived: the job may or may not exist.
         return _outcome_unknown(job, str(error), actor)
     finally:
         if own_client:
