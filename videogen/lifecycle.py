@@ -342,6 +342,8 @@ def apply_remote(job: VideoJob, remote: RemoteJob, *, next_poll_at: datetime | N
         fields["next_poll_at"] = next_poll_at
         _save_poll(job, fields)
         return job
+    if next_poll_at is not None:
+        fields["next_poll_at"] = next_poll_at  # the poller's schedule, not "poll again now"
     return _advance(job, new, remote, fields, now)
 
 
