@@ -68,6 +68,8 @@ TEMPLATES = [
     },
 ]
 
+# Lets two test runs share a machine without sharing a test database or a broker queue.
+TEST_DB_SUFFIX = os.environ.get("VIDEOGEN_TEST_DB_SUFFIX", "")
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
@@ -77,7 +79,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker processes and the web server share the file: wait for locks instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     # A file, not memory, so that test servers, threads and qcluster processes share it.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{TEST_DB_SUFFIX}.sqlite3")}
+elif TEST_DB_SUFFIX:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{TEST_DB_SUFFIX}"}
 
 STORAGES = {
     "default": {
@@ -98,7 +102,7 @@ USE_TZ = True
 
 _redis_url = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
-    "name": "videogen-demo",
+    "name": f"videogen-demo{TEST_DB_SUFFIX}",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
     # The poll task runs VIDEOGEN["POLL"]["LOOP_SECONDS"] (45 s); timeout leaves room, retry
     # stays above timeout so django-q2 never re-delivers a task that is still running.
