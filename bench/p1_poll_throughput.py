@@ -4,10 +4,9 @@
 request delayed 100 ms. Measured side by side in one run:
 
 - baseline: the seeds' pattern, ``VideoClient.retrieve`` then ``job.save()`` per job, on 100 jobs;
-- ``polling.run_loop(wait=False)`` as shipped (claim, concurrent GETs, bulk write-back) at
-  POLL CONCURRENCY 16/32/48/64, every job due once, with the time of each phase;
-- the same loop with two bench-only patches (the proposals in bench/README.md): the routine
-  write-back as one ``executemany`` instead of ``bulk_update``, and ``sniffio`` importable;
+- ``polling.run_loop(wait=False)`` as shipped (claims, GETs in flight on the fetch thread while
+  the caller writes answers back) at POLL CONCURRENCY 16/32/48/64/96, every job due once, with
+  the caller's time in claiming and in writing back (both overlap the requests);
 - the client alone (``polling.fetch_all``, 640 GETs at 64 in flight): one httpx pool of 64
   connections vs. the shipped pools of 16, to keep the reason for the pools visible.
 
@@ -20,11 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import sys
 import time
-import types
-from collections.abc import Iterator
 from typing import Any
 
 from common import Sandbox, database_vendor, save, setup_django, table, timed
@@ -80,104 +75,40 @@ def baseline(count: int) -> dict[str, Any]:
 
 
 class PhaseClock:
-    """Wraps polling's claim / fetch / write-back to time each phase of the real loop."""
+    """Wraps polling's claim and write-back to time the caller's share of the real loop."""
+
+    PHASES = ("claim_due", "write_back")
 
     def __init__(self, polling: Any) -> None:
-        self.seconds = {"claim": 0.0, "fetch": 0.0, "write_back": 0.0}
+        self.seconds = {"claim": 0.0, "write_back": 0.0}
         self.polling = polling
-        self.originals = {name: getattr(polling, name)
-                          for name in ("claim_due", "fetch_all", "write_back")}
+        self.originals = {name: getattr(polling, name) for name in self.PHASES}
 
     def __enter__(self) -> PhaseClock:
-        claim, fetch, write = (self.originals[name]
-                               for name in ("claim_due", "fetch_all", "write_back"))
+        claim, write = (self.originals[name] for name in self.PHASES)
 
-        def claim_due(*args: Any) -> Any:
-            return self._add("claim", claim, *args)
+        def claim_due(*args: Any, **kwargs: Any) -> Any:
+            return self._add("claim", claim, *args, **kwargs)
 
-        async def fetch_all(*args: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await fetch(*args)
-            finally:
-                self.seconds["fetch"] += time.perf_counter() - started
+        def write_back(*args: Any, **kwargs: Any) -> Any:
+            return self._add("write_back", write, *args, **kwargs)
 
-        def write_back(*args: Any) -> Any:
-            return self._add("write_back", write, *args)
-
-        self.polling.claim_due, self.polling.fetch_all = claim_due, fetch_all
-        self.polling.write_back = write_back
+        self.polling.claim_due, self.polling.write_back = claim_due, write_back
         return self
 
-    def _add(self, phase: str, function: Any, *args: Any) -> Any:
-        result, seconds = timed(function, *args)
-        self.seconds[phase] += seconds
-        return result
+    def _add(self, phase: str, function: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self.seconds[phase] += time.perf_counter() - started
 
     def __exit__(self, *exc: object) -> None:
         for name, original in self.originals.items():
             setattr(self.polling, name, original)
 
 
-def record_routine_polls(polls: list[tuple[Any, dict[str, Any]]]) -> None:
-    """Proposal for ``lifecycle.record_routine_polls``: one UPDATE statement sent with
-    ``executemany`` (Django's ``bulk_update`` builds a CASE WHEN per field and row)."""
-    from django.db import connection, transaction
-
-    from videogen.models import VideoJob
-
-    if not polls:
-        return
-    for job, values in polls:
-        for name, value in values.items():
-            setattr(job, name, value)
-    fields = [VideoJob._meta.get_field(name)
-              for name in sorted({name for _, values in polls for name in values})]
-    quote = connection.ops.quote_name
-    sql = (f"UPDATE {quote(VideoJob._meta.db_table)} SET "
-           + ", ".join(f"{quote(field.column)} = %s" for field in fields)
-           + f" WHERE {quote('id')} = %s AND {quote('status')} = %s")
-    pk = VideoJob._meta.pk
-    rows = [[field.get_db_prep_save(getattr(job, field.attname), connection) for field in fields]
-            + [pk.get_db_prep_save(job.pk, connection), job.status] for job, _ in polls]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-@contextlib.contextmanager
-def sniffio_importable() -> Iterator[None]:
-    """httpcore imports sniffio on every lock it creates; without it installed (anyio >= 4.11
-    no longer pulls it in) each failed import searches sys.path again. A stand-in module
-    shows what installing sniffio would save."""
-    stand_in = types.ModuleType("sniffio")
-    stand_in.current_async_library = lambda: "asyncio"  # type: ignore[attr-defined]
-    had = sys.modules.get("sniffio")
-    sys.modules["sniffio"] = had or stand_in
-    try:
-        yield
-    finally:
-        if had is None:
-            del sys.modules["sniffio"]
-
-
-@contextlib.contextmanager
-def proposal(enabled: bool) -> Iterator[None]:
-    from videogen import lifecycle
-
-    if not enabled:
-        yield
-        return
-    shipped = lifecycle.record_routine_polls
-    lifecycle.record_routine_polls = record_routine_polls
-    try:
-        with sniffio_importable():
-            yield
-    finally:
-        lifecycle.record_routine_polls = shipped
-
-
-def loop_run(concurrency: int, sandbox: Sandbox, latency: float, patched: bool
-             ) -> dict[str, Any]:
+def loop_run(concurrency: int, sandbox: Sandbox, latency: float) -> dict[str, Any]:
     """One pass of the real loop over every job (each due once)."""
     from django.test import override_settings
     from django.utils import timezone
@@ -189,10 +120,10 @@ def loop_run(concurrency: int, sandbox: Sandbox, latency: float, patched: bool
     # MIN_INTERVAL 600: a polled job is not due again while the pass is running.
     conf = {"POLL": {"CONCURRENCY": concurrency, "BATCH_SIZE": 500, "MIN_INTERVAL": 600}}
     gets_before, cpu_before = retrieves(sandbox), time.process_time()
-    with override_settings(VIDEOGEN=conf), proposal(patched), PhaseClock(polling) as clock:
+    with override_settings(VIDEOGEN=conf), PhaseClock(polling) as clock:
         report, seconds = timed(polling.run_loop, seconds=600, wait=False)
     rate = report.polled / seconds
-    return {"loop": "proposal" if patched else "as shipped", "concurrency": concurrency,
+    return {"concurrency": concurrency,
             "polled": report.polled, "errors": report.errors,
             "gets": retrieves(sandbox) - gets_before, "seconds": round(seconds, 2),
             "jobs_per_s": round(rate, 1), "efficiency": round(rate / (concurrency / latency), 2),
@@ -240,8 +171,8 @@ def client_only(pools: str, concurrency: int, latency: float, count: int) -> dic
             "cpu_ms_per_get": round(1000 * cpu / count, 2)}
 
 
-LOOP_COLUMNS = ["loop", "concurrency", "jobs_per_s", "vs_baseline", "efficiency", "seconds",
-                "claim_s", "fetch_s", "write_back_s", "cpu_s", "errors"]
+LOOP_COLUMNS = ["concurrency", "jobs_per_s", "vs_baseline", "efficiency", "seconds",
+                "claim_s", "write_back_s", "cpu_s", "errors"]
 
 
 def main() -> None:
@@ -249,8 +180,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--baseline-jobs", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 32, 48, 64])
-    parser.add_argument("--proposal-concurrency", type=int, nargs="*", default=[64, 96])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 32, 48, 64, 96])
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     with Sandbox("--time-scale", "100") as sandbox:
@@ -260,15 +190,11 @@ def main() -> None:
         base = baseline(args.baseline_jobs)
         print(f"baseline: {base['jobs_per_s']} jobs/s over {base['jobs']} jobs", flush=True)
         runs = []
-        for concurrency, patched in [*((c, False) for c in args.concurrency),
-                                     *((c, True) for c in args.proposal_concurrency)]:
-            runs.append(loop_run(concurrency, sandbox, latency, patched))
+        for concurrency in args.concurrency:
+            runs.append(loop_run(concurrency, sandbox, latency))
             runs[-1]["vs_baseline"] = round(runs[-1]["jobs_per_s"] / base["jobs_per_s"], 1)
             print(runs[-1], flush=True)
         clients = [client_only(pools, 64, latency, 640) for pools in ("shipped pools", "one pool")]
-        with sniffio_importable():
-            clients.append(client_only("shipped pools", 64, latency, 640))
-            clients[-1]["client"] += " + sniffio"
     print(table(runs, LOOP_COLUMNS))
     print(table(clients, list(clients[0])))
     save("p1", {"jobs": args.jobs, "latency_ms": args.latency_ms, "database": database_vendor(),

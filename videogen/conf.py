@@ -42,7 +42,7 @@ class _Section(BaseModel):
 
 
 class PollSettings(_Section):
-    concurrency: int = Field(16, ge=1, le=1000, description="Simultaneous GETs per poll loop.")
+    concurrency: int = Field(48, ge=1, le=1000, description="Simultaneous GETs per poll loop.")
     loop_seconds: float = Field(
         45.0, gt=0, description="How long one scheduled poll task keeps polling before it returns."
     )

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -409,13 +409,33 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
 
 
 def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
-    """Write the bookkeeping of many status-less polls in a few statements."""
-    names = sorted({name for _, fields in polls for name in fields})
+    """Write the bookkeeping of many status-less polls as one statement run per row.
+
+    ``executemany`` of a plain ``UPDATE … WHERE id AND status`` costs a tenth of Django's
+    ``bulk_update`` (a CASE WHEN per field and row; bench P1), and the status guard keeps a
+    routine write off a job whose status changed meanwhile (a cancel, another poller).
+    """
+    if not polls:
+        return
     for job, fields in polls:
         for name, value in fields.items():
             setattr(job, name, value)
-    if polls:
-        VideoJob.objects.bulk_update([job for job, _ in polls], names, batch_size=500)
+    columns = [VideoJob._meta.get_field(name)
+               for name in sorted({name for _, fields in polls for name in fields})]
+    # One statement for all rows: every row writes every column any routine poll touched.
+    connection = connections[router.db_for_write(VideoJob)]
+    quote = connection.ops.quote_name
+    # Only quoted model column names are interpolated; every value is a parameter.
+    table = quote(VideoJob._meta.db_table)
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    key, status = quote(VideoJob._meta.pk.column), quote(VideoJob._meta.get_field("status").column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s AND {status} = %s"  # noqa: S608
+    rows = [[column.get_db_prep_save(getattr(job, column.attname), connection)
+             for column in columns]
+            + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
+            for job, _ in polls]
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> None:

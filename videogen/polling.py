@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import random
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -132,7 +134,7 @@ def make_async_client() -> Any:
 
 
 class _Typical(dict):
-    """Typical generation seconds per model, looked up once per round."""
+    """Typical generation seconds per model, looked up once per poll loop."""
 
     def __missing__(self, model: str) -> float:
         self[model] = lifecycle.typical_seconds(model)
@@ -140,9 +142,10 @@ class _Typical(dict):
 
 
 def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception],
-               report: PollReport, conf: PollSettings) -> None:
+               report: PollReport, conf: PollSettings, *, typical: _Typical | None = None
+               ) -> None:
     now = timezone.now()
-    typical = _Typical()
+    typical = _Typical() if typical is None else typical
     routine: list[tuple[VideoJob, dict[str, Any]]] = []
     for job, result in zip(jobs, results, strict=True):
         report.polled += 1
@@ -182,38 +185,132 @@ def _failed_poll(job: VideoJob, error: Exception, now: datetime, conf: PollSetti
 # --- Loops ----------------------------------------------------------------------------------------
 
 
+class _Fetcher:
+    """GETs jobs on an event loop in a thread of its own, so requests stay in flight while the
+    calling thread claims and writes back. The database stays on the caller's thread (and its
+    connection and transaction); only ``VideoJob`` objects cross over, read-only."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.results: queue.SimpleQueue[tuple[VideoJob, RemoteJob | Exception]] = \
+            queue.SimpleQueue()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="videogen-poll-fetch")
+        self._thread.start()
+        self._client = self._call(self._open(concurrency))
+
+    async def _open(self, concurrency: int) -> Any:
+        self._limit = asyncio.Semaphore(concurrency)
+        return make_async_client()
+
+    def _call(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def submit(self, jobs: Sequence[VideoJob]) -> None:
+        for job in jobs:
+            asyncio.run_coroutine_threadsafe(self._one(job), self._loop)
+
+    async def _one(self, job: VideoJob) -> None:
+        result: RemoteJob | Exception
+        async with self._limit:
+            try:
+                result = await self._client.retrieve(job.remote_id)
+            except api_errors.VideoAPIError as error:
+                result = error
+            except Exception as error:  # a bug must not leave the caller waiting for this job
+                logger.exception("poll of job %s raised", job.pk)
+                result = error
+        self.results.put((job, result))
+
+    def take(self, most: int, gather_seconds: float = 0.02
+             ) -> list[tuple[VideoJob, RemoteJob | Exception]]:
+        """Wait for one result, then gather more for a moment: one write-back per handful."""
+        taken = [self._next()]
+        until = time.monotonic() + gather_seconds
+        while len(taken) < most and (left := until - time.monotonic()) > 0:
+            try:
+                taken.append(self.results.get(timeout=left))
+            except queue.Empty:
+                break
+        return taken
+
+    def _next(self) -> tuple[VideoJob, RemoteJob | Exception]:
+        while True:
+            try:
+                return self.results.get(timeout=1.0)
+            except queue.Empty:
+                if not self._thread.is_alive():
+                    raise RuntimeError("the poll fetch thread stopped") from None
+
+    def close(self) -> None:
+        try:
+            self._call(self._shut_down())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    async def _shut_down(self) -> None:
+        # Requests still in flight when the caller stops (an error): their jobs stay leased
+        # and come due again when the lease runs out.
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._client.aclose()
+
+
 def run_loop(seconds: float | None = None, *, wait: bool = True) -> PollReport:
     """The scheduled task: poll due jobs for ``seconds`` (default ``POLL["LOOP_SECONDS"]``),
     returning early when nothing will be due before the time is up. ``wait=False`` polls
-    what is due now and returns (one cycle)."""
+    what is due now and returns (one cycle).
+
+    A pipeline: up to twice ``CONCURRENCY`` jobs are in flight at a time, and each handful of
+    answers is written back while the next requests are under way (bench P1)."""
     conf = get_settings().poll
     budget = conf.loop_seconds if seconds is None else seconds
     started = time.monotonic()
     report = PollReport()
-    with asyncio.Runner() as runner:
-        client = make_async_client()
-        try:
-            while True:
-                remaining = budget - (time.monotonic() - started)
-                if remaining <= 0 or not _one_round(runner, client, conf, report, remaining,
-                                                    wait):
-                    break
-        finally:
-            runner.run(client.aclose())
+    fetcher = _Fetcher(conf.concurrency)
+    try:
+        _pipeline(fetcher, conf, report, started + budget, wait)
+    finally:
+        fetcher.close()
     report.seconds = round(time.monotonic() - started, 3)
     logger.info("poll loop: %s", report)
     return report
 
 
-def _one_round(runner: asyncio.Runner, client: Any, conf: PollSettings, report: PollReport,
-               remaining: float, wait: bool) -> bool:
-    """Poll one batch; when none is due, wait for the next due job. False = stop the loop."""
-    jobs = claim_due(conf.batch_size, conf)
-    if jobs:
-        report.rounds += 1
-        results = runner.run(fetch_all(client, jobs, conf.concurrency))
-        write_back(jobs, results, report, conf)
-        return True
+def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadline: float,
+              wait: bool) -> None:
+    in_flight, claim_at, typical = 0, 0.0, _Typical()
+    while True:
+        now = time.monotonic()
+        claiming = now < deadline
+        if claiming and in_flight < 2 * conf.concurrency and now >= claim_at:
+            jobs = claim_due(conf.batch_size, conf)
+            if jobs:
+                report.rounds += 1
+                fetcher.submit(jobs)
+                in_flight += len(jobs)
+            elif in_flight:
+                claim_at = now + 0.5  # nothing due: look again in a moment, not every answer
+            elif not _wait_for_due(deadline - now, wait):
+                return
+            else:
+                continue
+        if not in_flight:
+            if not claiming:
+                return
+            continue
+        done = fetcher.take(min(in_flight, conf.concurrency))
+        in_flight -= len(done)
+        jobs_done, results = zip(*done, strict=True)
+        write_back(jobs_done, results, report, conf, typical=typical)
+
+
+def _wait_for_due(remaining: float, wait: bool) -> bool:
+    """Sleep until the next job comes due (at most a second); False when none will in time."""
     until = seconds_until_next_due() if wait else None
     if until is None or until >= remaining:
         return False

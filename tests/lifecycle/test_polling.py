@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from videogen import lifecycle, polling
+from videogen.client import VideoClient
 from videogen.conf import PollSettings, get_settings
 from videogen.models import Status, VideoJob
 
@@ -158,3 +159,25 @@ def test_a_job_the_provider_forgot_fails_after_repeated_404(sandbox):
 def test_loop_returns_early_when_nothing_is_due(sandbox):
     report = polling.run_loop(seconds=30)
     assert report.seconds < 5 and report.polled == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_routine_write_back_never_lands_on_a_job_whose_status_changed(sandbox):
+    sandbox.configure(time_scale=100)
+    jobs = []
+    for i in range(3):
+        job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
+        lifecycle.submit(job)
+        jobs.append(VideoJob.objects.get(pk=job.pk))
+    with VideoClient.from_settings() as client:
+        results = [client.retrieve(job.remote_id) for job in jobs]
+    # Staff cancel one job between the poller's fetch and its write-back.
+    VideoJob.objects.filter(pk=jobs[0].pk).update(status=Status.CANCELLED, next_poll_at=None)
+    polling.write_back(jobs, results, polling.PollReport(), get_settings().poll)
+    cancelled = VideoJob.objects.get(pk=jobs[0].pk)
+    assert cancelled.status == Status.CANCELLED
+    assert cancelled.next_poll_at is None and cancelled.poll_attempts == jobs[0].poll_attempts - 1
+    for job in jobs[1:]:
+        fresh = VideoJob.objects.get(pk=job.pk)
+        assert fresh.poll_attempts == 1 and fresh.last_polled_at is not None
+        assert fresh.last_response["id"] == job.remote_id and fresh.next_poll_at > timezone.now()
