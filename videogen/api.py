@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import gettext as _
 
 from videogen import catalog, lifecycle
+from videogen.jsondata import json_problem
 from videogen.models import REQUEST_FIELDS, ArchiveStatus, Status, VideoJob
 
 ImageInput = str | bytes | os.PathLike | IO[bytes]
@@ -46,53 +49,119 @@ def create(*, model: str, images: Mapping[str, ImageInput] | None = None,
            for_object: models.Model | None = None, created_by: Any = None,
            metadata: dict[str, Any] | None = None, **fields: Any) -> VideoJob:
     """Validate and save a draft job. ``images`` maps "first"/"last" to an image.
-    Raises :class:`InvalidRequest` (nothing saved) when the catalog refuses the request."""
+    Raises :class:`InvalidRequest` (nothing saved) when the catalog refuses the request, or
+    when an argument has the wrong shape; each problem names its field."""
     unknown = sorted(set(fields) - set(REQUEST_FIELDS))
     if unknown:
-        raise InvalidRequest([catalog.Problem(name, "unknown field") for name in unknown])
+        raise InvalidRequest([catalog.Problem(name, _("unknown field")) for name in unknown])
+    problems = _argument_problems(images, for_object, created_by, metadata)
+    if problems:
+        raise InvalidRequest(problems)
     values = {"model": model, **fields}
     if images:
-        values["media"] = _with_frames(values.get("media") or {}, images)
-    if isinstance(values.get("seconds"), int):
-        values["seconds"] = str(values["seconds"])
+        values["media"] = _with_frames(values.get("media"), images)
     request, problems = catalog.parse({k: v for k, v in values.items() if v is not None})
     errors = [p for p in problems if p.is_error]
     if errors or request is None:
         raise InvalidRequest(errors or problems)
-    job = VideoJob(**_model_values(values), metadata=metadata or {},
-                   created_by=created_by if getattr(created_by, "pk", None) else None)
+    # The validated values, not the raw ones: b"text", "mp4" or "yes" must not reach a column.
+    job = VideoJob(**request.model_dump(include=set(REQUEST_FIELDS), exclude_none=True),
+                   metadata=metadata or {}, created_by=created_by if _is_user(created_by) else None)
     if for_object is not None:
         job.content_object = for_object
     job.save()
     return job
 
 
-def _model_values(values: dict[str, Any]) -> dict[str, Any]:
-    empty = {"prompt": "", "negative_prompt": "", "seconds": "", "output_format": "",
-             "resolution": "", "ratio": "", "media": {}}
-    return {name: (empty[name] if value is None and name in empty else value)
-            for name, value in values.items()}
+def _argument_problems(images: Any, for_object: Any, created_by: Any, metadata: Any
+                       ) -> list[catalog.Problem]:
+    """The non-request arguments, checked before anything is read or saved."""
+    problems = []
+    if images is not None and not isinstance(images, Mapping):
+        problems.append(catalog.Problem("images", _('must map "first"/"last" to an image')))
+    if for_object is not None and not (isinstance(for_object, models.Model)
+                                       and for_object.pk is not None):
+        problems.append(catalog.Problem("for_object", _("must be a saved model instance")))
+    if created_by is not None and not _is_user(created_by) and \
+            not getattr(created_by, "is_anonymous", False):
+        problems.append(catalog.Problem("created_by", _("must be a saved user")))
+    if metadata is not None:
+        why = _("must be a dict") if not isinstance(metadata, dict) else json_problem(metadata)
+        if why:
+            problems.append(catalog.Problem("metadata", why))
+    return problems
 
 
-def _with_frames(media: dict[str, Any], images: Mapping[str, ImageInput]) -> dict[str, Any]:
-    frames = [{"input_image": encode_image(image), "frame": position}
-              for position, image in images.items()]
-    return {**media, "frame_images": [*media.get("frame_images", []), *frames]}
+def _is_user(value: Any) -> bool:
+    return isinstance(value, get_user_model()) and value.pk is not None
 
 
-def encode_image(image: ImageInput) -> str:
-    """A URL as is; anything else read and encoded as raw base64."""
+def _with_frames(media: Any, images: Mapping[str, ImageInput]) -> Any:
+    frames = []
+    for position, image in images.items():
+        try:
+            frames.append({"input_image": encode_image(image), "frame": position})
+        except ImageError as error:
+            raise InvalidRequest([catalog.Problem(f"images.{position}", str(error))]) from None
+    if media is None:
+        media = {}
+    if not isinstance(media, dict):
+        return media  # The catalog names the field.
+    return {**media, "frame_images": [*(media.get("frame_images") or []), *frames]}
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; the message says why (never the image itself)."""
+
+
+def encode_image(image: ImageInput, max_bytes: int = catalog.MAX_IMAGE_BYTES) -> str:
+    """A URL as is; anything else read and encoded as raw base64. Raises :class:`ImageError`
+    for what cannot be read, and for images over ``max_bytes`` — checked before reading
+    where the size is known, and never reading more than ``max_bytes`` + 1 bytes."""
     if isinstance(image, str) and image.startswith(("http://", "https://")):
         return image
-    if isinstance(image, str | os.PathLike):
-        data = Path(image).read_bytes()
-    elif isinstance(image, bytes | bytearray | memoryview):
-        data = bytes(image)
-    else:
-        if hasattr(image, "seek"):
-            image.seek(0)
-        data = image.read()
+    if isinstance(image, str) and image.startswith("data:"):
+        raise ImageError(_("give bytes, a file, a path or an http(s) URL, not a data: URI"))
+    data = _read_image(image, max_bytes)
+    if len(data) > max_bytes:
+        raise ImageError(_("the image is larger than %(max)d bytes") % {"max": max_bytes})
     return base64.b64encode(data).decode("ascii")
+
+
+def _read_image(image: Any, max_bytes: int) -> bytes:
+    if isinstance(image, bytes | bytearray | memoryview):
+        return bytes(image)
+    if isinstance(image, str | os.PathLike):
+        return _read_path(Path(image), max_bytes)
+    if not callable(getattr(image, "read", None)):
+        raise ImageError(_("must be bytes, a file, a path or an http(s) URL, not %(type)s")
+                         % {"type": type(image).__name__})
+    size = getattr(image, "size", None)  # Django's File and UploadedFile know it.
+    if isinstance(size, int) and size > max_bytes:
+        raise ImageError(_("the image is larger than %(max)d bytes") % {"max": max_bytes})
+    if callable(getattr(image, "seek", None)):
+        image.seek(0)
+    data = image.read(max_bytes + 1)
+    if not isinstance(data, bytes | bytearray):
+        raise ImageError(_("the file must be opened in binary mode"))
+    return bytes(data)
+
+
+def _read_path(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size if path.is_file() else None
+    except (OSError, ValueError):  # a name too long, a NUL in it...
+        size = None
+    if size is None:
+        raise ImageError(_("no such file"))
+    if size > max_bytes:
+        raise ImageError(_("the image is larger than %(max)d bytes") % {"max": max_bytes})
+    try:
+        with path.open("rb") as file:
+            return file.read(max_bytes + 1)
+    except OSError as error:
+        raise ImageError(_("the file cannot be read (%(why)s)") % {
+            "why": error.strerror or type(error).__name__}) from None
 
 
 def submit(job: VideoJob, *, actor: Any = None) -> VideoJob:

@@ -23,8 +23,19 @@ FramePosition = int | float | Literal["first", "last"]
 
 
 class _Strict(BaseModel):
-    # Unknown request fields are refused by name rather than silently dropped.
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+    # Unknown request fields are refused by name rather than silently dropped; NaN and
+    # Infinity are refused because they are not JSON (PostgreSQL's jsonb rejects them).
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # A NUL character cannot be stored in PostgreSQL text or jsonb: refuse it here, on
+        # the field, rather than as a database error at save time.
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and "\x00" in item for item in items):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class FrameImage(_Strict):
@@ -88,7 +99,7 @@ class CreateVideoRequest(_Strict):
             if not value.is_integer():
                 raise ValueError("must be a whole number of seconds")
             return str(int(value))
-        if isinstance(value, str) and not value.strip().isdigit():
+        if isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
             raise ValueError("must be a whole number of seconds, like \"5\"")
         return value.strip() if isinstance(value, str) else value
 

@@ -1,0 +1,42 @@
+"""JSON the app stores for people (job metadata, webhook headers): what every supported
+database accepts.
+
+PostgreSQL's ``jsonb`` refuses NUL characters (``\\u0000``) and ``NaN``/``Infinity``, which SQLite
+and Python's ``json`` take; other values (sets, objects) fail to serialize at all. Checking here
+turns what would be a database error — a 500 in the admin, an exception at ``save()`` — into a
+validation error on the field.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+
+def json_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be stored as JSON in every database, or None when it can."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return _("must be plain JSON (objects, lists, strings, finite numbers, true, false, "
+                 "null)")
+    if _has_nul(value):
+        return _("must not contain NUL (\\u0000) characters")
+    return None
+
+
+def _has_nul(value: Any) -> bool:
+    # A loop, not recursion: json.dumps has already refused anything absurdly deep.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
