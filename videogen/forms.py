@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from videogen import catalog
 from videogen.api import encode_image
+from videogen.jsondata import json_problem
 from videogen.models import OutputFormat, VideoJob
 from videogen.storage import archive_name, archive_storage
 
@@ -436,6 +437,9 @@ class JobForm(forms.ModelForm):
             return {}
         if not isinstance(value, dict):
             raise forms.ValidationError(_('Give a JSON object, like {"campaign": "spring"}.'))
+        why = json_problem(value)
+        if why:  # NaN or \u0000 would be a database error (a 500) on PostgreSQL
+            raise forms.ValidationError(why)
         return value
 
     def clean_size(self) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from videogen.conf import get_settings
+from videogen.jsondata import json_problem
 from videogen.webhooks import delivery as sending
 from videogen.webhooks.endpoints import rotate_secret
 from videogen.webhooks.models import (
@@ -49,6 +50,9 @@ class EndpointForm(forms.ModelForm):
         if not isinstance(headers, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
             raise forms.ValidationError(_('Give a JSON object of strings, e.g. {"X-Team": "a"}.'))
+        why = json_problem(headers)
+        if why:  # \u0000 would be a database error (a 500) on PostgreSQL
+            raise forms.ValidationError(why)
         reserved = {k for k in headers if k.lower().startswith("webhook-")}
         if reserved:
             raise forms.ValidationError(_("These headers are set by the signature: %(h)s")
