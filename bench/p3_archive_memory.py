@@ -4,7 +4,9 @@
 The sandbox pads the clip to exactly 1 GiB (``--pad-to-bytes``; the padding is streamed, not
 stored). Each round runs, in alternating order: ``curl -o <file>`` (same disk as the storage),
 ``curl -o /dev/null``, and ``archive.archive_job`` in a fresh process (this script with
-``--child``: Django on a throwaway database, ``FileSystemStorage`` in a temp dir). The child
+``--child``: Django on a throwaway database, ``FileSystemStorage`` in a temp dir), once as
+shipped (download into the storage's folder, moved into place) and once as for storage without
+local paths such as S3 (spooled temporary file, copied by ``save``). The child
 notes VmRSS, resets the high-water mark (``/proc/self/clear_refs``), archives, and reads VmHWM;
 it also times the archive's phases (download + sha256 into the spool, PyAV probe + poster,
 storage save). Dirty pages are flushed (``sync``) before each timed step.
@@ -17,16 +19,13 @@ Targets: RSS growth <= 64 MiB; archive throughput >= 70 % of curl's.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import queue
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -65,47 +64,6 @@ def timed_phases(archive: Any) -> dict[str, float]:
     return seconds
 
 
-# --- The proposal, patched in for the bench only (see bench/README.md) -----------------------
-
-
-def patch_proposal(archive: Any) -> None:
-    """Download straight into a named file on the storage's disk (hashing and writing in a
-    second thread, both release the GIL), then let FileSystemStorage move it into place."""
-    from django.core.files import File
-
-    class MovableFile(File):
-        # FileSystemStorage._save renames a file that has a path instead of copying it.
-        def temporary_file_path(self) -> str:
-            return self.file.name
-
-    def stream_to_file(client: Any, url: str, conf: Any) -> Any:
-        directory = archive.archive_storage().path("")
-        os.makedirs(directory, exist_ok=True)
-        spool = tempfile.NamedTemporaryFile(dir=directory, delete=False)  # noqa: SIM115
-        digest, chunks = hashlib.sha256(), queue.Queue(maxsize=64)
-        writer = threading.Thread(target=_drain, args=(chunks, digest, spool))
-        writer.start()
-        size = 0
-        try:
-            with client.download(url) as response:
-                for chunk in response.response.iter_raw():
-                    size += len(chunk)
-                    chunks.put(chunk)
-        finally:
-            chunks.put(None)
-            writer.join()
-        spool.seek(0)
-        return archive.Download(file=spool, size=size, sha256=digest.hexdigest())
-
-    archive.stream_to_file, archive.File = stream_to_file, MovableFile
-
-
-def _drain(chunks: queue.Queue, digest: Any, spool: Any) -> None:
-    while (chunk := chunks.get()) is not None:
-        digest.update(chunk)
-        spool.write(chunk)
-
-
 def child(sandbox_url: str, video_url: str, variant: str) -> None:
     from common import setup_django
 
@@ -116,8 +74,9 @@ def child(sandbox_url: str, video_url: str, variant: str) -> None:
     from videogen import archive
     from videogen.models import ArchiveStatus, Status, VideoJob
 
-    if variant == "proposal":
-        patch_proposal(archive)
+    if variant == "no_paths":
+        # As for storage without local paths (S3): spooled temp file, copied by save().
+        archive.partial_directory = lambda: None
 
     job = VideoJob.objects.create(
         model="google/veo-2.0", prompt="a large archive", remote_id="bench-p3",
@@ -176,12 +135,12 @@ def one_round(number: int, urls: tuple[str, str], directory: str) -> dict[str, A
     steps = {"curl_file": lambda: run_curl(url, f"{directory}/curl.bin"),
              "curl_null": lambda: run_curl(url, "/dev/null"),
              "archive": lambda: run_archive(sandbox_url, url, "shipped"),
-             "proposal": lambda: run_archive(sandbox_url, url, "proposal")}
+             "no_paths": lambda: run_archive(sandbox_url, url, "no_paths")}
     order = list(steps) if number % 2 == 0 else list(reversed(steps))
     return {name: steps[name]() for name in order}
 
 
-VARIANTS = ("archive", "proposal")
+VARIANTS = ("archive", "no_paths")
 
 
 def growth_mib(result: dict[str, Any]) -> float:
@@ -219,7 +178,8 @@ def rows(rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
             run = r[variant]
             lines.append({"round": number, "curl_file_s": round(r["curl_file"], 2),
                           "curl_null_s": round(r["curl_null"], 2),
-                          "variant": "as shipped" if variant == "archive" else "proposal",
+                          "variant": "file system" if variant == "archive"
+                          else "no local paths",
                           "archive_s": round(run["seconds"], 2),
                           "download_s": round(run["download_s"], 2),
                           "probe_s": round(run["probe_s"], 2),

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,6 +35,10 @@ logger = logging.getLogger("videogen.archive")
 
 # Longest an archive may take before the sweeper assumes its worker died.
 LEASE_SECONDS = 15 * 60
+# Downloads in progress, inside local storage so that finished ones move into place. A worker
+# killed mid-download leaves a file here; the sweeper removes those older than LEASE_SECONDS.
+PARTIAL_FOLDER = "videogen-partial"
+PARTIAL_SUFFIX = ".part"
 
 
 class ArchiveError(Exception):
@@ -51,6 +58,7 @@ class Download:
     file: IO[bytes]
     size: int
     sha256: str
+    path: str | None = None  # a local file that storage may move into place
 
 
 @dataclass
@@ -92,7 +100,7 @@ def fetch_and_store(job: VideoJob) -> tuple[dict[str, Any], list[str]]:
     try:
         return _store(job, download, probe), probe.warnings
     finally:
-        download.file.close()
+        discard(download.file, download.path)
 
 
 def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
@@ -124,38 +132,111 @@ def _fresh_url(job: VideoJob) -> str:
 
 
 def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings) -> Download:
-    """Download ``url`` into a spooled temporary file, hashing as it goes."""
-    spool = tempfile.SpooledTemporaryFile(max_size=conf.spool_max_memory)  # noqa: SIM115
-    digest, size = hashlib.sha256(), 0
+    """Download ``url`` into a temporary file (see :func:`new_spool`), hashing as it goes."""
+    spool, path = new_spool(conf)
+    try:
+        return _receive(client, url, conf, spool, path)
+    except BaseException:
+        discard(spool, path)
+        raise
+
+
+def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[bytes],
+             path: str | None) -> Download:
+    writer = _Writer(spool)
     try:
         with client.download(url) as response:
             expected = _content_length(response.headers)
             if expected is not None and expected > conf.max_bytes:
                 raise ArchiveError(f"the video is {expected} bytes, over ARCHIVE.MAX_BYTES")
-            for chunk in response.iter_bytes(conf.chunk_size):
-                size += len(chunk)
-                if size > conf.max_bytes:
+            for chunk in response.iter_chunks(conf.chunk_size):
+                writer.put(chunk)
+                if writer.size > conf.max_bytes:
                     raise ArchiveError("the video is over ARCHIVE.MAX_BYTES")
-                digest.update(chunk)
-                spool.write(chunk)
     except (api_errors.PermissionDenied, api_errors.NotFound) as error:
-        spool.close()
         raise ExpiredURL(f"the video URL was refused ({error.status_code})") from None
     except (api_errors.APIConnectionError, api_errors.APITimeout, api_errors.ServerError,
             api_errors.RateLimited) as error:
-        spool.close()
         raise RetryableDownload(str(error)) from None
-    except BaseException:
-        spool.close()
-        raise
+    finally:
+        writer.stop()
+    sha256, size = writer.result(), writer.size
     if expected is not None and size != expected:
-        spool.close()
         raise RetryableDownload(f"truncated: got {size} of {expected} bytes")
     if size == 0:
-        spool.close()
         raise RetryableDownload("the download was empty")
     spool.seek(0)
-    return Download(file=spool, size=size, sha256=digest.hexdigest())
+    return Download(file=spool, size=size, sha256=sha256, path=path)
+
+
+class _Writer:
+    """Hashes and writes chunks on a second thread (both release the GIL) while the caller
+    receives the next ones; the bounded queue keeps memory flat (64 network chunks)."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.size = 0
+        self._file, self._digest = file, hashlib.sha256()
+        self._error: Exception | None = None
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="videogen-archive-write")
+        self._thread.start()
+
+    def put(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._failed()
+        self.size += len(chunk)
+        self._chunks.put(chunk)
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            if self._error is None:  # after a failure, drain so the caller never blocks
+                try:
+                    self._digest.update(chunk)
+                    self._file.write(chunk)
+                except Exception as error:
+                    self._error = error
+
+    def stop(self) -> None:
+        self._chunks.put(None)
+        self._thread.join()
+
+    def result(self) -> str:
+        if self._error is not None:
+            raise self._failed()
+        return self._digest.hexdigest()
+
+    def _failed(self) -> ArchiveError:
+        return ArchiveError(f"could not write the download to a temporary file: {self._error}")
+
+
+def new_spool(conf: ArchiveSettings) -> tuple[IO[bytes], str | None]:
+    """Where a download lands. For storage with local paths (FileSystemStorage) a named file
+    inside the storage's own tree, which ``storage.save`` then moves into place instead of
+    copying (bench P3); otherwise a spooled temporary file (RAM up to
+    ``ARCHIVE.SPOOL_MAX_MEMORY``, then disk)."""
+    directory = partial_directory()
+    if directory is None:
+        return tempfile.SpooledTemporaryFile(max_size=conf.spool_max_memory), None
+    os.makedirs(directory, exist_ok=True)
+    named = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        dir=directory, prefix="download-", suffix=PARTIAL_SUFFIX, delete=False)
+    return named, named.name
+
+
+def partial_directory() -> str | None:
+    """The local folder for downloads in progress, or None when the storage has no paths."""
+    try:
+        return archive_storage().path(PARTIAL_FOLDER)
+    except NotImplementedError:
+        return None
+
+
+def discard(file: IO[bytes], path: str | None) -> None:
+    """Close a download's file and remove it unless storage already moved it away."""
+    file.close()
+    if path and os.path.exists(path):
+        os.unlink(path)
 
 
 def _content_length(headers: Any) -> int | None:
@@ -271,12 +352,28 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
     # Same names every time, so re-archiving replaces rather than piles up files.
     for old in {job.video.name, job.poster.name, video_name, poster_name} - {""}:
         _delete_quietly(storage, old)
-    saved_video = storage.save(video_name, File(download.file, name=video_name))
+    saved_video = storage.save(video_name, _as_file(download, video_name))
     saved_poster = ""
     if probe.poster:
         saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
     return {"video": saved_video, "poster": saved_poster, "video_bytes": download.size,
             "video_sha256": download.sha256, **_stored_fields(probe)}
+
+
+class _MovableFile(File):
+    """A download with a local path: FileSystemStorage's ``_save`` renames anything with a
+    ``temporary_file_path`` into place instead of copying it."""
+
+    def __init__(self, download: Download, name: str) -> None:
+        super().__init__(download.file, name=name)
+        self._path = download.path
+
+    def temporary_file_path(self) -> str | None:
+        return self._path
+
+
+def _as_file(download: Download, name: str) -> File:
+    return _MovableFile(download, name) if download.path else File(download.file, name=name)
 
 
 def _delete_quietly(storage: Any, name: str) -> None:

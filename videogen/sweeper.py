@@ -3,18 +3,21 @@
 Tasks are enqueued after commit; a broker outage or a killed worker can lose one. Everything a
 task would do is visible in the database, so this periodic sweep re-enqueues it: archives pending
 longer than a grace period, archives whose worker's lease ran out, and it reports jobs stuck in
-``submitting`` (which are never re-sent automatically).
+``submitting`` (which are never re-sent automatically). It also removes downloads that a killed
+worker left half-written in local storage.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.utils import timezone
 
-from videogen import lifecycle
+from videogen import archive, lifecycle
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
 
@@ -31,6 +34,7 @@ class SweepReport:
     archives_requeued: list[str] = field(default_factory=list)
     leases_expired: list[str] = field(default_factory=list)
     stuck_submitting: list[str] = field(default_factory=list)
+    partial_downloads_removed: int = 0
 
 
 def sweep() -> SweepReport:
@@ -53,4 +57,24 @@ def sweep() -> SweepReport:
         logger.warning("%d job(s) stuck in submitting; staff must mark them failed or "
                        "resubmit: %s", len(report.stuck_submitting),
                        ", ".join(report.stuck_submitting[:20]))
+    report.partial_downloads_removed = remove_stale_partials()
     return report
+
+
+def remove_stale_partials() -> int:
+    """Delete half-written downloads untouched for longer than an archive's lease (a download
+    in progress keeps writing, so its file stays fresh)."""
+    directory = archive.partial_directory()
+    if directory is None or not os.path.isdir(directory):
+        return 0
+    cutoff, removed = time.time() - archive.LEASE_SECONDS, 0
+    for entry in os.scandir(directory):
+        if entry.name.endswith(archive.PARTIAL_SUFFIX) and entry.stat().st_mtime < cutoff:
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass  # another sweeper got there first
+    if removed:
+        logger.info("removed %d abandoned partial download(s) from %s", removed, directory)
+    return removed

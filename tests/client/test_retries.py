@@ -204,6 +204,25 @@ def test_download_cut_mid_body_is_a_connection_error(scripted):
     assert caught.value.request_sent is True
 
 
+def test_iter_chunks_passes_plain_bodies_through_and_decodes_encoded_ones(scripted):
+    import gzip
+
+    body = bytes(range(256)) * 4000
+    scripted.script = [(200, {}, body), (200, {"Content-Encoding": "gzip"}, gzip.compress(body))]
+    client, _ = client_for(scripted.url)
+    for _ in range(2):
+        with client.download(scripted.url + "/shrt/token") as stream:
+            assert b"".join(stream.iter_chunks()) == body
+
+
+def test_iter_chunks_cut_mid_body_is_a_connection_error(scripted):
+    scripted.script = [("partial", 200, b"x" * 5000)]
+    client, _ = client_for(scripted.url)
+    with pytest.raises(APIConnectionError), \
+            client.download(scripted.url + "/shrt/token") as stream:
+        b"".join(stream.iter_chunks())
+
+
 def test_a_bad_request_is_never_retried(scripted):
     scripted.script = [(400, {}, b'{"error": {"message": "width", "param": "width"}}')]
     client, delays = client_for(scripted.url)

@@ -154,7 +154,7 @@ def test_rearchiving_replaces_files_without_orphans(sandbox, tmp_path):
     assert files == sorted([first[0].rsplit("/", 1)[-1], first[1].rsplit("/", 1)[-1]])
 
 
-def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox):
+def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_path):
     sandbox.faults.add("truncate", count=1, bytes=100)
     sandbox.faults.add("expire", count=1)
     job = new_job()
@@ -165,6 +165,39 @@ def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox):
     assert archive.verify_stored(job)
     faults = sandbox.stats()["faults"]
     assert faults.get("truncate") == 1 and faults.get("expire") == 1
+    # The failed attempts' partial files are gone; the good one was moved into place.
+    assert list((tmp_path / "media" / archive.PARTIAL_FOLDER).iterdir()) == []
+    assert (tmp_path / "media" / job.video.name).stat().st_mode & 0o777 == 0o644
+
+
+def test_death_mid_download_leaves_no_partial_file(sandbox, tmp_path, monkeypatch):
+    from videogen.client.core import DownloadStream
+
+    def one_chunk_then_die(self):
+        yield b"\x00" * 1024
+        raise Killed()
+
+    monkeypatch.setattr(DownloadStream, "iter_chunks", one_chunk_then_die)
+    job = new_job()
+    lifecycle.submit(job)
+    with pytest.raises(Killed):
+        polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    assert list((tmp_path / "media" / archive.PARTIAL_FOLDER).iterdir()) == []
+
+
+def test_sweeper_removes_partial_downloads_a_killed_worker_left(sandbox, tmp_path):
+    import os
+    import time
+
+    folder = tmp_path / "media" / archive.PARTIAL_FOLDER
+    folder.mkdir(parents=True)
+    stale, fresh = folder / "download-a.part", folder / "download-b.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    old = time.time() - archive.LEASE_SECONDS - 60
+    os.utime(stale, (old, old))
+    assert sweeper.sweep().partial_downloads_removed == 1
+    assert not stale.exists() and fresh.exists()
 
 
 def test_url_that_keeps_expiring_fails_the_archive_clearly(sandbox):

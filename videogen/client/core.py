@@ -249,7 +249,8 @@ def _same_origin(url: str, base_url: str) -> bool:
 
 
 class DownloadStream:
-    """A streamed download: ``headers``, ``status_code``, ``iter_bytes(chunk_size)``."""
+    """A streamed download: ``headers``, ``status_code``, ``iter_bytes(chunk_size)``,
+    ``iter_chunks()``."""
 
     def __init__(self, response: httpx.Response, core: _Core) -> None:
         self.response = response
@@ -260,6 +261,18 @@ class DownloadStream:
     def iter_bytes(self, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         try:
             yield from self.response.iter_bytes(chunk_size)
+        except httpx.HTTPError as error:
+            raise self._core.transport_error(error, create_body=None) from None
+
+    def iter_chunks(self, decoded_chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The body in the sizes the network delivers it: no re-chunking copies, so about
+        twice as fast as ``iter_bytes`` for large files (bench P3). A content-encoded body
+        (gzip…) is still decoded, in ``decoded_chunk_size`` pieces."""
+        if self.headers.get("content-encoding", "identity").strip().lower() != "identity":
+            yield from self.iter_bytes(decoded_chunk_size)
+            return
+        try:
+            yield from self.response.iter_raw()
         except httpx.HTTPError as error:
             raise self._core.transport_error(error, create_body=None) from None
 
