@@ -173,7 +173,7 @@ def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_pa
 def test_death_mid_download_leaves_no_partial_file(sandbox, tmp_path, monkeypatch):
     from videogen.client.core import DownloadStream
 
-    def one_chunk_then_die(self):
+    def one_chunk_then_die(self, *args):
         yield b"\x00" * 1024
         raise Killed()
 
