@@ -4,6 +4,20 @@
 - ``REDIS_URL``: django-q2's Redis broker; default the ORM broker (the database).
 - ``TOGETHER_API_KEY`` / ``TOGETHER_BASE_URL``: passed to ``VIDEOGEN``.
 - ``DJANGO_DEBUG`` (default on), ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``.
+
+Production profile (``DJANGO_DEBUG=0``; ``python manage.py check --deploy`` is clean with it):
+
+- ``DJANGO_SECRET_KEY`` (required, 50+ random characters), ``DJANGO_ALLOWED_HOSTS``
+  (comma-separated), ``TOGETHER_API_KEY`` (required: no demo key is filled in).
+- ``TOGETHER_BASE_URL`` defaults to the real API (https), not the local sandbox.
+- ``SITE_URL``: the public https address, for absolute URLs in webhook payloads.
+- ``DJANGO_CSRF_TRUSTED_ORIGINS``: comma-separated origins (``https://videos.example.com``).
+- ``DJANGO_BEHIND_PROXY=1``: trust ``X-Forwarded-Proto`` from a TLS-terminating proxy (set it
+  only when the proxy overwrites that header), so the https redirect does not loop.
+- ``DJANGO_SSL_REDIRECT=0``: leave the https redirect to the proxy.
+- Webhook URLs on loopback are allowed only in DEBUG or for the demo's own receiver
+  (``DEMO_WEBHOOK_RECEIVER=1``); ``VIDEOGEN_WEBHOOK_ALLOWED_HOSTS`` (comma-separated hosts or
+  CIDR ranges) allows internal receivers explicitly.
 """
 
 import os
@@ -25,7 +39,14 @@ if not SECRET_KEY:
     if not DEBUG:
         raise RuntimeError("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
     SECRET_KEY = "demo-only-insecure-key-do-not-use-in-production"
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,16 +137,26 @@ Q_CLUSTER = {
 
 # The demo talks to the local sandbox (make demo starts it) unless told otherwise.
 SANDBOX_URL = os.environ.get("VIDEOGEN_SANDBOX_URL", "http://127.0.0.1:8765")
+DEMO_RECEIVER = env_flag("DEMO_WEBHOOK_RECEIVER", False)
+# Outside DEBUG nothing points at the sandbox by default: a production site that forgot
+# TOGETHER_API_KEY fails its checks (videogen.E001) instead of running with a demo key.
+_api_key = os.environ.get("TOGETHER_API_KEY") or ("sandbox-demo-key" if DEBUG else None)
 VIDEOGEN = {
-    "API_KEY": os.environ.get("TOGETHER_API_KEY", "sandbox-demo-key"),
-    "BASE_URL": os.environ.get("TOGETHER_BASE_URL", SANDBOX_URL),
+    "API_KEY": _api_key,
+    "BASE_URL": os.environ.get("TOGETHER_BASE_URL") or (SANDBOX_URL if DEBUG else
+                                                         "https://api.together.ai"),
     "STORAGE": "default",
-    # The demo's sandbox runs generation at a tenth of real time: poll early and often.
-    "POLL": {"FIRST_POLL_FRACTION": 0.05, "MIN_INTERVAL": 2},
-    "WEBHOOKS": {"ALLOWED_HOSTS": ["127.0.0.1", "localhost"],
-                 "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000")},
+    "WEBHOOKS": {
+        # Loopback receivers are the demo's; in production they would be an SSRF hole.
+        "ALLOWED_HOSTS": [*(["127.0.0.1", "localhost"] if DEBUG or DEMO_RECEIVER else []),
+                          *env_list("VIDEOGEN_WEBHOOK_ALLOWED_HOSTS")],
+        "SITE_URL": os.environ.get("SITE_URL") or ("http://127.0.0.1:8000" if DEBUG else None),
+    },
 }
-if env_flag("DEMO_WEBHOOK_RECEIVER", False):
+if DEBUG:
+    # The demo's sandbox runs generation at a tenth of real time: poll early and often.
+    VIDEOGEN["POLL"] = {"FIRST_POLL_FRACTION": 0.05, "MIN_INTERVAL": 2}
+if DEMO_RECEIVER:
     # `make demo` sends every event to the demo's own receiver (/demo/webhook-receiver/).
     VIDEOGEN["WEBHOOKS"]["ENDPOINTS"] = [{
         "KEY": "demo-receiver",
@@ -147,3 +178,5 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    if env_flag("DJANGO_BEHIND_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,8 +4,10 @@ import json
 import logging
 from collections import deque
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from videogen.models import WebhookEndpoint
@@ -19,6 +21,9 @@ DEMO_ENDPOINT_KEY = "demo-receiver"
 @csrf_exempt
 def webhook_receiver(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
+        # What arrived is job data: staff only, like the admin it comes from.
+        if not request.user.is_staff:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
         return render(request, "demo/webhooks.html", {"received": list(RECEIVED)})
     endpoint = WebhookEndpoint.objects.filter(settings_key=DEMO_ENDPOINT_KEY).first()
     secrets = endpoint.active_secrets() if endpoint else []
