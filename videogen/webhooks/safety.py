@@ -39,10 +39,9 @@ def check_url(url: str, allowed: Iterable[str] = (), *, resolve: bool = True) ->
 
 
 def _addresses(host: str, port: int | None, resolve: bool) -> list[ipaddress._BaseAddress]:
-    try:
-        return [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        pass
+    literal = _literal(host)
+    if literal is not None:
+        return [literal]
     if not resolve:
         return []
     try:
@@ -52,10 +51,29 @@ def _addresses(host: str, port: int | None, resolve: bool) -> list[ipaddress._Ba
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
+def _literal(host: str) -> ipaddress._BaseAddress | None:
+    """An address written in the URL: IPv4, [IPv6] (with a zone), and the legacy IPv4 forms
+    resolvers and HTTP clients still accept (2130706433, 0x7f.1, 017700000001, 127.1), parsed
+    here so that no resolver decides what they mean."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    if host and set(host) <= set("0123456789abcdefx."):
+        try:
+            return ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def _internal(address: ipaddress._BaseAddress) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
+    # IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo) are judged by that address.
+    teredo = getattr(address, "teredo", None)
+    for embedded in (getattr(address, "ipv4_mapped", None), getattr(address, "sixtofour", None),
+                     teredo[1] if teredo else None):
+        if embedded is not None and _internal(embedded):
+            return True
     return (address.is_private or address.is_loopback or address.is_link_local
             or address.is_multicast or address.is_reserved or address.is_unspecified
             or address in METADATA_ADDRESSES or address in ipaddress.ip_network("100.64.0.0/10"))
