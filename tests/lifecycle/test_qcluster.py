@@ -1,58 +1,25 @@
 """The same life with a real `manage.py qcluster` process doing the work."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
+from tests.processes import QCluster, cluster_env
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/" \
-           f"{db['NAME']}"
 
 
 @pytest.fixture
 def qcluster(videogen_sandbox_settings, settings, tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "TOGETHER_BASE_URL": videogen_sandbox_settings.url,
-        "TOGETHER_API_KEY": videogen_sandbox_settings.api_key,
-        "MEDIA_ROOT": str(tmp_path / "media"),
-        "Q_WORKERS": "2",
-    }
-    if "redis" in django_settings.Q_CLUSTER:
-        env["REDIS_URL"] = django_settings.Q_CLUSTER["redis"]
-    log = open(tmp_path / "qcluster.log", "w+")  # noqa: SIM115
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    yield process
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    log.seek(0)
-    print(log.read()[-5000:])
-    log.close()
+    env = cluster_env(sandbox_url=videogen_sandbox_settings.url,
+                      api_key=videogen_sandbox_settings.api_key, media_root=tmp_path / "media")
+    node = QCluster(env, tmp_path / "qcluster.log").start()
+    yield node.process
+    node.stop()
+    print(node.log_tail())
 
 
 def wait_for(condition, timeout=90.0, what="condition"):

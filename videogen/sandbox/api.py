@@ -109,7 +109,7 @@ def retrieve(sandbox: SandboxServer, job_id: str | None, *, base_url: str) -> Re
     if not job_id:
         return error_reply(400, "Missing required parameter: id", param="id",
                            code="invalid_parameter")
-    job = sandbox.store.get(job_id)
+    job = sandbox.store.retrieve(job_id)
     if job is None:
         return error_reply(404, f"Video job '{job_id}' not found.", param="id", code="not_found")
     status = job.status()

@@ -10,7 +10,8 @@ No auth (the sandbox binds 127.0.0.1) and never subject to faults.
     DELETE /_sandbox/faults    remove every rule
     POST   /_sandbox/reset     forget jobs, counters, faults; restore start-up settings
     POST   /_sandbox/advance   {"job_id": optional, "to": "completed" | "in_progress"}
-    GET    /_sandbox/jobs      [{id, model, status, fingerprint, failing}]
+    GET    /_sandbox/jobs      [{id, model, status, fingerprint, failing, retrieves,
+                               min_retrieve_gap}]
     GET    /_sandbox/config    the current settings
     POST   /_sandbox/config    change settings: {"time_scale": 0.01, "shape": "docs", ...}
 """
@@ -95,7 +96,8 @@ def _advance(sandbox: SandboxServer, data: Any) -> Any:
 def _jobs(sandbox: SandboxServer, data: Any) -> Any:
     return {"jobs": [
         {"id": job.id, "model": job.model, "status": job.status(),
-         "fingerprint": job.fingerprint, "failing": job.failure is not None}
+         "fingerprint": job.fingerprint, "failing": job.failure is not None,
+         "retrieves": job.retrieves, "min_retrieve_gap": job.min_retrieve_gap}
         for job in sandbox.jobs()
     ]}
 

@@ -79,6 +79,11 @@ class Job:
     failure: dict[str, Any] | None = None  # {"message", "code"} when the job is to fail
     url_issued_at: float | None = None  # wall clock of the last answer that showed video_url
     created_clock: float = field(default_factory=time.monotonic)
+    # Job GETs answered for this job, and the shortest gap between two of them (seconds), so
+    # a test can show that no job was polled twice within one poll cycle.
+    retrieves: int = 0
+    last_retrieve: float | None = None
+    min_retrieve_gap: float | None = None
 
     @property
     def model(self) -> str:
@@ -111,6 +116,16 @@ class Job:
         issued = max(self.done_at, self.url_issued_at or 0.0)
         return (time.time() if wall_now is None else wall_now) > issued + self.url_ttl
 
+    def retrieved(self, now: float | None = None) -> None:
+        """Count a job GET (called under the store's lock)."""
+        now = time.monotonic() if now is None else now
+        if self.last_retrieve is not None:
+            gap = now - self.last_retrieve
+            self.min_retrieve_gap = gap if self.min_retrieve_gap is None else min(
+                self.min_retrieve_gap, gap)
+        self.last_retrieve = now
+        self.retrieves += 1
+
     def advance(self, to: str = "completed") -> None:
         """Make the job reach ``to`` ("in_progress" or "completed") now, not later."""
         elapsed = self.elapsed()
@@ -135,6 +150,14 @@ class JobStore:
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
+
+    def retrieve(self, job_id: str) -> Job | None:
+        """The job, with this GET counted."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                job.retrieved()
+            return job
 
     def by_token(self, token: str) -> Job | None:
         with self._lock:

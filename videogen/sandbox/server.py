@@ -192,8 +192,12 @@ class SandboxServer:
 
     def stats(self) -> dict[str, Any]:
         """Counters: requests per route, responses per status, faults per kind, jobs created
-        per request fingerprint, bytes sent, connections."""
-        return self.stats_counter.snapshot()
+        per request fingerprint, bytes sent, connections, and the shortest gap between two
+        GETs of one job."""
+        gaps = [job.min_retrieve_gap for job in self.store.all()
+                if job.min_retrieve_gap is not None]
+        return {**self.stats_counter.snapshot(),
+                "retrieve_min_gap": round(min(gaps), 3) if gaps else None}
 
     def creates_for(self, body: dict[str, Any]) -> int:
         """How many jobs were created from this exact create body."""
