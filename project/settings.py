@@ -93,12 +93,20 @@ TEMPLATES = [
 TEST_DB_SUFFIX = os.environ.get("VIDEOGEN_TEST_DB_SUFFIX", "")
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
+        # Persistent connections: django-q2's ORM broker calls close_old_connections() on
+        # every enqueue, which with CONN_MAX_AGE 0 reconnects for each task (bench P4).
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=600,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Worker processes and the web server share the file: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # WAL: readers never wait for the writer, and a commit is an append (synchronous=NORMAL
+    # syncs at checkpoints), which matters with a cluster and the web server on one file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     # A file, not memory, so that test servers, threads and qcluster processes share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{TEST_DB_SUFFIX}.sqlite3")}
 elif TEST_DB_SUFFIX:
@@ -124,7 +132,9 @@ USE_TZ = True
 _redis_url = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
     "name": f"videogen-demo{TEST_DB_SUFFIX}",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
+    # More workers than cores: the poll task holds one for up to 45 s, and archives and
+    # webhook deliveries mostly wait on the network, the disk and the database (bench P4).
+    "workers": int(os.environ.get("Q_WORKERS", "4")),
     # The poll task runs VIDEOGEN["POLL"]["LOOP_SECONDS"] (45 s); timeout leaves room, retry
     # stays above timeout so django-q2 never re-delivers a task that is still running.
     "timeout": 90,

@@ -81,6 +81,17 @@ def _check_cluster_timing(cluster: dict[str, Any]) -> list[CheckMessage]:
                 id="videogen.W002",
             )
         )
+    workers = cluster.get("workers")
+    if workers is not None and workers < 2:
+        messages.append(
+            Warning(
+                f"Q_CLUSTER['workers'] is {workers}: the poll task holds a worker for up to "
+                f"{loop:.0f}s, so archives and webhook deliveries would wait behind it.",
+                hint="Give the cluster at least 2 workers; archives and deliveries wait on the "
+                     "network and disk, so more workers than CPU cores pay off (the demo uses 4).",
+                id="videogen.W003",
+            )
+        )
     return messages
 
 

@@ -92,7 +92,9 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
             setattr(current, name, value)
         if change.status is not None:
             current.status = change.status
-        current.save()
+        # Only what changed: a full-row save costs more and would rewrite columns that a
+        # concurrent routine poll may have just updated.
+        current.save(update_fields={*change.fields, "status", "updated_at"})
         JobEvent.objects.create(
             job=current, kind=change.kind, old_status=old if change.status else "",
             new_status=change.status or "", detail=change.detail[:10_000], data=change.data,
@@ -123,19 +125,22 @@ def _after_commit(job: VideoJob, old: str, change: Change) -> None:
     callbacks = list(change.after_commit)
     if change.status and change.status != old:
         callbacks.insert(0, _status_signals(old, change.status))
-    for callback in callbacks:
-        transaction.on_commit(lambda cb=callback, pk=job.pk: _run_callback(cb, pk))
+    if callbacks:
+        transaction.on_commit(lambda pk=job.pk: _run_callbacks(callbacks, pk))
 
 
-def _run_callback(callback: Callable[[VideoJob], None], pk: Any) -> None:
+def _run_callbacks(callbacks: list[Callable[[VideoJob], None]], pk: Any) -> None:
+    """The transition's follow-ups, in order, on the job as committed (read once)."""
     job = VideoJob.objects.filter(pk=pk).first()
     if job is None:
         return
-    try:
-        callback(job)
-    except Exception:
-        # A receiver's bug must not undo or hide a committed transition.
-        logger.exception("after-commit step for job %s failed", pk)
+    for callback in callbacks:
+        try:
+            callback(job)
+        except Exception:
+            # A receiver's bug must not undo or hide a committed transition, nor skip the
+            # follow-ups after it.
+            logger.exception("after-commit step for job %s failed", pk)
 
 
 def _send(signal: Any, job: VideoJob, **kwargs: Any) -> None:

@@ -47,6 +47,13 @@ def test_cluster_timeout_shorter_than_poll_loop(settings):
     assert checks.check_django_q() == []
 
 
+def test_a_single_worker_cluster_is_warned_about(settings):
+    settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "workers": 1, "orm": "default"}
+    assert ids(checks.check_django_q()) == ["videogen.W003"]
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    assert checks.check_django_q() == []
+
+
 def test_base_url_must_be_https_outside_debug(settings):
     settings.VIDEOGEN = {"BASE_URL": "http://127.0.0.1:8765"}
     settings.DEBUG = True

@@ -16,7 +16,7 @@ def test_defaults(monkeypatch):
     assert conf.base_url == DEFAULT_BASE_URL
     assert conf.timeout == 60 and conf.connect_timeout == 5
     assert conf.storage == "default"
-    assert conf.poll.concurrency == 16
+    assert conf.poll.concurrency == 48
     assert conf.webhooks.retry_schedule[0] == 5
     assert conf.budget.daily is None
 

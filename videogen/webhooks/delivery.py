@@ -162,7 +162,8 @@ def _outcome(delivery: WebhookDelivery, result: AttemptResult, conf: WebhookSett
     endpoint = delivery.endpoint
     if result.ok:
         fields.update(status=Status.SUCCEEDED, delivered_at=now, next_attempt_at=None)
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        if endpoint.consecutive_failures:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
         return "delivered"
     if result.status_code == 410:
         fields.update(status=Status.FAILED, next_attempt_at=None)

@@ -52,8 +52,9 @@ def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> Webhoo
         WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now)
         for endpoint in endpoints
     ])
-    ids = [d.pk for d in deliveries if d.pk is not None] or list(
-        WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True))
+    ids = [d.pk for d in deliveries if d.pk is not None]
+    if len(ids) < len(deliveries):  # a database that returns no ids from bulk inserts
+        ids = list(WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True))
     for pk in ids:
         transaction.on_commit(lambda pk=pk: _dispatch(pk))
     return event
