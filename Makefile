@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres lint lock bench clean
+.PHONY: install demo test test-sqlite test-postgres reliability lint lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,13 +25,19 @@ lint: install
 	$(BIN)/mypy --follow-imports=silent videogen/api.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint test-sqlite test-postgres
+test: lint test-sqlite test-postgres reliability
 
 test-sqlite: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# docs/reliability.md: scale-out, chaos, provider faults and webhook outages on PostgreSQL with
+# Redis (the heavy runs start their own redis-server and qcluster nodes); about 15 minutes.
+reliability: install
+	VIDEOGEN_RELIABILITY=1 DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) \
+		$(BIN)/python -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
 
 lock: install
 	$(BIN)/python -m pip install --quiet uv

@@ -18,7 +18,7 @@ from tests.reliability.test_scale_out import assert_end_state
 pytestmark = [pytest.mark.reliability(heavy=True), pytest.mark.postgres,
               pytest.mark.django_db(transaction=True), pytest.mark.timeout(900)]
 JOBS = int(os.environ.get("VIDEOGEN_CHAOS_JOBS", "1000"))
-CHAOS_SECONDS = 75
+CHAOS_SECONDS = 120
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def _needs_postgres():
 def test_chaos_converges(tmp_path, settings, monkeypatch):
     rng = random.Random(9)
     kills = KillNodes(rng)
-    postgres, redis = TerminatePostgres(at=25), RestartRedis(at=45)
+    postgres, redis = TerminatePostgres(at=40), RestartRedis(at=80)
     with runs.environment(tmp_path, settings, monkeypatch, seed=9) as run:
         outcomes = runs.submit(run, JOBS, rng)
         chaos(run, [kills, postgres, redis])

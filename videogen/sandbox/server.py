@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -69,6 +70,13 @@ class _HTTPServer(ThreadingHTTPServer):
 
         self.sandbox = sandbox
         super().__init__(address, SandboxHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (its timeout, a dropped connection) is not a server error:
+        # no traceback on stderr for it.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxServer:
