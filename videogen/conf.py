@@ -26,6 +26,8 @@ from pydantic import (
     field_validator,
 )
 
+from videogen.webhooks.signing import check_secret
+
 DEFAULT_BASE_URL = "https://api.together.ai"
 
 
@@ -78,6 +80,14 @@ class EndpointSettings(_Section):
     events: list[str] = Field(default_factory=list, description="Empty means all.")
     description: str = ""
     headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # A secret that cannot sign would fail every delivery; say so at start-up instead.
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
 
 
 class WebhookSettings(_Section):

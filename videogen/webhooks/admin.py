@@ -7,9 +7,11 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_variables
 
 from videogen.conf import get_settings
 from videogen.jsondata import json_problem
@@ -97,6 +99,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def events(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.event_types) if obj.event_types else _("all")
 
+    @method_decorator(sensitive_variables("secret"))
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if not change:
@@ -109,7 +112,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send a test event"), permissions=["send_test"])
     def send_test_event(self, request, queryset) -> None:
         for endpoint in queryset:
-            result = sending.send_test(endpoint)
+            try:
+                result = sending.send_test(endpoint)
+            except ValueError as error:  # a stored secret that cannot sign (never shown)
+                self.message_user(request, _("%(e)s failed: %(why)s") % {
+                    "e": endpoint, "why": error}, messages.ERROR)
+                continue
             if result.ok:
                 self.message_user(request, _("%(e)s answered %(s)s.") % {
                     "e": endpoint, "s": result.status_code}, messages.SUCCESS)
@@ -122,6 +130,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return request.user.has_perm("videogen.send_test_webhookendpoint")
 
     @admin.action(description=_("Rotate signing secret"), permissions=["rotate_secret"])
+    @method_decorator(sensitive_variables("secret"))
     def rotate_secrets(self, request, queryset) -> None:
         for endpoint in queryset:
             secret = rotate_secret(endpoint)

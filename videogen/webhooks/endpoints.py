@@ -7,21 +7,26 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from videogen.conf import get_settings
 from videogen.webhooks.models import WebhookEndpoint, WebhookSecret
 from videogen.webhooks.safety import check_url
-from videogen.webhooks.signing import generate_secret
+from videogen.webhooks.signing import check_secret, generate_secret
 
 # During a rotation the old secret keeps signing for this long.
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
+@sensitive_variables("secret")
 def create_endpoint(url: str, *, secret: str | None = None, **fields: Any
                     ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned once, for showing to the person who made it).
-    Raises ``UnsafeURL`` for internal addresses that are not allow-listed."""
+    Raises ``UnsafeURL`` for internal addresses that are not allow-listed, ``ValueError``
+    for a secret that is not ``whsec_`` + base64 (it could sign nothing)."""
     check_url(url, get_settings().webhooks.allowed_hosts)
+    if secret is not None:
+        check_secret(secret)
     secret = secret or generate_secret()
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(url=url, **fields)
@@ -29,6 +34,7 @@ def create_endpoint(url: str, *, secret: str | None = None, **fields: Any
     return endpoint, secret
 
 
+@sensitive_variables("secret")
 def rotate_secret(endpoint: WebhookEndpoint, *, overlap: timedelta = ROTATION_OVERLAP) -> str:
     """Add a new secret; current ones keep signing until ``overlap`` has passed."""
     secret = generate_secret()
@@ -39,6 +45,7 @@ def rotate_secret(endpoint: WebhookEndpoint, *, overlap: timedelta = ROTATION_OV
     return secret
 
 
+@sensitive_variables("wanted")
 def sync_settings_endpoints() -> list[WebhookEndpoint]:
     """Upsert the endpoints of ``VIDEOGEN["WEBHOOKS"]["ENDPOINTS"]`` by their ``KEY``."""
     synced = []

@@ -15,6 +15,8 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 
+from django.views.decorators.debug import sensitive_variables
+
 PREFIX = "whsec_"
 TOLERANCE_SECONDS = 5 * 60
 
@@ -28,6 +30,17 @@ def generate_secret() -> str:
     return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
+def check_secret(secret: str) -> None:
+    """Raise ``ValueError`` (without the value) unless ``secret`` is ``whsec_`` + base64."""
+    if not isinstance(secret, str) or not secret.startswith(PREFIX) or len(secret) > 200:
+        raise ValueError("a webhook secret is 'whsec_' followed by base64")
+    if len(_key(secret)) < 16:
+        raise ValueError("a webhook secret needs at least 16 bytes of key")
+
+
+# The secrets in these frames' variables are hidden from Django's error reports (a failing
+# admin request mails its frames' local variables to ADMINS).
+@sensitive_variables("secret")
 def _key(secret: str) -> bytes:
     try:
         return base64.b64decode(secret.removeprefix(PREFIX), validate=True)
@@ -35,16 +48,23 @@ def _key(secret: str) -> bytes:
         raise ValueError("a webhook secret is 'whsec_' followed by base64") from None
 
 
+@sensitive_variables("secret")
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     content = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(_key(secret), content, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
+@sensitive_variables("secrets_", "secret")
 def signature_header(secrets_: Iterable[str], msg_id: str, timestamp: int, body: bytes) -> str:
-    return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets_)
+    # A loop, not a generator: a generator's frame would hold ``secret`` unmarked.
+    signatures = []
+    for secret in secrets_:
+        signatures.append(sign(secret, msg_id, timestamp, body))
+    return " ".join(signatures)
 
 
+@sensitive_variables("secrets_", "candidates", "secret")
 def verify(body: bytes | str, headers: Mapping[str, str], secrets_: str | Iterable[str], *,
            tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> None:
     """Check a received webhook; raise :class:`WebhookVerificationError` unless one of the
@@ -63,6 +83,8 @@ def verify(body: bytes | str, headers: Mapping[str, str], secrets_: str | Iterab
         raise WebhookVerificationError("webhook-timestamp is too old or in the future")
     raw = body.encode() if isinstance(body, str) else body
     candidates = [secrets_] if isinstance(secrets_, str) else list(secrets_)
-    expected = {sign(secret, msg_id, timestamp, raw) for secret in candidates}
+    expected = set()
+    for secret in candidates:
+        expected.add(sign(secret, msg_id, timestamp, raw))
     if not any(hmac.compare_digest(sig, wanted) for sig in signatures for wanted in expected):
         raise WebhookVerificationError("no valid signature")
