@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from videogen.webhooks.headers import header_problem
 from videogen.webhooks.signing import check_secret
 
 DEFAULT_BASE_URL = "https://api.together.ai"
@@ -80,6 +81,14 @@ class EndpointSettings(_Section):
     events: list[str] = Field(default_factory=list, description="Empty means all.")
     description: str = ""
     headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("headers")
+    @classmethod
+    def _sendable(cls, value: dict[str, str]) -> dict[str, str]:
+        why = header_problem(value)
+        if why:
+            raise ValueError(why)
+        return value
 
     @field_validator("secret")
     @classmethod

@@ -6,6 +6,7 @@ echo the value."""
 
 import json
 
+import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -197,6 +198,7 @@ def test_endpoint_form_with_anything(admin_client, monkeypatch, data):
         return
     endpoint = WebhookEndpoint.objects.order_by("-pk").first()
     assert endpoint.secrets.count() == 1
+    httpx.Request("POST", endpoint.url, headers=endpoint.headers)  # sendable as saved
     endpoint.delete()
 
 
@@ -206,6 +208,27 @@ def test_endpoint_headers_with_a_nul_name_the_field(admin_client):
     assert response.status_code == 200
     assert "headers" in form_errors(response)
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("headers", [{"X-Team": "équipe"}, {"X-Team": "a\r\nX-Evil: 1"},
+                                     {"X Team": "a"}, {"": "a"}, {"X-Team": 5}])
+def test_endpoint_headers_that_cannot_be_sent_are_refused(admin_client, headers):
+    """Each of these failed every delivery to the endpoint (é: UnicodeEncodeError in httpx,
+    uncaught by the delivery task) or was refused by h11 at send time."""
+    response = admin_client.post(ENDPOINT_ADD, {**INLINE, "url": "https://93.184.216.34/hooks",
+                                                "headers": json.dumps(headers)})
+    assert response.status_code == 200
+    assert "headers" in form_errors(response)
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_settings_headers_that_cannot_be_sent_stop_start_up_naming_the_key():
+    raw = {"WEBHOOKS": {"ENDPOINTS": [{"KEY": "crm", "URL": "https://crm.example.com/h",
+                                       "HEADERS": {"Authorization": f"Bearer {SECRET}\n"}}]}}
+    with override_settings(VIDEOGEN=raw), pytest.raises(ImproperlyConfigured) as error:
+        conf.get_settings()
+    assert "VIDEOGEN['WEBHOOKS']['ENDPOINTS'][0]['HEADERS']" in str(error.value)
+    assert SECRET not in str(error.value)
 
 
 # --- Settings -----------------------------------------------------------------------------------
