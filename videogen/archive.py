@@ -20,6 +20,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -27,9 +28,11 @@ from django.core.files.base import ContentFile
 from videogen import lifecycle
 from videogen.client import VideoClient
 from videogen.client import errors as api_errors
+from videogen.client.core import Guard
 from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.storage import archive_name, archive_storage
+from videogen.webhooks.safety import UnsafeURL, check_url
 
 logger = logging.getLogger("videogen.archive")
 
@@ -145,7 +148,7 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
              path: str | None) -> Download:
     writer = _Writer(spool)
     try:
-        with client.download(url) as response:
+        with client.download(url, guard=download_guard()) as response:
             expected = _content_length(response.headers)
             if expected is not None and expected > conf.max_bytes:
                 raise ArchiveError(f"the video is {expected} bytes, over ARCHIVE.MAX_BYTES")
@@ -237,6 +240,33 @@ def discard(file: IO[bytes], path: str | None) -> None:
     file.close()
     if path and os.path.exists(path):
         os.unlink(path)
+
+
+def download_guard() -> Guard:
+    """Refuse a video URL, or a redirect, that points inside the network (SSRF: the URL comes
+    from the provider's answer). The provider's own origin, ``BASE_URL``, is trusted: it is
+    where the API key goes already (and where the sandbox serves its files)."""
+    provider = _origin(get_settings().base_url)
+
+    def guard(url: str) -> None:
+        if _origin(url) == provider:
+            return
+        try:
+            check_url(url, hint="only the provider's own origin (VIDEOGEN['BASE_URL']) may be")
+        except UnsafeURL as error:
+            raise ArchiveError(f"refused to download the video: {error}") from None
+
+    return guard
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    try:
+        port = parts.port or default
+    except ValueError:  # a port that is not a number: no origin matches it
+        port = -1
+    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _content_length(headers: Any) -> int | None:

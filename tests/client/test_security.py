@@ -84,3 +84,39 @@ def test_a_key_unfit_for_a_header_is_refused_without_echoing_it(bad_key):
     with pytest.raises(ValueError) as caught:
         VideoClient(api_key=bad_key)
     assert bad_key not in str(caught.value)
+
+
+def test_a_guarded_download_shows_the_guard_every_hop_before_requesting_it(scripted, elsewhere):
+    scripted.script = [(302, {"Location": elsewhere.url + "/cdn/video"}, b"")]
+    elsewhere.script = [(301, {"Location": "/cdn/final"}, b""), (200, {}, b"the video")]
+    client, _ = client_for(scripted.url)
+    seen = []
+    with client.download(scripted.url + "/shrt/token", guard=seen.append) as stream:
+        assert b"".join(stream.iter_chunks()) == b"the video"
+    assert seen == [scripted.url + "/shrt/token", elsewhere.url + "/cdn/video",
+                    elsewhere.url + "/cdn/final"]
+    # The key went to the provider's origin only, never along the redirects.
+    assert all("authorization" not in {k.lower() for k in headers}
+               for _, _, headers, _ in elsewhere.requests)
+
+
+def test_a_guard_refusal_stops_the_download_before_the_refused_request(scripted, elsewhere):
+    scripted.script = [(302, {"Location": elsewhere.url + "/internal"}, b"")]
+
+    def guard(url):
+        if url.startswith(elsewhere.url):
+            raise PermissionError("not there")
+
+    client, _ = client_for(scripted.url)
+    with pytest.raises(PermissionError), client.download(scripted.url + "/a", guard=guard):
+        pass
+    assert elsewhere.requests == []
+
+
+def test_a_guarded_download_stops_after_ten_redirects(scripted):
+    scripted.script = [(302, {"Location": f"/hop/{n}"}, b"") for n in range(12)]
+    client, _ = client_for(scripted.url)
+    with pytest.raises(InvalidResponse, match="more than 10"), \
+            client.download(scripted.url + "/hop/start", guard=lambda url: None):
+        pass
+    assert len(scripted.requests) == 11

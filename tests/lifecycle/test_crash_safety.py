@@ -222,3 +222,22 @@ def test_completed_answer_without_url_is_refreshed_before_archiving(sandbox):
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error
     assert job.provider_video_url
+
+
+def test_a_video_url_redirecting_inside_the_network_is_refused(settings):
+    from tests.client.scripted import Scripted
+
+    provider = Scripted()
+    try:
+        provider.script = [(302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")]
+        settings.VIDEOGEN = {**settings.VIDEOGEN, "BASE_URL": provider.url, "API_KEY": "k"}
+        job = new_job(status=Status.COMPLETED, archive_status=ArchiveStatus.PENDING,
+                      remote_id="r-1", provider_video_url=provider.url + "/files/v.mp4")
+        assert archive.archive_job(job.pk) == "failed"
+    finally:
+        provider.stop()
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert "refused to download the video" in job.archive_error
+    assert "169.254.169.254" in job.archive_error
+    assert provider.paths() == ["/files/v.mp4"]  # asked once, the redirect never followed

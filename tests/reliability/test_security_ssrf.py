@@ -210,8 +210,6 @@ def recorder(monkeypatch):
     instance.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="videogen/archive.py downloads the provider's video_url "
-                   "(and follows its redirects) without the SSRF guard; see the report")
 def test_the_archive_refuses_a_video_url_inside_the_network(recorder, sandbox):
     """A provider answer (or a compromised one) naming an internal address must not make this
     server fetch it; the provider's own origin stays trusted."""
@@ -225,8 +223,6 @@ def test_the_archive_refuses_a_video_url_inside_the_network(recorder, sandbox):
     assert recorder.paths == []
 
 
-@pytest.mark.xfail(strict=True, reason="videogen/webhooks/delivery.py checks the address, then "
-                   "lets httpx resolve the name again (DNS rebinding); see the report")
 def test_a_rebinding_name_cannot_reach_an_internal_receiver(recorder, monkeypatch):
     """The first lookup (the check) answers a public address, the second (the connection)
     answers loopback: the request must go to the checked address or not at all."""

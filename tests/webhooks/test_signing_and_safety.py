@@ -112,3 +112,32 @@ def test_send_time_check_refuses_once_no_longer_allowed(receiver, settings):
     assert sending.deliver(item.pk) == "failed"
     item.refresh_from_db()
     assert item.last_error.startswith("refused:") and receiver.received == []
+
+
+@pytest.mark.parametrize(("url", "answer", "sent_to", "host", "sni"), [
+    ("https://hooks.example.com/in", "93.184.216.34", "https://93.184.216.34/in",
+     "hooks.example.com", "hooks.example.com"),
+    ("http://hooks.example.com:8080/in?x=1", "93.184.216.34",
+     "http://93.184.216.34:8080/in?x=1", "hooks.example.com:8080", None),
+    ("https://user:pw@hooks.example.com/in", "2606:2800:220:1::1",
+     "https://user:pw@[2606:2800:220:1::1]/in", "hooks.example.com", "hooks.example.com"),
+])
+def test_a_send_goes_to_the_address_that_was_checked(monkeypatch, url, answer, sent_to, host,
+                                                     sni):
+    import socket
+
+    from videogen.webhooks.safety import pinned
+
+    family = socket.AF_INET6 if ":" in answer else socket.AF_INET
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
+        (family, socket.SOCK_STREAM, 6, "", (answer, 443))])
+    target = pinned(url)
+    assert target.url == sent_to and target.headers == {"host": host}
+    assert target.extensions == ({"sni_hostname": sni} if sni else {})
+
+
+def test_addresses_and_allow_listed_names_are_sent_as_written():
+    from videogen.webhooks.safety import pinned
+
+    assert pinned("http://93.184.216.34/in").url == "http://93.184.216.34/in"
+    assert pinned("http://localhost:9000/in", ["localhost"]).url == "http://localhost:9000/in"

@@ -45,6 +45,10 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 # A create refused with these never started a job, so sending it again is safe.
 CREATE_RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER = 60.0
+# Redirects a guarded download follows (httpx's own limit for unguarded ones is 20).
+MAX_REDIRECTS = 10
+#: Called with each URL a guarded download is about to request; raises to refuse it.
+Guard = Callable[[str], None]
 BACKOFF_START = 0.5
 BACKOFF_CAP = 8.0
 
@@ -105,6 +109,22 @@ class _Core:
         except httpx.InvalidURL:
             # Not echoed: a download URL is a signed link.
             raise errors.BadRequest("invalid URL", param="url") from None
+
+    # --- guarded downloads ----------------------------------------------------------------
+
+    @staticmethod
+    def next_hop(response: httpx.Response, guard: Guard) -> str:
+        """The redirect's target, once ``guard`` let it through."""
+        target = str(response.url.join(response.headers["location"]))
+        guard(target)
+        return target
+
+    @staticmethod
+    def refuse_more_hops(response: httpx.Response, guard: Guard | None) -> None:
+        if guard is not None and response.has_redirect_location:
+            raise errors.InvalidResponse(
+                f"the download redirected more than {MAX_REDIRECTS} times",
+                status_code=response.status_code)
 
     # --- answers ----------------------------------------------------------------------------
 
@@ -325,20 +345,33 @@ class VideoClient(_Core):
         raise errors.CancelNotSupported()
 
     @contextlib.contextmanager
-    def download(self, url: str) -> Iterator[DownloadStream]:
-        response = self._send("GET", url, stream=True)
+    def download(self, url: str, *, guard: Guard | None = None) -> Iterator[DownloadStream]:
+        """Stream ``url``. ``guard`` is called with the URL and with every redirect target
+        before it is requested, and refuses one by raising (an SSRF check, say)."""
+        if guard is not None:
+            guard(url)
+        response = self._send("GET", url, stream=True, follow_redirects=guard is None)
+        for _ in range(MAX_REDIRECTS):
+            if guard is None or not response.has_redirect_location:
+                break
+            response.close()
+            response = self._send("GET", self.next_hop(response, guard), stream=True,
+                                  follow_redirects=False)
         try:
+            self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
         finally:
             response.close()
 
     def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
-              create_body: dict[str, Any] | None = None) -> httpx.Response:
+              create_body: dict[str, Any] | None = None, follow_redirects: bool = True
+              ) -> httpx.Response:
         for attempt in itertools.count(1):
             request = self.build(self._http, method, url, json)
             try:
-                response = self._http.send(request, stream=stream,
-                                           follow_redirects=create_body is None)
+                response = self._http.send(
+                    request, stream=stream,
+                    follow_redirects=follow_redirects and create_body is None)
             except httpx.HTTPError as error:
                 self._sleep(self.next_delay(attempt, request, error=error, create_body=create_body))
                 continue
@@ -421,21 +454,34 @@ class AsyncVideoClient(_Core):
         raise errors.CancelNotSupported()
 
     @contextlib.asynccontextmanager
-    async def download(self, url: str) -> AsyncIterator[DownloadStream]:
-        response = await self._send("GET", url, stream=True)
+    async def download(self, url: str, *, guard: Guard | None = None
+                       ) -> AsyncIterator[DownloadStream]:
+        """As :meth:`VideoClient.download`."""
+        if guard is not None:
+            guard(url)
+        response = await self._send("GET", url, stream=True, follow_redirects=guard is None)
+        for _ in range(MAX_REDIRECTS):
+            if guard is None or not response.has_redirect_location:
+                break
+            await response.aclose()
+            response = await self._send("GET", self.next_hop(response, guard), stream=True,
+                                        follow_redirects=False)
         try:
+            self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
         finally:
             await response.aclose()
 
     async def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
-                    create_body: dict[str, Any] | None = None) -> httpx.Response:
+                    create_body: dict[str, Any] | None = None, follow_redirects: bool = True
+                    ) -> httpx.Response:
         for attempt in itertools.count(1):
             pool = self._http
             request = self.build(pool, method, url, json)
             try:
-                response = await pool.send(request, stream=stream,
-                                                 follow_redirects=create_body is None)
+                response = await pool.send(
+                    request, stream=stream,
+                    follow_redirects=follow_redirects and create_body is None)
             except httpx.HTTPError as error:
                 await self._sleep(self.next_delay(attempt, request, error=error,
                                                   create_body=create_body))

@@ -32,7 +32,7 @@ from videogen.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from videogen.webhooks.safety import UnsafeURL, check_url
+from videogen.webhooks.safety import UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.webhooks")
 
@@ -118,7 +118,7 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
     conf = get_settings().webhooks
     endpoint, event = delivery.endpoint, delivery.event
     try:
-        check_url(endpoint.url, conf.allowed_hosts)
+        target = pinned(endpoint.url, conf.allowed_hosts)
     except UnsafeURL as error:
         return AttemptResult(error=f"refused: {error}")
     body = body_bytes(event)
@@ -126,8 +126,9 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
     try:
         with httpx.Client(timeout=httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5)),
                           follow_redirects=False, verify=tls_context()) as client:
-            response = client.post(endpoint.url, content=body,
-                                   headers=headers_for(endpoint, event, body))
+            response = client.post(
+                target.url, content=body, extensions=target.extensions,
+                headers={**headers_for(endpoint, event, body), **target.headers})
     except httpx.HTTPError as error:
         return AttemptResult(error=f"{type(error).__name__}: {error}"[:2000],
                              duration_ms=_ms(started))

@@ -1,6 +1,9 @@
-"""Refuse webhook URLs that point inside the network (SSRF), unless allow-listed.
+"""Refuse outbound URLs that point inside the network (SSRF), unless allow-listed.
 
-Checked when an endpoint is saved and again before every send (the DNS answer may change).
+Webhook URLs are checked when an endpoint is saved and again before every send, and the send
+then connects to the very address that was checked (:func:`pinned`), so a DNS answer that
+changes in between (rebinding) cannot redirect it. The archive checks the provider's video URL,
+and every redirect it follows, the same way.
 """
 
 from __future__ import annotations
@@ -8,34 +11,74 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 # Addresses of cloud metadata services that are not covered by the private/link-local flags.
 METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"),
                       ipaddress.ip_address("100.100.100.200")}
 
 
+WEBHOOK_HINT = "add it to VIDEOGEN['WEBHOOKS']['ALLOWED_HOSTS'] to allow it"
+
+
 class UnsafeURL(ValueError):
-    """The URL may not be used for webhooks; the message says why."""
+    """The URL may not be used; the message says why."""
 
 
-def check_url(url: str, allowed: Iterable[str] = (), *, resolve: bool = True) -> None:
+def check_url(url: str, allowed: Iterable[str] = (), *, resolve: bool = True,
+              hint: str = WEBHOOK_HINT) -> None:
     """Raise :class:`UnsafeURL` unless ``url`` is http(s) to a public address or allowed."""
+    _vet(url, allowed, resolve, hint)
+
+
+@dataclass
+class Pinned:
+    """A request aimed at the checked address: send to ``url`` with these headers and httpx
+    request extensions (the original Host header, and the TLS server name for https)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+def pinned(url: str, allowed: Iterable[str] = (), *, hint: str = WEBHOOK_HINT) -> Pinned:
+    """:func:`check_url`, resolving once, and the request parts that connect to the address
+    that passed, so no second lookup decides where the request goes. A host allowed by name
+    or written as an address is sent as it is."""
+    parts, addresses = _vet(url, allowed, True, hint)
+    if not addresses or _literal((parts.hostname or "").lower()) is not None:
+        return Pinned(url)
+    address = addresses[0]
+    netloc = f"[{address}]" if address.version == 6 else str(address)
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    extensions = {"sni_hostname": parts.hostname or ""} if parts.scheme == "https" else {}
+    return Pinned(urlunsplit(parts._replace(netloc=netloc)),
+                  {"host": parts.netloc.rsplit("@", 1)[-1]}, extensions)
+
+
+def _vet(url: str, allowed: Iterable[str], resolve: bool, hint: str
+         ) -> tuple[SplitResult, list[ipaddress._BaseAddress]]:
+    """The URL's parts and the addresses that passed (none when allowed by name)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("webhook URLs must use http or https")
+        raise UnsafeURL("URLs must use http or https")
     host = (parts.hostname or "").lower()
     if not host:
         raise UnsafeURL("the URL has no host")
     allowed = [entry.lower() for entry in allowed]
     if host in allowed:
-        return
-    for address in _addresses(host, parts.port, resolve):
+        return parts, []
+    addresses = _addresses(host, parts.port, resolve)
+    for address in addresses:
         if _allowed_address(address, allowed):
             continue
         if _internal(address):
-            raise UnsafeURL(f"{host} resolves to {address}, an internal address; add it to "
-                            "VIDEOGEN['WEBHOOKS']['ALLOWED_HOSTS'] to allow it")
+            raise UnsafeURL(f"{host} resolves to {address}, an internal address; {hint}")
+    return parts, addresses
 
 
 def _addresses(host: str, port: int | None, resolve: bool) -> list[ipaddress._BaseAddress]:
