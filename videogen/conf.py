@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
@@ -30,6 +31,12 @@ from videogen.webhooks.headers import header_problem
 from videogen.webhooks.signing import check_secret
 
 DEFAULT_BASE_URL = "https://api.together.ai"
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or not urlsplit(value).hostname:
+        raise ValueError("must start with http:// or https:// and name a host")
+    return value
 
 
 class _Section(BaseModel):
@@ -82,6 +89,11 @@ class EndpointSettings(_Section):
     description: str = ""
     headers: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("url")
+    @classmethod
+    def _endpoint_url(cls, value: str) -> str:
+        return _http_url(value)
+
     @field_validator("headers")
     @classmethod
     def _sendable(cls, value: dict[str, str]) -> dict[str, str]:
@@ -114,6 +126,11 @@ class WebhookSettings(_Section):
     )
     response_excerpt_bytes: int = Field(2048, ge=0)
 
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
 
 class BudgetSettings(_Section):
     daily: Decimal | None = Field(None, ge=0)
@@ -141,10 +158,8 @@ class VideogenSettings(_Section):
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value).rstrip("/")
 
     @field_validator("upload_to")
     @classmethod

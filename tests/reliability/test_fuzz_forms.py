@@ -231,6 +231,22 @@ def test_settings_headers_that_cannot_be_sent_stop_start_up_naming_the_key():
     assert SECRET not in str(error.value)
 
 
+SECRET_URL = "crm.example.com/hooks?token=sk-FUZZ-SECRET-VALUE"
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ({"ENDPOINTS": [{"KEY": "crm", "URL": SECRET_URL}]}, "['ENDPOINTS'][0]['URL']"),
+    ({"ENDPOINTS": [{"KEY": "crm", "URL": "https://"}]}, "['ENDPOINTS'][0]['URL']"),
+    ({"SITE_URL": "videos.example.com"}, "['SITE_URL']")])
+def test_settings_urls_must_be_http_with_a_host(raw, key):
+    """Were accepted, then failed every delivery (or made payload links relative)."""
+    with override_settings(VIDEOGEN={"WEBHOOKS": raw}), \
+            pytest.raises(ImproperlyConfigured) as error:
+        conf.get_settings()
+    assert f"VIDEOGEN['WEBHOOKS']{key}: Value error, must start with http" in str(error.value)
+    assert SECRET_URL not in str(error.value)
+
+
 # --- Settings -----------------------------------------------------------------------------------
 
 SECRET = "sk-FUZZ-SECRET-VALUE-0123456789"
