@@ -110,7 +110,7 @@ def _submit(job: VideoJob, user: Any) -> tuple[str, None]:
         raise lifecycle.LifecycleError(
             _("the request has errors: %(errors)s") % {"errors": "; ".join(map(str, errors))})
     lifecycle.check_budget(job)
-    _after_commit("submit_job", str(job.pk), getattr(user, "pk", None))
+    lifecycle.request_submit(job, actor=user)
     return _("queued for sending"), None
 
 

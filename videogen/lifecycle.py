@@ -193,12 +193,25 @@ def submit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
     check_budget(job)
     claimed = transition(job, SUBMITTABLE, Change(
         status=Status.SUBMITTING, fields={"submitted_at": timezone.now(), "error_code": "",
-                                          "error_message": ""},
+                                          "error_message": "", "submit_requested_at": None},
         detail=_("Sending to the provider."),
     ), actor=actor)
     if claimed is None:
         raise _refuse(job, _("submit"))
     return _send_create(job, client, actor)
+
+
+def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+    """Queue a draft for sending (the admin: no API call inside a web request). The request is
+    recorded, so the sweeper can queue it again if the broker loses the task."""
+    done = transition(job, SUBMITTABLE, Change(
+        fields={"submit_requested_at": timezone.now()}, kind=JobEvent.Kind.NOTE,
+        detail=_("Queued for sending."),
+        after_commit=[lambda j: enqueue("submit_job", str(j.pk), getattr(actor, "pk", None))],
+    ), actor=actor)
+    if done is None:
+        raise _refuse(job, _("submit"))
+    return job
 
 
 def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any) -> VideoJob:

@@ -132,6 +132,11 @@ class VideoJob(models.Model):
     # Timing and the poller's bookkeeping.
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submit_requested_at = models.DateTimeField(
+        _("sending requested"), null=True, blank=True, editable=False,
+        help_text=_("Staff queued this draft for sending; the sweeper queues it again if the "
+                    "task was lost."),
+    )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -2,7 +2,8 @@
 
 Tasks are enqueued after commit; a broker outage or a killed worker can lose one. Everything a
 task would do is visible in the database, so this periodic sweep re-enqueues it: archives pending
-longer than a grace period, archives whose worker's lease ran out, and it reports jobs stuck in
+longer than a grace period, archives whose worker's lease ran out, drafts queued for sending
+whose submit task never ran, and it reports jobs stuck in
 ``submitting`` (which are never re-sent automatically). It also removes downloads that a killed
 worker left half-written in local storage.
 """
@@ -32,6 +33,7 @@ SUBMITTING_STUCK = timedelta(minutes=10)
 @dataclass
 class SweepReport:
     archives_requeued: list[str] = field(default_factory=list)
+    submits_requeued: list[str] = field(default_factory=list)
     leases_expired: list[str] = field(default_factory=list)
     stuck_submitting: list[str] = field(default_factory=list)
     partial_downloads_removed: int = 0
@@ -50,6 +52,12 @@ def sweep() -> SweepReport:
     for pk in pending.values_list("pk", flat=True):
         enqueue("archive_job", str(pk))
         report.archives_requeued.append(str(pk))
+    # Drafts staff queued for sending whose task never ran (submit refuses a second run).
+    queued = VideoJob.objects.filter(status=Status.DRAFT,
+                                     submit_requested_at__lt=now - PENDING_GRACE)
+    for pk in queued.values_list("pk", flat=True):
+        enqueue("submit_job", str(pk))
+        report.submits_requeued.append(str(pk))
     stuck = VideoJob.objects.filter(status=Status.SUBMITTING,
                                     submitted_at__lt=now - SUBMITTING_STUCK)
     report.stuck_submitting = [str(pk) for pk in stuck.values_list("pk", flat=True)]

@@ -17,9 +17,6 @@ def broker_down(*args, **kwargs):
     raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
-@pytest.mark.xfail(strict=True, reason="defect: a submit queued from the admin whose task is "
-                   "lost stays a draft forever; the sweeper never re-queues it (the log says "
-                   "it will). Proposed fix in docs/reliability.md")
 def test_a_submit_lost_by_the_broker_is_sent_by_the_sweeper(sandbox, monkeypatch):
     job = VideoJob.objects.create(model="pixverse/pixverse-v5", prompt="lost submit",
                                   seconds="1", width=360, height=360, fps=16)
