@@ -207,10 +207,9 @@ def is_uncertain(job: VideoJob) -> bool:
     return job.submitted_at is None or job.submitted_at < timezone.now() - SUBMITTING_STUCK
 
 
-def _mark_failed_guard(job: VideoJob) -> str | None:
+def _uncertain_guard(job: VideoJob) -> str | None:
     if job.status != Status.SUBMITTING:
-        return _("%(it_is)s; only uncertain submissions can be marked failed") % {
-            "it_is": _it_is(job)}
+        return _("%(it_is)s; only uncertain submissions qualify") % {"it_is": _it_is(job)}
     if not is_uncertain(job):
         return _("it is being sent right now; wait for the provider's answer")
     return None
@@ -219,6 +218,12 @@ def _mark_failed_guard(job: VideoJob) -> str | None:
 def _mark_failed(job: VideoJob, user: Any) -> tuple[str, None]:
     lifecycle.mark_failed(job, actor=user)
     return _("marked failed"), None
+
+
+def _resubmit(job: VideoJob, user: Any) -> tuple[str, None]:
+    lifecycle.check_budget(job)
+    lifecycle.request_resubmit(job, actor=user)
+    return _("queued for sending again"), None
 
 
 OPERATIONS: dict[str, Operation] = {op.name: op for op in (
@@ -235,9 +240,15 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("resend_webhooks", gettext_lazy("Resend webhooks"), "resend_webhooks",
               _webhooks_guard, _resend_webhooks),
     Operation("mark_failed", gettext_lazy("Mark uncertain submission failed…"), "mark_failed",
-              _mark_failed_guard, _mark_failed, confirm=True,
+              _uncertain_guard, _mark_failed, confirm=True,
               confirm_label=gettext_lazy("Yes, mark failed"), warning=gettext_lazy(
                   "Only do this after checking the provider's dashboard: if the provider did "
                   "receive the job it may still finish and bill it, and it will not be "
                   "tracked here.")),
+    Operation("resubmit", gettext_lazy("Send uncertain submission again…"), "submit",
+              _uncertain_guard, _resubmit, confirm=True,
+              confirm_label=gettext_lazy("Yes, send again"), warning=gettext_lazy(
+                  "Only do this after checking the provider's dashboard: if the provider did "
+                  "receive the first request, sending again makes a second video and a second "
+                  "bill.")),
 )}

@@ -63,7 +63,8 @@ MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
 #: Operation → the admin action that runs it on the changelist.
 ACTION_NAMES = {"submit": "submit_jobs", "repoll": "repoll_jobs", "cancel": "cancel_jobs",
                 "retry": "retry_jobs", "archive": "archive_jobs",
-                "resend_webhooks": "resend_webhooks", "mark_failed": "mark_failed"}
+                "resend_webhooks": "resend_webhooks", "mark_failed": "mark_failed",
+                "resubmit": "resubmit_jobs"}
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -273,6 +274,10 @@ class VideoJobAdmin(admin.ModelAdmin):
     @admin.action(description=OPERATIONS["mark_failed"].label, permissions=["mark_failed"])
     def mark_failed(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self.run_operation(request, queryset, "mark_failed")
+
+    @admin.action(description=OPERATIONS["resubmit"].label, permissions=["submit"])
+    def resubmit_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self.run_operation(request, queryset, "resubmit")
 
     def run_operation(self, request: HttpRequest, queryset: QuerySet, name: str
                       ) -> HttpResponse | None:

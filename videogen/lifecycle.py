@@ -315,13 +315,23 @@ def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJ
 
 def resubmit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
     """Staff explicitly send an uncertain ``submitting`` job again (they accept the risk)."""
+    _back_to_draft(job, actor)
+    return submit(job, actor=actor, client=client)
+
+
+def request_resubmit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+    """As :func:`resubmit`, with the sending queued (the admin)."""
+    _back_to_draft(job, actor)
+    return request_submit(job, actor=actor)
+
+
+def _back_to_draft(job: VideoJob, actor: Any) -> None:
     done = transition(job, {Status.SUBMITTING}, Change(
         status=Status.DRAFT, fields={"remote_id": None},
         detail=_("Staff chose to send this job again."),
     ), actor=actor)
     if done is None:
         raise _refuse(job, _("resubmit"))
-    return submit(job, actor=actor, client=client)
 
 
 def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:

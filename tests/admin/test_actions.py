@@ -55,6 +55,11 @@ def outcome_mark_failed(job, queued):
     return job.status == Status.FAILED and job.error_code == "marked_failed"
 
 
+def outcome_resubmit(job, queued):
+    job.refresh_from_db()
+    return job.status == Status.DRAFT and queued.names() == ["submit_job"]
+
+
 # action, its permission, the job it applies to, what it did
 CASES = [
     ("submit_jobs", "submit_videojob", lambda: make_job(), outcome_submit),
@@ -66,6 +71,8 @@ CASES = [
      outcome_webhooks),
     ("mark_failed", "mark_failed_videojob",
      lambda: make_job(Status.SUBMITTING, error_code="outcome_unknown"), outcome_mark_failed),
+    ("resubmit_jobs", "submit_videojob",
+     lambda: make_job(Status.SUBMITTING, error_code="outcome_unknown"), outcome_resubmit),
 ]
 IDS = [case[0] for case in CASES]
 ALL_ACTION_PERMISSIONS = [case[1] for case in CASES]
@@ -162,7 +169,7 @@ GUARDS = [
      "", "it is being archived already"),
     ("resend_webhooks", lambda: make_job(Status.COMPLETED), "", "it has no webhook events"),
     ("mark_failed", lambda: make_job(Status.QUEUED), "",
-     "only uncertain submissions can be marked failed"),
+     "only uncertain submissions qualify"),
     ("mark_failed", lambda: make_job(Status.SUBMITTING), "",
      "it is being sent right now; wait for the provider"),
 ]
@@ -266,3 +273,19 @@ def test_tampered_selection_is_ignored(superuser_client, queued,
             "index": "0"}, follow=True)
     assert response.status_code == 200
     assert queued.names() == ["submit_job"]
+
+
+def test_an_uncertain_submission_can_be_sent_again_after_confirming(
+        superuser_client, queued, django_capture_on_commit_callbacks):
+    job = make_job(Status.SUBMITTING, error_code="outcome_unknown", remote_id=None)
+    response = post_action(superuser_client, "resubmit_jobs", job, confirm=False)
+    assert b"second video and a second" in response.content  # the warning, before anything
+    job.refresh_from_db()
+    assert job.status == Status.SUBMITTING
+    with django_capture_on_commit_callbacks(execute=True):
+        post_action(superuser_client, "resubmit_jobs", job)
+    job.refresh_from_db()
+    assert job.status == Status.DRAFT and job.submit_requested_at is not None
+    assert queued.names() == ["submit_job"]
+    assert job.events.filter(detail__contains="send this job again").exists()
+
