@@ -285,3 +285,52 @@ def test_settings_errors_name_the_key_and_never_echo_the_value(raw):
         assert "VIDEOGEN" in message
         return
     assert SECRET not in repr(loaded) and SECRET not in str(loaded)
+
+
+# --- Query strings of the admin pages -------------------------------------------------------------
+
+CHANGELISTS = [reverse(f"admin:videogen_{name}_changelist") for name in (
+    "videojob", "jobevent", "webhookendpoint", "webhookdelivery", "webhookevent")]
+query_value = st.one_of(text, st.sampled_from(["\x00", "%00", "1\x00", "-1", "99999999999999999999",
+                                               "2026-13-45", "me", "none", "__", "id"]))
+query = st.dictionaries(st.sampled_from(
+    ["q", "o", "p", "status", "model", "owner", "archive_status", "created_at__gte",
+     "created_at__lt", "created_at__year", "created_at__month", "created_at__day", "kind",
+     "new_status", "enabled", "endpoint__id__exact", "event__type", "type", "e", "_to_field",
+     "id", "all"]), query_value, max_size=4)
+
+
+@FUZZ
+@given(url=st.sampled_from([*CHANGELISTS, reverse("admin:videogen_videojob_progress"),
+                            reverse("admin:videogen_videojob_dashboard")]), params=query)
+def test_admin_pages_with_any_query_string(admin_client, url, params):
+    """Search terms, filters, ordering and pages from the address bar: a page, a redirect to
+    the "?e=1" error page or a 400 — never a 500 (PostgreSQL refuses NUL in a query)."""
+    response = admin_client.get(url, params)
+    assert response.status_code in (200, 302, 400), (params, response.status_code)
+
+
+@FUZZ
+@given(data=job_data, clear=st.sets(st.sampled_from(["first_frame_file-clear",
+                                                     "last_frame_file-clear"])))
+def test_draft_change_form_with_anything(admin_client, queued_tasks, data, clear):
+    """A draft that already has keyframes (stored base64 and a URL) and Wan media, edited
+    with anything: errors on fields, or a saved draft that is still a valid request."""
+    import base64
+
+    job = VideoJob.objects.create(
+        model="google/veo-2.0", prompt="a kettle", width=1280, height=720, media={
+            "frame_images": [{"input_image": base64.b64encode(PNG).decode(), "frame": "first"},
+                             {"input_image": "https://img.example.com/last.png",
+                              "frame": "last"}]})
+    before = VideoJob.objects.filter(pk=job.pk).values().get()
+    url = reverse("admin:videogen_videojob_change", args=[job.pk])
+    response = admin_client.post(url, {**as_post(data), **{name: "on" for name in clear}})
+    assert response.status_code in (200, 302), response.status_code
+    if response.status_code == 200:
+        assert form_errors(response)
+        assert VideoJob.objects.filter(pk=job.pk).values().get() == before
+    else:
+        job.refresh_from_db()
+        assert [p for p in lifecycle.check_request(job) if p.is_error] == []
+    job.delete()
