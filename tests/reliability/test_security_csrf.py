@@ -105,3 +105,17 @@ def test_the_demo_receiver_is_csrf_exempt_but_needs_a_signature(world):
                            data=b'{"type": "video.completed"}',
                            content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("model", "route", "name"), ROUTES,
+                         ids=[f"{m._meta.model_name}:{r}" for m, r, _n in ROUTES])
+def test_every_admin_url_sends_strangers_to_the_login_page(client, django_user_model, world,
+                                                          model, route, name):
+    """Anonymous visitors and logged-in users who are not staff get the login page, and no
+    byte of job data (the JSON progress views included)."""
+    url = url_for(model, route)
+    for who in ("anonymous", "customer"):
+        if who == "customer":
+            client.force_login(django_user_model.objects.create_user("customer"))
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"], (who, url)
