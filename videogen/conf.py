@@ -156,6 +156,18 @@ class VideogenSettings(_Section):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
 
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _sendable_key(cls, value: Any) -> Any:
+        # A key read from a file or a secret store often ends with a newline: drop it. A key
+        # that still cannot go in a header would fail later, with the key in the traceback.
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if value and not (value.isascii() and value.isprintable() and " " not in value):
+            raise ValueError("must be printable ASCII without spaces")
+        return value or None
+
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:

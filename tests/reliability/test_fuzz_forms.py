@@ -334,3 +334,16 @@ def test_draft_change_form_with_anything(admin_client, queued_tasks, data, clear
         job.refresh_from_db()
         assert [p for p in lifecycle.check_request(job) if p.is_error] == []
     job.delete()
+
+
+def test_an_api_key_with_a_trailing_newline_is_trimmed_and_a_broken_one_refused():
+    """A key from a file ends with "\\n" (it made every provider call fail); a key with a
+    space or a non-ASCII character is refused at start-up without being echoed (it made the
+    client raise later, with the key among the traceback's variables)."""
+    with override_settings(VIDEOGEN={"API_KEY": SECRET + "\n"}):
+        assert conf.get_settings().api_key_value() == SECRET
+    for broken in (SECRET + " x", SECRET + "é", "\x00" + SECRET):
+        with override_settings(VIDEOGEN={"API_KEY": broken}), \
+                pytest.raises(ImproperlyConfigured) as error:
+            conf.get_settings()
+        assert "VIDEOGEN['API_KEY']" in str(error.value) and SECRET not in str(error.value)
