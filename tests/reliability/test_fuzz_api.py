@@ -210,3 +210,25 @@ def test_accepted_values_are_stored_as_validated():
     job.refresh_from_db()
     assert (job.prompt, job.output_format, job.width, job.seconds, job.generate_audio) == (
         "a kettle", "WEBM", 1280, "5", False)
+
+
+# --- The consumer-side verify helper ------------------------------------------------------------
+
+VERIFY_SECRET = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
+header_text = st.one_of(st.text(max_size=60), st.sampled_from(
+    ["", "v1,", "v1,!!!", "v2,abc", "v1," + "A" * 44, "1e400", "99999999999999999999999",
+     "١٢٣", "-1", " 1 ", "\x00"]))
+
+
+@FUZZ
+@given(body=st.one_of(st.binary(max_size=200), st.text(max_size=200)),
+       headers=st.dictionaries(st.sampled_from(["webhook-id", "Webhook-Timestamp",
+                                                "WEBHOOK-SIGNATURE", "x-other"]),
+                               header_text, max_size=4))
+def test_verify_refuses_anything_forged_with_its_own_error(body, headers):
+    """Whatever a sender puts in the body and headers, verify() raises
+    WebhookVerificationError (a 400 for the receiver), never another exception (a 500)."""
+    from videogen.webhooks import WebhookVerificationError, verify
+
+    with pytest.raises(WebhookVerificationError):
+        verify(body, headers, VERIFY_SECRET)
