@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.admin.conftest import png_bytes
@@ -93,6 +93,7 @@ def test_job_add_form_with_anything(admin_client, queued_tasks, data):
     before = VideoJob.objects.count()
     response = admin_client.post(JOB_ADD, as_post(data))
     assert response.status_code in (200, 302), response.status_code
+    event(f"HTTP {response.status_code}")
     if response.status_code == 200:
         errors = form_errors(response)
         assert errors, "a 200 without errors would be a silent refusal"
@@ -190,6 +191,7 @@ def test_endpoint_form_with_anything(admin_client, monkeypatch, data):
     before = WebhookEndpoint.objects.count()
     response = admin_client.post(ENDPOINT_ADD, {**data, **INLINE})
     assert response.status_code in (200, 302), response.status_code
+    event(f"HTTP {response.status_code}")
     if response.status_code == 200:
         errors = form_errors(response)
         assert errors and set(errors) <= {"url", "description", "enabled", "event_types",
@@ -308,6 +310,7 @@ def test_admin_pages_with_any_query_string(admin_client, url, params):
     the "?e=1" error page or a 400 — never a 500 (PostgreSQL refuses NUL in a query)."""
     response = admin_client.get(url, params)
     assert response.status_code in (200, 302, 400), (params, response.status_code)
+    event(f"HTTP {response.status_code}")
 
 
 @FUZZ
@@ -327,6 +330,7 @@ def test_draft_change_form_with_anything(admin_client, queued_tasks, data, clear
     url = reverse("admin:videogen_videojob_change", args=[job.pk])
     response = admin_client.post(url, {**as_post(data), **{name: "on" for name in clear}})
     assert response.status_code in (200, 302), response.status_code
+    event(f"HTTP {response.status_code}")
     if response.status_code == 200:
         assert form_errors(response)
         assert VideoJob.objects.filter(pk=job.pk).values().get() == before
