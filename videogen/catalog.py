@@ -540,11 +540,16 @@ def _check_url(field: str, value: str) -> Iterable[Problem]:
     if len(value) > MAX_URL_LENGTH:
         yield Problem(field, f"URL longer than {MAX_URL_LENGTH} characters")
         return
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # "https://[::1", "http://[x]/": urlsplit refuses them
+        yield Problem(field, "not a valid URL")
+        return
     if parts.scheme not in ("http", "https"):
         yield Problem(field, f"must be an http or https URL, got scheme {parts.scheme!r}"
                       if parts.scheme else "must be an http or https URL")
-    elif not parts.hostname:
+    elif not host:
         yield Problem(field, "URL has no host")
 
 

@@ -37,6 +37,7 @@ anything = st.recursive(scalar, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
     max_leaves=12)
 url = st.one_of(st.just("https://img.example.com/a.png"), st.just("ftp://x/y"),
+                st.sampled_from(["https://[::1", "http://[x]/", "https://h:99999/a.wav"]),
                 st.just("https://" + "a" * 3000), st.just("data:image/png;base64,AAAA"),
                 st.text(max_size=30))
 frame = st.fixed_dictionaries({"input_image": st.one_of(url, st.just("iVBORw0KGgo="),
@@ -189,6 +190,8 @@ REGRESSIONS = [  # each of these raised something else than InvalidRequest, or s
     ({"seconds": "²"}, "seconds"),
     ({"seconds": "٥"}, "seconds"),
     ({"guidance_scale": float("nan")}, "guidance_scale"),
+    ({"media": {"reference_images": ["https://[::1"]}}, "media"),
+    ({"images": {"first": "http://[x]/a.png"}}, "media"),
     ({"media": {"frame_images": [{"input_image": "https://x.example/a.png",
                                   "frame": float("inf")}]}}, "media"),
 ]

@@ -46,7 +46,8 @@ REFUSED = [
     "http://internal.example.com/", "http://metadata.example.com/", "http://mixed.example.com/",
     "http://v6.example.com/", "http://mapped.example.com/", "http://user:pw@10.0.0.1/",
     "http://hooks.example.com@10.0.0.1/", "ftp://hooks.example.com/", "file:///etc/passwd",
-    "http:///nohost", "http://unknown.example.com/",
+    "http:///nohost", "http://unknown.example.com/", "https://hooks.example.com:99999/",
+    "http://[x]/", "https://[::1", "http://hooks.example.com:-1/",
 ]
 
 
@@ -103,6 +104,18 @@ def test_refused_when_the_endpoint_is_saved_in_the_admin(admin_client, url):
 def test_refused_when_the_endpoint_is_made_from_code(url):
     with pytest.raises(UnsafeURL):
         create_endpoint(url)
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.com:99999/x",
+                                 "https://hooks.example.com:65536/x"])
+def test_a_malformed_port_is_a_field_error_not_a_500(admin_client, url):
+    """Django's URLField lets a five-digit port through; urlsplit then raised a plain
+    ValueError in the guard, which the form did not catch."""
+    response = admin_client.post(reverse("admin:videogen_webhookendpoint_add"),
+                                 {"url": url, **INLINE})
+    assert response.status_code == 200
+    assert "url" in response.context["adminform"].form.errors
     assert not WebhookEndpoint.objects.exists()
 
 

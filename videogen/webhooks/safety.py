@@ -63,16 +63,19 @@ def pinned(url: str, allowed: Iterable[str] = (), *, hint: str = WEBHOOK_HINT) -
 def _vet(url: str, allowed: Iterable[str], resolve: bool, hint: str
          ) -> tuple[SplitResult, list[ipaddress._BaseAddress]]:
     """The URL's parts and the addresses that passed (none when allowed by name)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:  # "http://[x]/", a port above 65535: a plain ValueError was a 500
+        raise UnsafeURL("not a valid URL") from None
     if parts.scheme not in ("http", "https"):
         raise UnsafeURL("URLs must use http or https")
-    host = (parts.hostname or "").lower()
     if not host:
         raise UnsafeURL("the URL has no host")
     allowed = [entry.lower() for entry in allowed]
     if host in allowed:
         return parts, []
-    addresses = _addresses(host, parts.port, resolve)
+    addresses = _addresses(host, port, resolve)
     for address in addresses:
         if _allowed_address(address, allowed):
             continue
