@@ -82,3 +82,14 @@ def test_uploaded_file_names_come_from_the_job(admin_client, settings, tmp_path)
 def admin_client(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "pw"))
     return client
+
+
+def test_a_stored_malformed_url_does_not_break_the_job_page(admin_client):
+    """Media written directly (old rows, a script) with a URL urlsplit refuses: the page
+    still renders."""
+    job = make_job(Status.FAILED, media={"frame_images": [{"input_image": "https://[::1",
+                                                           "frame": "first"}],
+                                         "reference_images": ["http://[x]/" + XSS[:20]]})
+    response = admin_client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
+    assert response.status_code == 200
+    assert MARKERS[0] not in response.content.decode()
