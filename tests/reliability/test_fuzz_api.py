@@ -14,7 +14,7 @@ from videogen import api, catalog, lifecycle
 from videogen.client.schemas import CreateVideoRequest
 from videogen.models import REQUEST_FIELDS, VideoJob
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

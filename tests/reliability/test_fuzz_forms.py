@@ -20,7 +20,7 @@ from videogen import catalog, conf, lifecycle
 from videogen.models import VideoJob
 from videogen.webhooks.models import WebhookEndpoint
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from tests.reliability.test_security_permissions import outside, snapshot, world  # noqa: F401
 from videogen.models import Status, VideoJob
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 VIDEOGEN_ADMINS = [(model, model_admin) for model, model_admin in admin.site._registry.items()
                    if model._meta.app_label == "videogen"]

@@ -30,7 +30,7 @@ from videogen.webhooks.models import (
     WebhookSecret,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.reliability]
 
 API_KEY = "vgk-LEAKCHECK-" + secrets.token_hex(12)
 CODE_SECRET_BYTES = b"LEAKCHECK-code-endpoint-secret!!"

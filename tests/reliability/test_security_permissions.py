@@ -26,7 +26,7 @@ from videogen.webhooks.models import (
 )
 from videogen.webhooks.signing import generate_secret
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 APP_MODELS = list(apps.get_app_config("videogen").get_models())
 ADMINS = [(model, model_admin) for model, model_admin in admin.site._registry.items()

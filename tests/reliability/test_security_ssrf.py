@@ -27,7 +27,7 @@ from videogen.webhooks.models import (
 from videogen.webhooks.safety import UnsafeURL, check_url
 from videogen.webhooks.signing import generate_secret
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 PUBLIC = "93.184.216.34"
 DNS = {"hooks.example.com": [PUBLIC], "internal.example.com": ["10.20.30.40"],

@@ -15,7 +15,7 @@ from videogen import api
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
 
 XSS = '"><script>alert("vg-xss")</script><img src=x onerror=alert(1)>'
 MARKERS = ('<script>alert("vg-xss")', "<img src=x onerror")
