@@ -107,6 +107,8 @@ def classify(jobs, sandbox, stats):
                                   f"{job.error_code} remote={made}")
         else:
             counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome == "archive_failed_after_download_faults":
+            counts.setdefault("archive_errors", []).append(job.archive_error[:120])
     counts["right_state"] = JOBS - len(counts["lost"]) - len(counts["wrong"])
     return counts
 
