@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from videogen import catalog
 from videogen.api import encode_image
-from videogen.jsondata import json_problem
+from videogen.jsondata import JSONFormField, json_problem
 from videogen.models import OutputFormat, VideoJob
 from videogen.storage import archive_name, archive_storage
 
@@ -371,6 +371,7 @@ class JobForm(forms.ModelForm):
             "negative_prompt": forms.Textarea(attrs={"rows": 2}),
             "metadata": forms.Textarea(attrs={"rows": 2}),
         }
+        field_classes = {"metadata": JSONFormField}
         help_texts = {
             "prompt": _("What the video shows. Each model has its own length limit."),
             "negative_prompt": _("What to avoid (Wan 2.7: up to 500 characters)."),

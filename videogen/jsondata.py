@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.utils.translation import gettext as _
 
 
@@ -40,3 +41,20 @@ def _has_nul(value: Any) -> bool:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return False
+
+
+class _DepthSafeDecoder(json.JSONDecoder):
+    def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().decode(s, *args, **kwargs)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", s, 0) from None
+
+
+class JSONFormField(forms.JSONField):
+    """Django's JSON form field, where JSON nested too deeply for Python's parser
+    (``[[[[…]]]]``) is "Enter a valid JSON." instead of a RecursionError (a 500)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["decoder"] = kwargs.get("decoder") or _DepthSafeDecoder
+        super().__init__(**kwargs)

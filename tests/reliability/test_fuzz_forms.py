@@ -33,7 +33,8 @@ text = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["", " ", "\x00", "a\x00b", "\u202e", "٥", "²", "-1", "1e309", "NaN",
                      "null", "[]", "{}", '{"a": "\\u0000"}', '{"a": NaN}', '{"a": 1e999}',
-                     "[" * 2000, "1366x768", "0x0", "99999x99999", "x", "https://",
+                     "[" * 2000, "[" * 3000 + "]" * 3000, "1366x768",
+                     "0x0", "99999x99999", "x", "https://",
                      "https://exa mple.com", "https://[::1]/", "javascript:alert(1)",
                      "data:image/png;base64,AAAA", "iVBORw0KGgo=", "!!!", "first", "unknown",
                      "true", "720P", "16:9"]),
@@ -351,3 +352,18 @@ def test_an_api_key_with_a_trailing_newline_is_trimmed_and_a_broken_one_refused(
                 pytest.raises(ImproperlyConfigured) as error:
             conf.get_settings()
         assert "VIDEOGEN['API_KEY']" in str(error.value) and SECRET not in str(error.value)
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def test_json_nested_too_deeply_is_a_field_error_not_a_500(admin_client):
+    """json.loads raises RecursionError (not JSONDecodeError) past ~1000 levels; Django's JSON
+    form field caught only the latter, so both JSON fields answered 500."""
+    response = admin_client.post(JOB_ADD, {"model": "google/veo-2.0", "prompt": "a kettle",
+                                           "size": "1280x720", "metadata": DEEP})
+    assert response.status_code == 200 and "metadata" in form_errors(response)
+    response = admin_client.post(ENDPOINT_ADD, {**INLINE, "url": "https://93.184.216.34/x",
+                                                "headers": DEEP})
+    assert response.status_code == 200 and "headers" in form_errors(response)
+    assert not VideoJob.objects.exists() and not WebhookEndpoint.objects.exists()

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
 from videogen.conf import get_settings
+from videogen.jsondata import JSONFormField
 from videogen.webhooks import delivery as sending
 from videogen.webhooks.endpoints import rotate_secret
 from videogen.webhooks.headers import header_problem
@@ -38,6 +39,7 @@ class EndpointForm(forms.ModelForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["url", "description", "enabled", "event_types", "headers"]
+        field_classes = {"headers": JSONFormField}
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
