@@ -175,6 +175,13 @@ def test_an_endless_file_is_read_only_to_the_limit():
         api.create(model="google/veo-2.0", prompt="a kettle", images={"first": endless})
 
 
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 REGRESSIONS = [  # each of these raised something else than InvalidRequest, or saved bad data
     ({"images": {"first": "no/such/file.png"}}, "images.first"),
     ({"images": {"first": "data:image/png;base64,AAAA"}}, "images.first"),
@@ -184,6 +191,7 @@ REGRESSIONS = [  # each of these raised something else than InvalidRequest, or s
     ({"metadata": {"a": object()}}, "metadata"),
     ({"metadata": {"a": "x\x00y"}}, "metadata"),
     ({"metadata": "not a dict"}, "metadata"),
+    ({"metadata": {"deep": nested(5000)}}, "metadata"),
     ({"for_object": "article-1"}, "for_object"),
     ({"created_by": "bob"}, "created_by"),
     ({"prompt": "a\x00b"}, "prompt"),
