@@ -228,7 +228,7 @@ def test_accepted_values_are_stored_as_validated():
 VERIFY_SECRET = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
 header_text = st.one_of(st.text(max_size=60), st.sampled_from(
     ["", "v1,", "v1,!!!", "v2,abc", "v1," + "A" * 44, "1e400", "99999999999999999999999",
-     "١٢٣", "-1", " 1 ", "\x00"]))
+     "١٢٣", "-1", " 1 ", "\x00", "NOW", "NOW", "v1,é", "v1,\x00"]))
 
 
 @FUZZ
@@ -239,7 +239,23 @@ header_text = st.one_of(st.text(max_size=60), st.sampled_from(
 def test_verify_refuses_anything_forged_with_its_own_error(body, headers):
     """Whatever a sender puts in the body and headers, verify() raises
     WebhookVerificationError (a 400 for the receiver), never another exception (a 500)."""
+    import time
+
+    from videogen.webhooks import WebhookVerificationError, verify
+
+    # "NOW" stands for a fresh timestamp, so that the signature comparison is reached too.
+    headers = {k: str(int(time.time())) if v == "NOW" else v for k, v in headers.items()}
+    with pytest.raises(WebhookVerificationError):
+        verify(body, headers, VERIFY_SECRET)
+
+
+def test_a_forged_non_ascii_signature_is_refused_not_a_type_error():
+    """hmac.compare_digest raises TypeError for str with non-ASCII characters: a receiver
+    using verify() answered such a forged request with a 500."""
+    import time
+
     from videogen.webhooks import WebhookVerificationError, verify
 
     with pytest.raises(WebhookVerificationError):
-        verify(body, headers, VERIFY_SECRET)
+        verify(b"{}", {"webhook-id": "msg", "webhook-timestamp": str(int(time.time())),
+                       "webhook-signature": "v1,é"}, VERIFY_SECRET)

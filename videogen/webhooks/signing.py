@@ -86,5 +86,7 @@ def verify(body: bytes | str, headers: Mapping[str, str], secrets_: str | Iterab
     expected = set()
     for secret in candidates:
         expected.add(sign(secret, msg_id, timestamp, raw))
-    if not any(hmac.compare_digest(sig, wanted) for sig in signatures for wanted in expected):
+    # As bytes: compare_digest raises TypeError for str with non-ASCII (a forged header).
+    if not any(hmac.compare_digest(sig.encode(), wanted.encode())
+               for sig in signatures for wanted in expected):
         raise WebhookVerificationError("no valid signature")
