@@ -241,3 +241,33 @@ def test_a_video_url_redirecting_inside_the_network_is_refused(settings):
     assert "refused to download the video" in job.archive_error
     assert "169.254.169.254" in job.archive_error
     assert provider.paths() == ["/files/v.mp4"]  # asked once, the redirect never followed
+
+
+def test_a_full_disk_fails_the_archive_clearly_and_leaves_no_partial_file(sandbox, tmp_path,
+                                                                           monkeypatch):
+    import errno
+
+    real_new_spool = archive.new_spool
+
+    class FullDisk:
+        def __init__(self, file):
+            self.file, self.name = file, file.name
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+
+    def full_spool(conf):
+        file, path = real_new_spool(conf)
+        return FullDisk(file), path
+
+    monkeypatch.setattr(archive, "new_spool", full_spool)
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert "No space left on device" in job.archive_error
+    assert list((tmp_path / "media" / archive.PARTIAL_FOLDER).iterdir()) == []
