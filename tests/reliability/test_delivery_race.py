@@ -21,9 +21,6 @@ def receiver():
     instance.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="defect: _release_next() makes the job's next delivery "
-                   "due again while another worker holds its claim, so a third worker sends "
-                   "it a second time; see docs/reliability.md, finding 4")
 def test_a_delivery_claimed_by_a_worker_is_not_released_to_another(receiver, monkeypatch):
     _, receiver.secret = create_endpoint(receiver.url)
     job = VideoJob.objects.create(model="pixverse/pixverse-v5", prompt="race", seconds="1",

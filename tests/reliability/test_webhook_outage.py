@@ -86,8 +86,6 @@ def test_twelve_hour_outage_then_back(outage, receiver):
     assert result["out_of_order_jobs"] == 0, result
 
 
-@pytest.mark.xfail(strict=True, reason="defect: deliveries wait for their next scheduled "
-                   "retry (up to 10 h) after a receiver is back; see docs/reliability.md")
 def test_outage_backlog_goes_out_soon_after_the_receiver_is_back(outage, receiver):
     clock, _, _ = outage
     clock.run(timedelta(hours=12))

@@ -161,8 +161,8 @@ def test_worker_killed_after_claiming_is_delivered_once_later(sandbox, receiver,
     with pytest.raises(Killed):
         sending.deliver(delivery.pk)
     monkeypatch.setattr(sending, "attempt", real_attempt)
-    assert sending.deliver_due() == {}  # still leased
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    assert sending.deliver_due() == {}  # still claimed
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=timezone.now())
     assert sending.deliver_due() == {"delivered": 1}
     assert sending.deliver(delivery.pk) == "skipped"
     assert len(receiver.received) == 1

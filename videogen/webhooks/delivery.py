@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from videogen import __version__
@@ -39,6 +39,8 @@ logger = logging.getLogger("videogen.webhooks")
 Status = WebhookDelivery.Status
 # A claimed delivery is invisible to other workers for this long (then retried).
 LEASE = timedelta(minutes=2)
+# An endpoint whose whole backlog waits on retries (up to 10 h away) is probed this often.
+PROBE_EVERY = timedelta(minutes=5)
 # While a delivery of the same job to the same endpoint is pending, later ones wait this long.
 ORDER_WAIT = timedelta(seconds=5)
 
@@ -80,28 +82,39 @@ def deliver(delivery_id: int) -> str:
         return "skipped"
     endpoint = delivery.endpoint
     if not endpoint.enabled:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+        _unclaim(delivery, next_attempt_at=None)
         return "paused"
     earlier = _earlier_pending(delivery)
     if earlier is not None:
         # Keep the job's events in order: this one waits for the earlier one.
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            next_attempt_at=max(earlier.next_attempt_at or timezone.now(), timezone.now())
-            + ORDER_WAIT)
+        _unclaim(delivery, next_attempt_at=max(earlier.next_attempt_at or timezone.now(),
+                                               timezone.now()) + ORDER_WAIT)
         return "waiting"
     result = attempt(delivery)
     return _record(delivery, result)
 
 
-def _claim(delivery_id: int) -> WebhookDelivery | None:
+def _unclaimed(now: Any) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+
+
+def _claim(delivery_id: int, *, due: bool = True) -> WebhookDelivery | None:
+    """Take the delivery for LEASE (a worker killed meanwhile leaves it to be retried then).
+    The claim is its own column, not a moved ``next_attempt_at``: releasing a job's next
+    event (which sets ``next_attempt_at``) must not hand a claimed delivery to a second
+    worker."""
     now = timezone.now()
-    claimed = WebhookDelivery.objects.filter(
-        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True),
-        pk=delivery_id, status=Status.PENDING,
-    ).update(next_attempt_at=now + LEASE)
-    if not claimed:
+    rows = WebhookDelivery.objects.filter(_unclaimed(now), pk=delivery_id,
+                                          status=Status.PENDING)
+    if due:
+        rows = rows.filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+    if not rows.update(claimed_until=now + LEASE):
         return None
     return WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+
+
+def _unclaim(delivery: WebhookDelivery, **fields: Any) -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=None, **fields)
 
 
 def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:
@@ -122,13 +135,18 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
     except UnsafeURL as error:
         return AttemptResult(error=f"refused: {error}")
     body = body_bytes(event)
+    try:
+        headers = {**headers_for(endpoint, event, body), **target.headers}
+    except ValueError as error:
+        # A stored secret that cannot sign: a failed attempt staff can see and fix (the
+        # message names no secret), not a task that crashes on every retry.
+        return AttemptResult(error=f"cannot sign: {error}")
     started = time.monotonic()
     try:
         with httpx.Client(timeout=httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5)),
                           follow_redirects=False, verify=tls_context()) as client:
-            response = client.post(
-                target.url, content=body, extensions=target.extensions,
-                headers={**headers_for(endpoint, event, body), **target.headers})
+            response = client.post(target.url, content=body, extensions=target.extensions,
+                                   headers=headers)
     except httpx.HTTPError as error:
         return AttemptResult(error=f"{type(error).__name__}: {error}"[:2000],
                              duration_ms=_ms(started))
@@ -145,17 +163,30 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> str:
     conf = get_settings().webhooks
     now = timezone.now()
     with transaction.atomic():
-        WebhookAttempt.objects.create(delivery=delivery, status_code=result.status_code,
-                                      response_excerpt=result.excerpt, error=result.error,
-                                      duration_ms=result.duration_ms)
+        _log(delivery, result)
         fields: dict[str, Any] = {"attempts": F("attempts") + 1, "last_attempt_at": now,
                                   "last_status_code": result.status_code,
-                                  "last_error": result.error}
+                                  "last_error": result.error, "claimed_until": None}
         outcome = _outcome(delivery, result, conf, now, fields)
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
     if outcome == "delivered":
+        if delivery.attempts:
+            _release_backlog(delivery.endpoint, now)
         _release_next(delivery)
     return outcome
+
+
+def _release_backlog(endpoint: WebhookEndpoint, now: Any) -> None:
+    """A retry got through: the receiver is back, so its deliveries waiting on later retries
+    go now instead of hours from now (``deliver_due`` sends them, oldest first)."""
+    WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.PENDING, attempts__gt=0,
+                                   next_attempt_at__gt=now).update(next_attempt_at=now)
+
+
+def _log(delivery: WebhookDelivery, result: AttemptResult) -> None:
+    WebhookAttempt.objects.create(delivery=delivery, status_code=result.status_code,
+                                  response_excerpt=result.excerpt, error=result.error,
+                                  duration_ms=result.duration_ms)
 
 
 def _outcome(delivery: WebhookDelivery, result: AttemptResult, conf: WebhookSettings,
@@ -239,12 +270,18 @@ def enable(endpoint: WebhookEndpoint) -> int:
 
 
 def deliver_due(seconds: float = 45.0) -> dict[str, int]:
-    """The periodic task: deliver what is due (retries, and first attempts whose task was lost),
-    oldest first, for at most ``seconds``; an endpoint that fails is skipped for the rest of
-    the run so one dead receiver cannot hold up the others."""
+    """The periodic task: probe endpoints whose backlog waits on retries, then deliver what is
+    due (retries, and first attempts whose task was lost), oldest first, for at most
+    ``seconds``; an endpoint that fails is skipped for the rest of the run so one dead
+    receiver cannot hold up the others."""
     started, counts, failing = time.monotonic(), {}, set()
-    due = (WebhookDelivery.objects.filter(status=Status.PENDING, endpoint__enabled=True,
-                                          next_attempt_at__lte=timezone.now())
+    for endpoint_id, outcome in probe_waiting_endpoints():
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome != "delivered":
+            failing.add(endpoint_id)
+    now = timezone.now()
+    due = (WebhookDelivery.objects.filter(_unclaimed(now), status=Status.PENDING,
+                                          endpoint__enabled=True, next_attempt_at__lte=now)
            .order_by("event__created_at").values_list("pk", "endpoint_id")[:1000])
     for pk, endpoint_id in due:
         if time.monotonic() - started > seconds:
@@ -256,6 +293,37 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
         if outcome in ("retrying", "failed", "gone"):
             failing.add(endpoint_id)
     return counts
+
+
+def probe_waiting_endpoints() -> list[tuple[int, str]]:
+    """Try the oldest pending delivery of each endpoint whose every pending delivery waits on
+    a retry more than PROBE_EVERY away and that nothing was sent to for PROBE_EVERY. After a
+    long outage the retry ladder has pushed every delivery hours out; without the probe a
+    receiver that is back would wait that long. A delivered probe releases the backlog
+    (:func:`_release_backlog`); a failed one is logged but costs the delivery no retry."""
+    now = timezone.now()
+    waiting = (WebhookDelivery.objects.filter(status=Status.PENDING, endpoint__enabled=True)
+               .order_by().values("endpoint_id")
+               .annotate(soonest=Min("next_attempt_at"), latest=Max("last_attempt_at"))
+               .filter(soonest__gt=now + PROBE_EVERY, latest__lte=now - PROBE_EVERY))
+    probed = []
+    for endpoint_id in [row["endpoint_id"] for row in waiting]:
+        oldest = (WebhookDelivery.objects.filter(endpoint_id=endpoint_id, status=Status.PENDING)
+                  .order_by("event__created_at").values_list("pk", flat=True).first())
+        delivery = _claim(oldest, due=False) if oldest is not None else None
+        if delivery is not None:
+            probed.append((endpoint_id, _probe(delivery)))
+    return probed
+
+
+def _probe(delivery: WebhookDelivery) -> str:
+    result = attempt(delivery)
+    if result.ok:
+        return _record(delivery, result)
+    _log(delivery, result)
+    _unclaim(delivery, last_attempt_at=timezone.now(), last_status_code=result.status_code,
+             last_error=result.error)
+    return "probe failed"
 
 
 def send_test(endpoint: WebhookEndpoint) -> AttemptResult:
