@@ -5,6 +5,9 @@ asked: `VIDEOGEN_RELIABILITY=1` or `-m reliability` (see `make reliability`)."""
 import os
 
 import pytest
+from django.db import connection
+
+from tests.reliability.harness import Receiver
 
 
 def _heavy_wanted(config):
@@ -22,3 +25,17 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("reliability")
         if marker is not None and marker.kwargs.get("heavy"):
             item.add_marker(skip)
+
+
+@pytest.fixture
+def receiver():
+    """A live webhook receiver on 127.0.0.1 that verifies and records every delivery."""
+    instance = Receiver()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the scale-out path is PostgreSQL + Redis (make reliability)")

@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -471,3 +472,18 @@ def write_figures(name: str, figures: dict[str, Any]) -> Path:
     path.write_text(json.dumps(figures, indent=2, default=str))
     print(f"\n{name}: {json.dumps(figures, default=str)}")
     return path
+
+
+class Clock:
+    """``timezone.now()`` for the whole process, moved by hand. Like a real clock it never
+    returns the same instant twice (events of one transition are ordered by ``created_at``)."""
+
+    def __init__(self, monkeypatch):
+        from django.utils import timezone
+
+        self.now = timezone.now()
+        monkeypatch.setattr(timezone, "now", self.tick)
+
+    def tick(self):
+        self.now += timedelta(microseconds=1)
+        return self.now

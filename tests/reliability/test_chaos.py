@@ -8,7 +8,6 @@ import random
 import time
 
 import pytest
-from django.db import connection
 
 from tests.reliability import runs
 from tests.reliability.chaos import KillNodes, RestartRedis, TerminatePostgres
@@ -16,15 +15,10 @@ from tests.reliability.harness import settled, webhooks_settled, write_figures
 from tests.reliability.test_scale_out import assert_end_state
 
 pytestmark = [pytest.mark.reliability(heavy=True), pytest.mark.postgres,
+              pytest.mark.usefixtures("postgres_only"),
               pytest.mark.django_db(transaction=True), pytest.mark.timeout(900)]
 JOBS = int(os.environ.get("VIDEOGEN_CHAOS_JOBS", "1000"))
 CHAOS_SECONDS = 120
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("the scale-out path is PostgreSQL + Redis (make reliability)")
 
 
 def test_chaos_converges(tmp_path, settings, monkeypatch):

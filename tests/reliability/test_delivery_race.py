@@ -4,7 +4,6 @@ with no node killed. Allowed by the contract (consumers deduplicate on the id), 
 import pytest
 from django.db import transaction
 
-from tests.reliability.harness import Receiver
 from videogen.models import Status, VideoJob
 from videogen.webhooks import delivery
 from videogen.webhooks import events as webhook_events
@@ -12,13 +11,6 @@ from videogen.webhooks.endpoints import create_endpoint
 from videogen.webhooks.models import EventType, WebhookDelivery
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def receiver():
-    instance = Receiver()
-    yield instance
-    instance.stop()
 
 
 def test_a_delivery_claimed_by_a_worker_is_not_released_to_another(receiver, monkeypatch):

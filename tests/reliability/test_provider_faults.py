@@ -10,10 +10,10 @@ import os
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from tests.reliability.harness import (
     HEAVY,
+    Clock,
     archive_is_sound,
     job_fingerprint,
     make_jobs,
@@ -45,18 +45,6 @@ FAULTS = [
     "truncate route=download rate=0.10",
     "expire route=download rate=0.05",
 ]
-
-
-class Clock:
-    """``timezone.now()`` moved by hand (never the same instant twice)."""
-
-    def __init__(self, monkeypatch):
-        self.now = timezone.now()
-        monkeypatch.setattr(timezone, "now", self.tick)
-
-    def tick(self):
-        self.now += timedelta(microseconds=1)
-        return self.now
 
 
 def test_provider_faults(sandbox, settings, monkeypatch):

@@ -7,21 +7,15 @@ import os
 import random
 
 import pytest
-from django.db import connection
 
 from tests.reliability import runs
 from tests.reliability.cluster_settings import POLL
 from tests.reliability.harness import write_figures
 
 pytestmark = [pytest.mark.reliability(heavy=True), pytest.mark.postgres,
+              pytest.mark.usefixtures("postgres_only"),
               pytest.mark.django_db(transaction=True), pytest.mark.timeout(900)]
 JOBS = int(os.environ.get("VIDEOGEN_RELIABILITY_JOBS", "1000"))
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("the scale-out path is PostgreSQL + Redis (make reliability)")
 
 
 def test_scale_out_two_nodes(tmp_path, settings, monkeypatch):

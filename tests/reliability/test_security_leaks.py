@@ -17,7 +17,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils.log import AdminEmailHandler
 
-from tests.webhooks.conftest import Receiver
+# The webhooks suite's receiver (it keeps the raw headers and bodies), not the harness's.
+from tests.webhooks.conftest import receiver  # noqa: F401
 from videogen import api, conf
 from videogen.client import VideoClient
 from videogen.models import JobEvent, VideoJob
@@ -88,13 +89,6 @@ def error_mails(settings):
         yield mail.outbox
     finally:
         logger.removeHandler(handler)
-
-
-@pytest.fixture
-def receiver():
-    instance = Receiver()
-    yield instance
-    instance.stop()
 
 
 def run_everything(client, sandbox, receiver, texts):

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import reverse
 
-from tests.admin.conftest import Queue, make_job
+from tests.admin.conftest import make_job, queued  # noqa: F401
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.webhooks.models import (
     WebhookDelivery,
@@ -103,12 +103,9 @@ def world(db):
 
 
 @pytest.fixture
-def outside(monkeypatch):
+def outside(queued, monkeypatch):
     """Every task enqueued and every test webhook sent, recorded instead of done."""
-    queue = Queue()
-    for module in ("videogen.actions", "videogen.lifecycle", "videogen.webhooks.delivery",
-                   "videogen.webhooks.events"):
-        monkeypatch.setattr(f"{module}.enqueue", queue)
+    queue = queued
 
     def send_test(endpoint):
         queue("send_test", endpoint.pk)

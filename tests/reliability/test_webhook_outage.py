@@ -6,9 +6,9 @@ Figures: docs/reliability.md."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from tests.reliability.harness import Receiver, write_figures
+from tests.reliability import harness
+from tests.reliability.harness import write_figures
 from videogen import api, polling
 from videogen.models import VideoJob
 from videogen.webhooks import delivery
@@ -20,17 +20,7 @@ JOBS = 20
 MINUTE = timedelta(minutes=1)
 
 
-class Clock:
-    """``timezone.now()`` for the whole process, moved by hand. Like a real clock it never
-    returns the same instant twice (events of one transition are ordered by ``created_at``)."""
-
-    def __init__(self, monkeypatch):
-        self.now = timezone.now()
-        monkeypatch.setattr(timezone, "now", self.tick)
-
-    def tick(self):
-        self.now += timedelta(microseconds=1)
-        return self.now
+class Clock(harness.Clock):
 
     def run(self, duration, step=MINUTE, until=None):
         """Advance in ``step``s, running the periodic delivery task after each; stops early
@@ -42,13 +32,6 @@ class Clock:
             if until is not None and until():
                 break
         return self.now - started
-
-
-@pytest.fixture
-def receiver():
-    instance = Receiver()
-    yield instance
-    instance.stop()
 
 
 @pytest.fixture
