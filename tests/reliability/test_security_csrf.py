@@ -10,7 +10,12 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
 
-from tests.reliability.test_security_permissions import outside, snapshot, world  # noqa: F401
+from tests.reliability.test_security_permissions import (  # noqa: F401
+    outside,
+    queued,
+    snapshot,
+    world,
+)
 from videogen.models import Status, VideoJob
 
 pytestmark = [pytest.mark.django_db, pytest.mark.reliability]
