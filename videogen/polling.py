@@ -194,6 +194,7 @@ class _Fetcher:
         self.results: queue.SimpleQueue[tuple[VideoJob, RemoteJob | Exception]] = \
             queue.SimpleQueue()
         self._loop = asyncio.new_event_loop()
+        self._tasks: set[asyncio.Task[None]] = set()  # held so they are not collected midway
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
                                         name="videogen-poll-fetch")
         self._thread.start()
@@ -207,8 +208,13 @@ class _Fetcher:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def submit(self, jobs: Sequence[VideoJob]) -> None:
+        # One wake-up of the loop per batch, not one per job (CPU shared with the requests).
+        self._loop.call_soon_threadsafe(self._start, list(jobs))
+
+    def _start(self, jobs: list[VideoJob]) -> None:
         for job in jobs:
-            asyncio.run_coroutine_threadsafe(self._one(job), self._loop)
+            self._tasks.add(task := self._loop.create_task(self._one(job)))
+            task.add_done_callback(self._tasks.discard)
 
     async def _one(self, job: VideoJob) -> None:
         result: RemoteJob | Exception

@@ -388,10 +388,10 @@ class VideoClient(_Core):
 
 
 # httpx's async connection pool spends CPU in proportion to the connections it juggles: on a
-# 2-core machine one pool delivered 230 requests/s at 32 in flight but under 100/s at 64, while
-# four pools of 16 delivered 570/s at 64 (bench/README.md, P1). So connections are spread over
-# small pools.
-CONNECTIONS_PER_POOL = 16
+# 2-core machine one pool delivered under 100 requests/s at 64 in flight, pools of 16 about
+# 550/s, and the poll loop at 64 went from 38x to 45x its baseline with pools of 8
+# (bench/README.md, P1). So connections are spread over small pools.
+CONNECTIONS_PER_POOL = 8
 
 
 class AsyncVideoClient(_Core):
