@@ -103,4 +103,4 @@ def test_closing_closes_the_own_pools(scripted):
         return pools, other._pools
 
     pools, other = asyncio.run(scenario())
-    assert len(pools) == 3 and all(pool.is_closed for pool in pools + other)
+    assert len(pools) == 5 and all(pool.is_closed for pool in pools + other)  # 40 / 8
