@@ -106,6 +106,7 @@ def test_receiver_down_for_good_disables_endpoint_then_replay(outage, receiver):
                   replayed=len(replayed), disabled_reason=endpoint.disabled_reason)
     write_figures("webhook-receiver-dead", result)
     assert result["undelivered"] == 0 and result["ids_per_event_max"] == 1, result
+    assert late_after_enable == len(late_ids), result  # re-enabling caught up on them
 
 
 def figures(receiver, events, back_at):

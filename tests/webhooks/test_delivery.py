@@ -129,6 +129,21 @@ def test_receiver_down_past_the_budget_disables_and_keeps_events(sandbox, receiv
     Webhook(secret).verify(receiver.received[-1][1], receiver.received[-1][0])
 
 
+def test_re_enabling_catches_up_on_events_recorded_while_disabled(sandbox, receiver, settings):
+    endpoint, secret = create_endpoint(receiver.url, event_types=["video.completed"])
+    sending.disable(endpoint, "1 events in a row could not be delivered.")
+    while_disabled = complete_a_job()
+    assert not WebhookDelivery.objects.exists()  # nothing is sent to a disabled endpoint
+    endpoint.refresh_from_db()
+    assert sending.enable(endpoint) == 1
+    assert sending.enable(endpoint) == 1  # again: nothing queued twice
+    sending.deliver_due()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == Status.SUCCEEDED and delivery.event.job_id == while_disabled.pk
+    assert len(receiver.received) == 1
+    Webhook(secret).verify(receiver.received[0][1], receiver.received[0][0])
+
+
 def test_410_gone_disables_the_endpoint(sandbox, receiver):
     endpoint, _ = create_endpoint(receiver.url, event_types=["video.completed"])
     receiver.script = [410]

@@ -262,11 +262,30 @@ def resend_event(event: WebhookEvent) -> int:
 
 
 def enable(endpoint: WebhookEndpoint) -> int:
-    """Re-enable after an auto-disable; its paused deliveries resume. Returns how many."""
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        enabled=True, disabled_reason="", disabled_at=None, consecutive_failures=0)
-    return WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.PENDING).update(
-        next_attempt_at=timezone.now())
+    """Re-enable after an auto-disable: its paused deliveries resume, and the events recorded
+    while it was disabled (those it subscribes to) are queued for it, so re-enabling catches
+    up. Returns how many deliveries are due. Deliveries that had failed for good before the
+    disable are not resent: replay those."""
+    disabled_at = (WebhookEndpoint.objects.filter(pk=endpoint.pk)
+                   .values_list("disabled_at", flat=True).first())
+    now = timezone.now()
+    with transaction.atomic():
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            enabled=True, disabled_reason="", disabled_at=None, consecutive_failures=0)
+        if disabled_at is not None:
+            _queue_missed(endpoint, since=disabled_at, now=now)
+        return WebhookDelivery.objects.filter(endpoint=endpoint, status=Status.PENDING).update(
+            next_attempt_at=now)
+
+
+def _queue_missed(endpoint: WebhookEndpoint, *, since: Any, now: Any) -> None:
+    missed = (WebhookEvent.objects.filter(created_at__gte=since)
+              .exclude(deliveries__endpoint=endpoint).order_by("created_at")
+              .only("id", "type"))
+    WebhookDelivery.objects.bulk_create(
+        (WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now)
+         for event in missed.iterator() if endpoint.wants(event.type)),
+        batch_size=500, ignore_conflicts=True)
 
 
 def deliver_due(seconds: float = 45.0) -> dict[str, int]:
