@@ -153,6 +153,43 @@ def test_410_gone_disables_the_endpoint(sandbox, receiver):
     assert WebhookDelivery.objects.get().status == Status.FAILED
 
 
+def waiting_backlog(endpoint, jobs=2):
+    """Deliveries that failed once and now wait hours for their next retry (after an outage)."""
+    for _ in range(jobs):
+        complete_a_job()
+    hours_away, a_while_ago = timezone.now() + timedelta(hours=3), timezone.now() - \
+        timedelta(minutes=10)
+    WebhookDelivery.objects.filter(endpoint=endpoint).update(
+        status=Status.PENDING, attempts=1, next_attempt_at=hours_away,
+        last_attempt_at=a_while_ago, delivered_at=None)
+    return hours_away
+
+
+def test_a_waiting_backlog_is_probed_and_released_when_the_receiver_is_back(sandbox,
+                                                                             receiver):
+    endpoint, _ = create_endpoint(receiver.url, event_types=["video.completed"])
+    hours_away = waiting_backlog(endpoint)
+    receiver.received.clear()
+    receiver.script = [503]  # still down: the probe fails and costs no retry
+    assert sending.deliver_due() == {"probe failed": 1}
+    assert list(WebhookDelivery.objects.values_list("attempts", "next_attempt_at")) == \
+        [(1, hours_away)] * 2
+    assert sending.deliver_due() == {}  # probed less than 5 minutes ago: left alone
+    WebhookDelivery.objects.update(last_attempt_at=timezone.now() - timedelta(minutes=6))
+    assert sending.deliver_due() == {"delivered": 2}  # the probe, then the released backlog
+    assert WebhookDelivery.objects.filter(status=Status.SUCCEEDED).count() == 2
+    assert WebhookAttempt.objects.filter(status_code=503).count() == 1
+
+
+def test_a_probe_answered_410_disables_the_endpoint(sandbox, receiver):
+    endpoint, _ = create_endpoint(receiver.url, event_types=["video.completed"])
+    waiting_backlog(endpoint, jobs=1)
+    receiver.script = [410]
+    assert sending.deliver_due() == {"gone": 1}
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled and "410" in endpoint.disabled_reason
+
+
 def test_lost_task_is_delivered_by_the_periodic_task(sandbox, receiver, monkeypatch):
     create_endpoint(receiver.url, event_types=["video.completed"])
     monkeypatch.setattr(events, "_dispatch", lambda pk: None)  # the task or worker was lost

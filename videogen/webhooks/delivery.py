@@ -337,7 +337,7 @@ def probe_waiting_endpoints() -> list[tuple[int, str]]:
 
 def _probe(delivery: WebhookDelivery) -> str:
     result = attempt(delivery)
-    if result.ok:
+    if result.ok or result.status_code == 410:  # delivered, or the receiver says it is gone
         return _record(delivery, result)
     _log(delivery, result)
     _unclaim(delivery, last_attempt_at=timezone.now(), last_status_code=result.status_code,
