@@ -20,7 +20,6 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import IO, Any
-from urllib.parse import urlsplit
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -28,7 +27,7 @@ from django.core.files.base import ContentFile
 from videogen import lifecycle
 from videogen.client import VideoClient
 from videogen.client import errors as api_errors
-from videogen.client.core import Guard
+from videogen.client.core import Guard, same_origin
 from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.storage import archive_name, archive_storage
@@ -260,10 +259,10 @@ def download_guard() -> Guard:
     """Refuse a video URL, or a redirect, that points inside the network (SSRF: the URL comes
     from the provider's answer). The provider's own origin, ``BASE_URL``, is trusted: it is
     where the API key goes already (and where the sandbox serves its files)."""
-    provider = _origin(get_settings().base_url)
+    provider = get_settings().base_url
 
     def guard(url: str) -> None:
-        if _origin(url) == provider:
+        if same_origin(url, provider):
             return
         try:
             check_url(url, hint="only the provider's own origin (VIDEOGEN['BASE_URL']) may be")
@@ -271,16 +270,6 @@ def download_guard() -> Guard:
             raise ArchiveError(f"refused to download the video: {error}") from None
 
     return guard
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    default = 443 if parts.scheme == "https" else 80
-    try:
-        port = parts.port or default
-    except ValueError:  # a port that is not a number: no origin matches it
-        port = -1
-    return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _content_length(headers: Any) -> int | None:

@@ -79,7 +79,7 @@ class _Core:
 
     def headers(self, url: str | None = None) -> dict[str, str]:
         headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
-        if self._api_key and (url is None or _same_origin(url, self.base_url)):
+        if self._api_key and (url is None or same_origin(url, self.base_url)):
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers
 
@@ -257,12 +257,17 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _same_origin(url: str, base_url: str) -> bool:
+def same_origin(url: str, other: str) -> bool:
+    """Same scheme, host and port (the scheme's default port filled in)."""
     try:
-        a, b = urlsplit(url), urlsplit(base_url)
-        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+        return _origin(url) == _origin(other)
     except ValueError:  # a malformed URL (bad IPv6 or port) is nobody's origin
         return False
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 # --- Sync --------------------------------------------------------------------------------------

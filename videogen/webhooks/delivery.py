@@ -41,6 +41,8 @@ Status = WebhookDelivery.Status
 LEASE = timedelta(minutes=2)
 # An endpoint whose whole backlog waits on retries (up to 10 h away) is probed this often.
 PROBE_EVERY = timedelta(minutes=5)
+# What makes deliver_due skip an endpoint for the rest of its run.
+FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed"})
 # While a delivery of the same job to the same endpoint is pending, later ones wait this long.
 ORDER_WAIT = timedelta(seconds=5)
 
@@ -266,10 +268,10 @@ def enable(endpoint: WebhookEndpoint) -> int:
     while it was disabled (those it subscribes to) are queued for it, so re-enabling catches
     up. Returns how many deliveries are due. Deliveries that had failed for good before the
     disable are not resent: replay those."""
-    disabled_at = (WebhookEndpoint.objects.filter(pk=endpoint.pk)
-                   .values_list("disabled_at", flat=True).first())
     now = timezone.now()
     with transaction.atomic():
+        disabled_at = (WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk)
+                       .values_list("disabled_at", flat=True).first())
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             enabled=True, disabled_reason="", disabled_at=None, consecutive_failures=0)
         if disabled_at is not None:
@@ -295,9 +297,7 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
     receiver cannot hold up the others."""
     started, counts, failing = time.monotonic(), {}, set()
     for endpoint_id, outcome in probe_waiting_endpoints():
-        counts[outcome] = counts.get(outcome, 0) + 1
-        if outcome != "delivered":
-            failing.add(endpoint_id)
+        _tally(counts, failing, endpoint_id, outcome)
     now = timezone.now()
     due = (WebhookDelivery.objects.filter(_unclaimed(now), status=Status.PENDING,
                                           endpoint__enabled=True, next_attempt_at__lte=now)
@@ -307,11 +307,14 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
             break
         if endpoint_id in failing:
             continue
-        outcome = deliver(pk)
-        counts[outcome] = counts.get(outcome, 0) + 1
-        if outcome in ("retrying", "failed", "gone"):
-            failing.add(endpoint_id)
+        _tally(counts, failing, endpoint_id, deliver(pk))
     return counts
+
+
+def _tally(counts: dict[str, int], failing: set[int], endpoint_id: int, outcome: str) -> None:
+    counts[outcome] = counts.get(outcome, 0) + 1
+    if outcome in FAILED_OUTCOMES:
+        failing.add(endpoint_id)
 
 
 def probe_waiting_endpoints() -> list[tuple[int, str]]:
