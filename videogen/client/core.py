@@ -273,6 +273,33 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 # --- Sync --------------------------------------------------------------------------------------
 
 
+# httpcore reads the network 64 KiB at a time. For a large body, reads of up to 256 KiB halve
+# the CPU spent receiving it (0.7 -> 0.33 s per GiB, bench P3); larger ones gain nothing more.
+LARGE_READ_BYTES = 256 * 1024
+
+
+@contextlib.contextmanager
+def _large_reads(response: httpx.Response) -> Iterator[None]:
+    """Let this response's connection read up to ``LARGE_READ_BYTES`` at a time while its body
+    streams. Through httpcore's documented ``network_stream`` extension, on this one connection
+    only (small reads elsewhere stay cheap), restored before the connection is reused. A
+    transport without that extension simply keeps its own read size."""
+    stream = response.extensions.get("network_stream")
+    read = getattr(stream, "read", None)
+    if read is None or not hasattr(stream, "__dict__"):
+        yield
+        return
+
+    def large_read(max_bytes: int, timeout: float | None = None) -> bytes:
+        return read(max(max_bytes, LARGE_READ_BYTES), timeout)
+
+    stream.read = large_read
+    try:
+        yield
+    finally:
+        del stream.read
+
+
 class DownloadStream:
     """A streamed download: ``headers``, ``status_code``, ``iter_bytes(chunk_size)``,
     ``iter_chunks()``."""
@@ -297,7 +324,8 @@ class DownloadStream:
             yield from self.iter_bytes(decoded_chunk_size)
             return
         try:
-            yield from self.response.iter_raw()
+            with _large_reads(self.response):
+                yield from self.response.iter_raw()
         except httpx.HTTPError as error:
             raise self._core.transport_error(error, create_body=None) from None
 
