@@ -10,12 +10,15 @@ class VideogenConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
+        from django_q.signals import post_spawn
 
         from videogen import checks  # noqa: F401  (registers the system checks)
         from videogen.conf import get_settings
         from videogen.schedules import on_post_migrate
+        from videogen.tasks import warm_up
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="videogen-schedules")
+        post_spawn.connect(warm_up, dispatch_uid="videogen-warm-up")
 
         # Fail at start-up, naming the key, rather than at the first job.
         get_settings()

@@ -357,14 +357,19 @@ def _poster(container: Any) -> bytes | None:
     import av
 
     container.seek(0)
+    stream = container.streams.video[0]
+    # One thread each for the decoder and the encoder: a handful of frames does not repay
+    # FFmpeg starting a pool of threads per file (bench P4, many archives at once).
+    stream.codec_context.thread_count = 1
     chosen = None
-    for frame in container.decode(video=0):
+    for frame in container.decode(stream):
         chosen = frame
         if frame.time is not None and frame.time >= 0.5:
             break
     if chosen is None:
         return None
     encoder = av.CodecContext.create("mjpeg", "w")
+    encoder.thread_count = 1
     encoder.width, encoder.height = chosen.width, chosen.height
     encoder.pix_fmt = "yuvj420p"
     encoder.time_base = chosen.time_base or av.time_base

@@ -9,6 +9,29 @@ from typing import Any
 
 logger = logging.getLogger("videogen.tasks")
 
+#: What a worker's first archive, poll or webhook would otherwise import or build mid-task.
+WARM_MODULES = ("videogen.archive", "videogen.polling", "videogen.webhooks.delivery",
+                "httpcore", "av")
+
+
+def warm_up(**kwargs: Any) -> list[str]:
+    """Receiver of django-q2's ``post_spawn``, in each new worker process: import PyAV (~60 ms),
+    httpcore and the task modules and load the CA bundle (~20 ms) now, so that a burst of
+    completions does not wait behind every worker paying them at once (bench P4)."""
+    import importlib
+
+    from videogen.client.core import tls_context
+
+    loaded = []
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # PyAV is an optional extra
+            continue
+        loaded.append(name)
+    tls_context()
+    return loaded
+
 
 def poll_due() -> dict[str, Any]:
     """Scheduled every minute: poll due jobs for ``POLL["LOOP_SECONDS"]``."""

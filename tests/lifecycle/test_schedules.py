@@ -1,5 +1,10 @@
 """Schedules are created idempotently: by migrate (post_migrate) and by videogen_setup."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
@@ -31,3 +36,25 @@ def test_setup_repairs_an_edited_schedule():
     call_command("videogen_setup")
     poll = Schedule.objects.get(name=POLL_SCHEDULE)
     assert (poll.func, poll.minutes) == ("videogen.tasks.poll_due", 1)
+
+
+WARM_UP_PROBE = """
+import sys, django
+django.setup()
+from django_q.signals import post_spawn
+from videogen.client.core import tls_context
+before = {name: name in sys.modules for name in ("av", "httpcore")}
+post_spawn.send(sender="django_q", proc_name="Process-1:1")
+after = {name: name in sys.modules for name in before}
+print(before, after, tls_context.cache_info().currsize)
+"""
+
+
+def test_a_new_worker_pays_its_one_time_costs_before_its_first_task():
+    # A fresh interpreter: in this one everything is long imported.
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", WARM_UP_PROBE], cwd=root, text=True,
+                         capture_output=True, timeout=60, check=True,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"})
+    assert out.stdout.strip() == (
+        "{'av': False, 'httpcore': False} {'av': True, 'httpcore': True} 1"), out.stderr
