@@ -77,7 +77,9 @@ class Probe:
 
 def archive_job(job_id: Any) -> str:
     """The task body: claim, download, verify, store. Returns what happened."""
-    job = VideoJob.objects.filter(pk=job_id).first()
+    # Only what the claim needs: the claim itself reads the whole row, under its lock.
+    job = VideoJob.objects.only("pk", "status", "archive_status", "archive_attempts"
+                                ).filter(pk=job_id).first()
     if job is None or job.archive_status != ArchiveStatus.PENDING:
         return "skipped"
     if not lifecycle.claim_archive(job, lease_seconds=LEASE_SECONDS):
