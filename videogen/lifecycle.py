@@ -437,11 +437,13 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
 
 
 def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
-    """Write the bookkeeping of many status-less polls as one statement run per row.
+    """Write the bookkeeping of many status-less polls at once.
 
-    ``executemany`` of a plain ``UPDATE … WHERE id AND status`` costs a tenth of Django's
-    ``bulk_update`` (a CASE WHEN per field and row; bench P1), and the status guard keeps a
-    routine write off a job whose status changed meanwhile (a cancel, another poller).
+    Each row is guarded by the status the poller saw, so a routine write never lands on a job
+    whose status changed meanwhile (a cancel, another poller). On PostgreSQL this is one
+    ``UPDATE … FROM (VALUES …)`` (a third of the server's time of a statement per row); elsewhere
+    ``executemany`` of a plain ``UPDATE … WHERE id AND status``. Either costs a tenth of Django's
+    ``bulk_update``, a CASE WHEN per field and row (bench P1).
     """
     if not polls:
         return
@@ -450,20 +452,46 @@ def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
             setattr(job, name, value)
     columns = [VideoJob._meta.get_field(name)
                for name in sorted({name for _, fields in polls for name in fields})]
-    # One statement for all rows: every row writes every column any routine poll touched.
     connection = connections[router.db_for_write(VideoJob)]
-    quote = connection.ops.quote_name
-    # Only quoted model column names are interpolated; every value is a parameter.
-    table = quote(VideoJob._meta.db_table)
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    key, status = quote(VideoJob._meta.pk.column), quote(VideoJob._meta.get_field("status").column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s AND {status} = %s"  # noqa: S608
-    rows = [[column.get_db_prep_save(getattr(job, column.attname), connection)
-             for column in columns]
-            + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
+    pk = VideoJob._meta.pk
+    # Every row writes every column any of these polls touched, then its guard.
+    rows = [[pk.get_db_prep_save(job.pk, connection)]
+            + [column.get_db_prep_save(getattr(job, column.attname), connection)
+               for column in columns] + [job.status]
             for job, _ in polls]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            cursor.execute(_update_from_values(connection, columns, len(rows)),
+                           [value for row in rows for value in row])
+        else:
+            cursor.executemany(_update_one(connection, columns), [[*row[1:-1], row[0], row[-1]]
+                                                                   for row in rows])
+
+
+def _update_one(connection: Any, columns: list[Any]) -> str:
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+    # Only quoted model column names are interpolated; every value is a parameter.
+    return (f"UPDATE {quote(VideoJob._meta.db_table)} SET {assignments} "  # noqa: S608
+            f"WHERE {quote(VideoJob._meta.pk.column)} = %s AND {_status_column(quote)} = %s")
+
+
+def _update_from_values(connection: Any, columns: list[Any], count: int) -> str:
+    quote = connection.ops.quote_name
+    table, pk = quote(VideoJob._meta.db_table), VideoJob._meta.pk
+    # Typed placeholders: a VALUES list has no column types of its own (NULLs would be text).
+    row = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})"
+                          for field in [pk, *columns]) + ", %s)"
+    names = ", ".join(quote(field.column) for field in [pk, *columns])
+    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
+    return (f"UPDATE {table} SET {assignments} "  # noqa: S608 (names and types are the model's)
+            f"FROM (VALUES {', '.join([row] * count)}) AS v({names}, seen_status) "
+            f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)} "
+            f"AND {table}.{_status_column(quote)} = v.seen_status")
+
+
+def _status_column(quote: Callable[[str], str]) -> str:
+    return quote(VideoJob._meta.get_field("status").column)
 
 
 def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> None:
