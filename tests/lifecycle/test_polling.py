@@ -2,6 +2,7 @@
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -159,6 +160,31 @@ def test_a_job_the_provider_forgot_fails_after_repeated_404(sandbox):
 def test_loop_returns_early_when_nothing_is_due(sandbox):
     report = polling.run_loop(seconds=30)
     assert report.seconds < 5 and report.polled == 0
+
+
+@pytest.mark.django_db
+def test_routine_write_back_writes_each_row_its_own_values_nulls_included():
+    # Rows of one handful touch different columns: each row writes every column, its own
+    # value or the one it had (PostgreSQL: typed VALUES, where a NULL has no type of its own).
+    started = timezone.now() - timedelta(minutes=1)
+    first, second = (VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}",
+                                             status=Status.IN_PROGRESS, remote_id=f"r-{i}",
+                                             poll_attempts=2, started_at=started)
+                     for i in range(2))
+    due = timezone.now() + timedelta(seconds=30)
+    lifecycle.record_routine_polls([
+        (first, {"cost": Decimal("1.2500"), "last_response": {"id": "r-0", "n": [1, 2]},
+                 "next_poll_at": due, "poll_attempts": 3}),
+        (second, {"next_poll_at": None, "started_at": None, "provider_video_url": "https://x/v"}),
+    ])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.cost, first.last_response, first.next_poll_at, first.poll_attempts,
+            first.started_at, first.provider_video_url) == (
+        Decimal("1.2500"), {"id": "r-0", "n": [1, 2]}, due, 3, started, "")
+    assert (second.cost, second.last_response, second.next_poll_at, second.poll_attempts,
+            second.started_at, second.provider_video_url) == (
+        None, None, None, 2, None, "https://x/v")
 
 
 @pytest.mark.django_db(transaction=True)
