@@ -12,6 +12,7 @@ Submitting is split around the network call: ``draft → submitting`` is committ
 
 from __future__ import annotations
 
+import copy
 import logging
 import statistics
 from collections.abc import Callable, Iterable
@@ -126,12 +127,24 @@ def _after_commit(job: VideoJob, old: str, change: Change) -> None:
     if change.status and change.status != old:
         callbacks.insert(0, _status_signals(old, change.status))
     if callbacks:
-        transaction.on_commit(lambda pk=job.pk: _run_callbacks(callbacks, pk))
+        committed = copy.deepcopy(job) if _whole_transaction() else None
+        transaction.on_commit(lambda pk=job.pk: _run_callbacks(callbacks, pk, committed))
 
 
-def _run_callbacks(callbacks: list[Callable[[VideoJob], None]], pk: Any) -> None:
-    """The transition's follow-ups, in order, on the job as committed (read once)."""
-    job = VideoJob.objects.filter(pk=pk).first()
+def _whole_transaction() -> bool:
+    """True inside an atomic block that is its transaction's outermost: the row saved there is
+    the row committed (it stays locked until then), so the follow-ups need not read it again."""
+    connection = transaction.get_connection()
+    return connection.commit_on_exit and not connection.savepoint_ids
+
+
+def _run_callbacks(callbacks: list[Callable[[VideoJob], None]], pk: Any,
+                   committed: VideoJob | None) -> None:
+    """The transition's follow-ups, in order, on the job as committed: a copy of the saved job
+    when the transition was the whole transaction (a copy, so that receivers changing it change
+    nothing of the caller's), else read once (an enclosing transaction may have changed it
+    again before committing)."""
+    job = committed or VideoJob.objects.filter(pk=pk).first()
     if job is None:
         return
     for callback in callbacks:
