@@ -170,6 +170,7 @@ def measure(count: int, detected: dict[str, float], arrivals: dict[str, float],
     from django.conf import settings
 
     latencies = [arrivals[i] - detected[i] for i in detected if i in arrivals]
+    first = min(detected.values()) if detected else 0.0
     # Where the time goes: waiting for a worker, archiving, then delivering.
     done = [i for i in detected if i in arrivals and len(archived.get(i, [])) >= 2]
     phases = {
@@ -190,9 +191,9 @@ def measure(count: int, detected: dict[str, float], arrivals: dict[str, float],
         # The same, counted from the first completion seen (as if all finished at that moment):
         # what a consumer waits when its whole batch completes together.
         "p50_from_first_s": round(statistics.median(
-            [arrivals[i] - min(detected.values()) for i in detected if i in arrivals]), 3)
+            [arrivals[i] - first for i in detected if i in arrivals]), 3)
         if latencies else None,
-        "span_s": round(max(arrivals.values()) - min(detected.values()), 3)
+        "span_s": round(max(arrivals.values()) - first, 3)
         if arrivals and detected else None,
     }
     (OUT / "p4-times.json").write_text(json.dumps(

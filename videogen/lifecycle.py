@@ -466,19 +466,18 @@ def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
     columns = [VideoJob._meta.get_field(name)
                for name in sorted({name for _, fields in polls for name in fields})]
     connection = connections[router.db_for_write(VideoJob)]
-    pk = VideoJob._meta.pk
-    # Every row writes every column any of these polls touched, then its guard.
-    rows = [[pk.get_db_prep_save(job.pk, connection)]
-            + [column.get_db_prep_save(getattr(job, column.attname), connection)
-               for column in columns] + [job.status]
+    # Every row writes every column any of these polls touched, then its key and guard (the
+    # order of both statements' parameters).
+    rows = [[column.get_db_prep_save(getattr(job, column.attname), connection)
+             for column in columns]
+            + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
             for job, _ in polls]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_update_from_values(connection, columns, len(rows)),
                            [value for row in rows for value in row])
         else:
-            cursor.executemany(_update_one(connection, columns), [[*row[1:-1], row[0], row[-1]]
-                                                                   for row in rows])
+            cursor.executemany(_update_one(connection, columns), rows)
 
 
 def _update_one(connection: Any, columns: list[Any]) -> str:
@@ -494,8 +493,8 @@ def _update_from_values(connection: Any, columns: list[Any], count: int) -> str:
     table, pk = quote(VideoJob._meta.db_table), VideoJob._meta.pk
     # Typed placeholders: a VALUES list has no column types of its own (NULLs would be text).
     row = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})"
-                          for field in [pk, *columns]) + ", %s)"
-    names = ", ".join(quote(field.column) for field in [pk, *columns])
+                          for field in [*columns, pk]) + ", %s)"
+    names = ", ".join(quote(field.column) for field in [*columns, pk])
     assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
     return (f"UPDATE {table} SET {assignments} "  # noqa: S608 (names and types are the model's)
             f"FROM (VALUES {', '.join([row] * count)}) AS v({names}, seen_status) "

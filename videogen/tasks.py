@@ -14,23 +14,19 @@ WARM_MODULES = ("videogen.archive", "videogen.polling", "videogen.webhooks.deliv
                 "httpcore", "av")
 
 
-def warm_up(**kwargs: Any) -> list[str]:
+def warm_up(**kwargs: Any) -> None:
     """Receiver of django-q2's ``post_spawn``, in each new worker process: import PyAV (~60 ms),
     httpcore and the task modules and load the CA bundle (~20 ms) now, so that a burst of
     completions does not wait behind every worker paying them at once (bench P4)."""
+    import contextlib
     import importlib
 
     from videogen.client.core import tls_context
 
-    loaded = []
     for name in WARM_MODULES:
-        try:
+        with contextlib.suppress(ImportError):  # PyAV is an optional extra
             importlib.import_module(name)
-        except ImportError:  # PyAV is an optional extra
-            continue
-        loaded.append(name)
     tls_context()
-    return loaded
 
 
 def poll_due() -> dict[str, Any]:
