@@ -33,6 +33,10 @@ def complete_a_job(**fields):
     return job
 
 
+def expire_claims():
+    WebhookDelivery.objects.update(claimed_until=timezone.now())
+
+
 def make_due():
     WebhookDelivery.objects.filter(status=Status.PENDING).update(next_attempt_at=timezone.now())
 
@@ -190,19 +194,39 @@ def test_a_probe_answered_410_disables_the_endpoint(sandbox, receiver):
     assert not endpoint.enabled and "410" in endpoint.disabled_reason
 
 
+def test_the_archive_sends_video_completed_itself_without_claiming_it_again(
+        sandbox, receiver, monkeypatch):
+    create_endpoint(receiver.url, event_types=["video.completed"])
+    claims = []
+    real_claim = sending._claim
+    monkeypatch.setattr(sending, "_claim", lambda *a, **k: claims.append(a) or real_claim(*a, **k))
+    complete_a_job()
+    assert receiver.types() == ["video.completed"]
+    # Written claimed in the archive's own transaction, sent right after its commit.
+    assert claims == []
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.claimed_until) == (
+        Status.SUCCEEDED, 1, None)
+
+
 def test_lost_task_is_delivered_by_the_periodic_task(sandbox, receiver, monkeypatch):
     create_endpoint(receiver.url, event_types=["video.completed"])
-    monkeypatch.setattr(events, "_dispatch", lambda pk: None)  # the task or worker was lost
+    monkeypatch.setattr(events, "_dispatch", lambda d: None)  # the task or worker was lost
     complete_a_job()
     assert receiver.received == []
+    # The archive task wrote its delivery claimed for sending in-process: the periodic task
+    # leaves it alone until the claim expires.
+    assert sending.deliver_due() == {}
+    expire_claims()
     assert sending.deliver_due() == {"delivered": 1}
     assert receiver.types() == ["video.completed"]
 
 
 def test_worker_killed_after_claiming_is_delivered_once_later(sandbox, receiver, monkeypatch):
     create_endpoint(receiver.url, event_types=["video.completed"])
-    monkeypatch.setattr(events, "_dispatch", lambda pk: None)
+    monkeypatch.setattr(events, "_dispatch", lambda d: None)
     complete_a_job()
+    expire_claims()
     delivery = WebhookDelivery.objects.get()
 
     class Killed(BaseException):
@@ -214,7 +238,7 @@ def test_worker_killed_after_claiming_is_delivered_once_later(sandbox, receiver,
         sending.deliver(delivery.pk)
     monkeypatch.setattr(sending, "attempt", real_attempt)
     assert sending.deliver_due() == {}  # still claimed
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=timezone.now())
+    expire_claims()
     assert sending.deliver_due() == {"delivered": 1}
     assert sending.deliver(delivery.pk) == "skipped"
     assert len(receiver.received) == 1

@@ -82,15 +82,18 @@ def deliver(delivery_id: int) -> str:
     delivery = _claim(delivery_id)
     if delivery is None:
         return "skipped"
-    endpoint = delivery.endpoint
-    if not endpoint.enabled:
+    return deliver_claimed(delivery)
+
+
+def deliver_claimed(delivery: WebhookDelivery) -> str:
+    """Attempt a delivery this process holds the claim of, its event and endpoint loaded."""
+    if not delivery.endpoint.enabled:
         _unclaim(delivery, next_attempt_at=None)
         return "paused"
-    earlier = _earlier_pending(delivery)
-    if earlier is not None:
+    earlier_due = _earlier_pending(delivery)
+    if earlier_due is not None:
         # Keep the job's events in order: this one waits for the earlier one.
-        _unclaim(delivery, next_attempt_at=max(earlier.next_attempt_at or timezone.now(),
-                                               timezone.now()) + ORDER_WAIT)
+        _unclaim(delivery, next_attempt_at=max(earlier_due, timezone.now()) + ORDER_WAIT)
         return "waiting"
     result = attempt(delivery)
     return _record(delivery, result)
@@ -119,13 +122,21 @@ def _unclaim(delivery: WebhookDelivery, **fields: Any) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=None, **fields)
 
 
-def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:
+def _earlier_pending(delivery: WebhookDelivery) -> Any:
+    """When the oldest earlier pending delivery of the same job to the same endpoint is due
+    (``timezone.now()`` if unscheduled), or None when there is none."""
     if delivery.event.job_id is None:
         return None
-    return (WebhookDelivery.objects
-            .filter(endpoint=delivery.endpoint, event__job_id=delivery.event.job_id,
-                    status=Status.PENDING, event__created_at__lt=delivery.event.created_at)
-            .order_by("event__created_at").first())
+    row = (_same_job(delivery).filter(event__created_at__lt=delivery.event.created_at)
+           .order_by("event__created_at").values_list("next_attempt_at").first())
+    return None if row is None else row[0] or timezone.now()
+
+
+def _same_job(delivery: WebhookDelivery) -> Any:
+    """The pending deliveries of the delivery's job to its endpoint."""
+    return WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id,
+                                          event__job_id=delivery.event.job_id,
+                                          status=Status.PENDING)
 
 
 def attempt(delivery: WebhookDelivery) -> AttemptResult:
@@ -233,13 +244,12 @@ def _release_next(delivery: WebhookDelivery) -> None:
     """The job's next pending event for this endpoint may go now."""
     if delivery.event.job_id is None:
         return
-    following = (WebhookDelivery.objects
-                 .filter(endpoint=delivery.endpoint, event__job_id=delivery.event.job_id,
-                         status=Status.PENDING, event__created_at__gte=delivery.event.created_at)
-                 .exclude(pk=delivery.pk).order_by("event__created_at").first())
+    following = (_same_job(delivery).filter(event__created_at__gte=delivery.event.created_at)
+                 .exclude(pk=delivery.pk).order_by("event__created_at")
+                 .values_list("pk", flat=True).first())
     if following is not None:
-        WebhookDelivery.objects.filter(pk=following.pk).update(next_attempt_at=timezone.now())
-        enqueue("deliver_webhook", following.pk)
+        WebhookDelivery.objects.filter(pk=following).update(next_attempt_at=timezone.now())
+        enqueue("deliver_webhook", following)
 
 
 # --- Staff actions and the periodic sweep -------------------------------------------------------

@@ -42,21 +42,31 @@ def new_event_id() -> str:
 
 def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> WebhookEvent:
     """Write the event and its deliveries; call inside the transition's transaction.
-    Delivery tasks are enqueued after commit (the periodic task finds any that get lost)."""
+    Delivery tasks are enqueued after commit (the periodic task finds any that get lost).
+    Under :func:`deliver_inline` the deliveries are written already claimed by this process
+    and sent right after commit with the event and endpoint in hand: no claim to take, no row
+    to read back. If the process dies first, the claim expires and the periodic task sends
+    them."""
+    from videogen.webhooks.delivery import LEASE
+
     now = timezone.now()
     event = WebhookEvent.objects.create(
         id=new_event_id(), type=event_type, job=job, created_at=now,
         payload=build_payload(job, event_type, now, old=old, new=new))
     endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if e.wants(event_type)]
+    claimed_until = now + LEASE if _inline.get() else None
     deliveries = WebhookDelivery.objects.bulk_create([
-        WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now)
+        WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now,
+                        claimed_until=claimed_until)
         for endpoint in endpoints
     ])
-    ids = [d.pk for d in deliveries if d.pk is not None]
-    if len(ids) < len(deliveries):  # a database that returns no ids from bulk inserts
-        ids = list(WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True))
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: _dispatch(pk))
+    if any(d.pk is None for d in deliveries):  # a database that returns no ids from bulk inserts
+        ids = dict(WebhookDelivery.objects.filter(event=event)
+                   .values_list("endpoint_id", "pk"))
+        for delivery in deliveries:
+            delivery.pk = ids[delivery.endpoint_id]
+    for delivery in deliveries:
+        _dispatch(delivery)
     return event
 
 
@@ -75,17 +85,23 @@ def deliver_inline() -> Iterator[None]:
         _inline.reset(token)
 
 
-def _dispatch(pk: int) -> None:
-    if not _inline.get():
-        enqueue("deliver_webhook", pk)
-        return
-    from videogen.webhooks.delivery import deliver
+def _dispatch(delivery: WebhookDelivery) -> None:
+    """Have the delivery sent once the transaction commits: by a task, or by this process
+    when it holds the claim."""
+    if delivery.claimed_until is None:
+        transaction.on_commit(lambda: enqueue("deliver_webhook", delivery.pk))
+    else:
+        transaction.on_commit(lambda: _deliver_claimed(delivery))
+
+
+def _deliver_claimed(delivery: WebhookDelivery) -> None:
+    from videogen.webhooks.delivery import deliver_claimed
 
     try:
-        deliver(pk)
+        deliver_claimed(delivery)
     except Exception:
-        # Still pending in the outbox: the periodic task delivers it.
-        logger.exception("inline delivery %s failed", pk)
+        # Still pending in the outbox: the periodic task delivers it once the claim expires.
+        logger.exception("inline delivery %s failed", delivery.pk)
 
 
 def build_payload(job: Any, event_type: str, when: Any, *, old: str = "", new: str = ""
