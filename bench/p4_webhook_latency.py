@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from common import OUT, ROOT, Sandbox, save, setup_django
 
@@ -119,7 +120,7 @@ def main() -> None:
                               "--timeout", str(args.timeout)], cwd=ROOT, check=True,
                              capture_output=True, text=True).stdout
         rounds.append(json.loads(out.strip().splitlines()[-1]))
-        print(f"round {number}: " + ", ".join(f"{k} {rounds[-1][k]}" for k in SHOWN))
+        print(f"round {number}: " + ", ".join(f"{k} {rounds[-1].get(k)}" for k in SHOWN))
     summarise(rounds)
 
 
@@ -135,14 +136,42 @@ def one_round(jobs: int, timeout: float) -> dict[str, object]:
                                    stdout=LOG, stderr=subprocess.STDOUT)
         try:
             time.sleep(3)  # let the cluster start
+            roles = {"cluster": cluster.pid, "sandbox": sandbox.process.pid, "bench": os.getpid()}
+            before = cpu_seconds(roles)
             _make_due_and_poll(ids)
             deadline = time.monotonic() + timeout
             while len(receiver.arrivals) < len(ids) and time.monotonic() < deadline:
                 time.sleep(0.2)
+            used = {role: round((cpu_seconds(roles)[role] - before[role]) * 1000 / jobs, 1)
+                    for role in roles} if before else {}
         finally:
             stop(cluster)
         detected, archived = detected_times(ids), archive_times(ids)
-        return measure(jobs, detected, receiver.arrivals, archived)
+        return {**measure(jobs, detected, receiver.arrivals, archived),
+                **{f"cpu_ms_per_job_{role}": value for role, value in used.items()}}
+
+
+def cpu_seconds(roles: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) of each process and its descendants, from /proc (Linux only;
+    empty elsewhere). Read before and after the burst: where the two cores went."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    parent, used = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has just exited
+            continue
+        pid = int(stat.parent.name)
+        parent[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    totals = dict.fromkeys(roles, 0.0)
+    for pid, seconds in used.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor not in roles.values():
+            ancestor = parent.get(ancestor, 0)
+        for role, root in roles.items():
+            if ancestor == root:
+                totals[role] += seconds
+    return totals if used else {}
 
 
 def stop(cluster: subprocess.Popen) -> None:
@@ -202,7 +231,8 @@ def measure(count: int, detected: dict[str, float], arrivals: dict[str, float],
     return result
 
 
-SHOWN = ("p50_s", "p99_s", "p50_from_first_s", "span_s", "delivered")
+SHOWN = ("p50_s", "p99_s", "p50_from_first_s", "span_s", "delivered",
+         "cpu_ms_per_job_cluster")
 
 
 def summarise(rounds: list[dict[str, object]]) -> None:
@@ -210,7 +240,8 @@ def summarise(rounds: list[dict[str, object]]) -> None:
     first = rounds[0]
     summary = {key: first[key] for key in ("jobs", "database", "broker", "workers")}
     for key in ("p50_s", "p99_s", "p50_from_first_s", "span_s", "median_wait_s",
-                "median_archive_s", "median_deliver_s"):
+                "median_archive_s", "median_deliver_s", "cpu_ms_per_job_cluster",
+                "cpu_ms_per_job_sandbox", "cpu_ms_per_job_bench"):
         values = [r[key] for r in rounds if r.get(key) is not None]
         summary[f"median_{key}" if not key.startswith("median") else key] = (
             round(statistics.median(values), 3) if values else None)
