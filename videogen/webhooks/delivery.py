@@ -12,12 +12,12 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from django.db import transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from videogen import __version__
@@ -122,7 +122,7 @@ def _unclaim(delivery: WebhookDelivery, **fields: Any) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=None, **fields)
 
 
-def _earlier_pending(delivery: WebhookDelivery) -> Any:
+def _earlier_pending(delivery: WebhookDelivery) -> datetime | None:
     """When the oldest earlier pending delivery of the same job to the same endpoint is due
     (``timezone.now()`` if unscheduled), or None when there is none."""
     if delivery.event.job_id is None:
@@ -132,7 +132,7 @@ def _earlier_pending(delivery: WebhookDelivery) -> Any:
     return None if row is None else row[0] or timezone.now()
 
 
-def _same_job(delivery: WebhookDelivery) -> Any:
+def _same_job(delivery: WebhookDelivery) -> QuerySet[WebhookDelivery]:
     """The pending deliveries of the delivery's job to its endpoint."""
     return WebhookDelivery.objects.filter(endpoint_id=delivery.endpoint_id,
                                           event__job_id=delivery.event.job_id,
