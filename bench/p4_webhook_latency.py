@@ -163,14 +163,14 @@ def cpu_seconds(roles: dict[str, int]) -> dict[str, float]:
             continue
         pid = int(stat.parent.name)
         parent[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+    role_of = {pid: role for role, pid in roles.items()}
     totals = dict.fromkeys(roles, 0.0)
     for pid, seconds in used.items():
         ancestor = pid
-        while ancestor > 1 and ancestor not in roles.values():
+        while ancestor > 1 and ancestor not in role_of:
             ancestor = parent.get(ancestor, 0)
-        for role, root in roles.items():
-            if ancestor == root:
-                totals[role] += seconds
+        if ancestor in role_of:
+            totals[role_of[ancestor]] += seconds
     return totals if used else {}
 
 
