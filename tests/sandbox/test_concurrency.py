@@ -23,6 +23,10 @@ def test_hundreds_of_keep_alive_connections_with_latency(api, sb):
 
     def poll_three_times() -> None:
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        # Connect before the barrier: on a loaded machine, threads that only connected after
+        # it could start after others had already finished, and the peak would measure the
+        # scheduler rather than the server.
+        connection.connect()
         start.wait()
         for _ in range(3):
             connection.request("GET", f"/v2/videos/{job_id}",
