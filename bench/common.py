@@ -79,9 +79,11 @@ def setup_django(sandbox_url: str) -> Path:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+    for alias in settings.DATABASES:  # on SQLite, the task queue's file too
+        call_command("migrate", database=alias, verbosity=0)
     return workdir
 
 

@@ -23,6 +23,15 @@ def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, **kwargs)
 
 
+def migrate() -> None:
+    """Every database of the settings: the site's, and on SQLite the task queue's file."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    from django.conf import settings
+
+    for alias in settings.DATABASES:
+        manage("migrate", "--no-input", "--database", alias, stdout=subprocess.DEVNULL)
+
+
 def ensure_admin() -> None:
     """Create `admin` once; its password comes from DJANGO_SUPERUSER_PASSWORD or is printed."""
     import django
@@ -67,7 +76,7 @@ def _interrupt(*_args: object) -> None:
 def main() -> None:
     os.chdir(ROOT)
     os.environ.setdefault("DEMO_WEBHOOK_RECEIVER", "1")
-    manage("migrate", "--no-input", stdout=subprocess.DEVNULL)
+    migrate()
     ensure_admin()
     manage("videogen_setup")
     processes = [

@@ -50,13 +50,17 @@ def ensure_schedules(**kwargs: Any) -> list[str]:
 
 
 def on_post_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    """Upsert schedules once the django_q tables exist (after ``migrate``)."""
-    from django.db import connections
+    """Upsert schedules once the django_q tables exist (after ``migrate``). With several
+    databases, only after migrating the one each model is written to: a site's second
+    database (the task queue's, say) may hold the same tables, unused."""
+    from django.db import connections, router
+    from django_q.models import Schedule
 
     from videogen.webhooks.endpoints import sync_settings_endpoints
+    from videogen.webhooks.models import WebhookEndpoint
 
     tables = connections[using].introspection.table_names()
-    if "django_q_schedule" in tables:
+    if "django_q_schedule" in tables and router.db_for_write(Schedule) == using:
         ensure_schedules()
-    if "videogen_webhookendpoint" in tables:
+    if "videogen_webhookendpoint" in tables and router.db_for_write(WebhookEndpoint) == using:
         sync_settings_endpoints()
