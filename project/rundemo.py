@@ -3,6 +3,7 @@ web server together until Ctrl-C, which stops every process started here."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import signal
@@ -69,6 +70,13 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.kill()
 
 
+def _wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name
+        return False
+
+
 def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
@@ -76,6 +84,11 @@ def _interrupt(*_args: object) -> None:
 def main() -> None:
     os.chdir(ROOT)
     os.environ.setdefault("DEMO_WEBHOOK_RECEIVER", "1")
+    # The provider is the sandbox started below, and the receiver is this demo's own site,
+    # on whatever ports DEMO_SANDBOX_PORT and DEMO_PORT gave them.
+    os.environ.setdefault("VIDEOGEN_SANDBOX_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
+    own_host = "127.0.0.1" if _wildcard(HOST) else HOST
+    os.environ.setdefault("DEMO_WEBHOOK_URL", f"http://{own_host}:{PORT}/demo/webhook-receiver/")
     migrate()
     ensure_admin()
     manage("videogen_setup")
