@@ -120,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if not _redis_url and DATABASES["default"]["NAME"] != ":memory:":
         # The ORM broker's queue in a file of its own (docs/embedding.md, "SQLite"): SQLite
         # has one write lock per file, and a poll writing back 100 completions kept the
-        # broker from handing out their archives (bench P4: p50 1.63 → 1.13 s).
+        # broker from handing out their archives (bench P4: p50 1.36 → 0.95 s side by side).
         DATABASES["queue"] = {
             **DATABASES["default"], "NAME": _queue_file(DATABASES["default"]["NAME"]),
             "TEST": {"NAME": _queue_file(DATABASES["default"]["TEST"]["NAME"])},
