@@ -55,7 +55,22 @@ def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="videogen.E003",
             )
         ]
-    return _check_cluster_timing(getattr(settings, "Q_CLUSTER", {}) or {})
+    cluster = getattr(settings, "Q_CLUSTER", {}) or {}
+    return _check_cluster_timing(cluster) + _check_broker_database(cluster)
+
+
+def _check_broker_database(cluster: dict[str, Any]) -> list[CheckMessage]:
+    alias = cluster.get("orm")
+    if not alias or alias in settings.DATABASES:
+        return []
+    return [
+        Error(
+            f"Q_CLUSTER['orm'] names the database {alias!r}, which DATABASES does not define: "
+            "no task could be queued.",
+            hint="Define it in DATABASES (see docs/embedding.md, SQLite) or use 'default'.",
+            id="videogen.E006",
+        )
+    ]
 
 
 def _check_cluster_timing(cluster: dict[str, Any]) -> list[CheckMessage]:

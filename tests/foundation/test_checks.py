@@ -75,3 +75,12 @@ def test_checks_run_by_tag(settings, capsys):
 def test_demo_project_is_clean(settings):
     settings.DEBUG = True  # as `make demo` runs it (the test runner turns DEBUG off)
     call_command("check", "--fail-level", "WARNING")
+
+
+def test_a_broker_database_missing_from_databases_is_an_error(settings):
+    settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "orm": "tasks"}
+    [error] = checks.check_django_q()
+    assert error.id == "videogen.E006" and "'tasks'" in error.msg and "DATABASES" in error.msg
+    for alias in settings.DATABASES:  # "default", and on SQLite the queue's own file
+        settings.Q_CLUSTER = {**settings.Q_CLUSTER, "orm": alias}
+        assert checks.check_django_q() == []
