@@ -56,3 +56,21 @@ def test_settings_fixture_points_videogen_at_the_sandbox(videogen_sandbox_settin
     assert settings.VIDEOGEN["BASE_URL"] == videogen_sandbox_settings.url
     assert settings.VIDEOGEN["API_KEY"] == videogen_sandbox_settings.api_key
     assert videogen_sandbox_settings.stats()["jobs_created"] == 0
+
+
+def test_a_reset_keeps_count_of_connections_still_open(sb):
+    # A keep-alive connection from before a reset (an earlier test's client) that closes after
+    # it must not drive the open count below zero, nor the next peak under the truth.
+    address = urlsplit(sb.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    connection.request("GET", "/_sandbox/stats")
+    connection.getresponse().read()
+    before = sb.stats()["connections_open"]
+    assert before >= 1
+    sb.reset()
+    assert sb.stats()["connections_open"] == sb.stats()["connections_peak"] == before
+    connection.close()
+    deadline = time.monotonic() + 5
+    while sb.stats()["connections_open"] == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sb.stats()["connections_open"] == before - 1

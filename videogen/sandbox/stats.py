@@ -23,6 +23,7 @@ class Stats:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._open = 0
         self.reset()
 
     def reset(self) -> None:
@@ -34,8 +35,9 @@ class Stats:
             self.creates: Counter[str] = Counter()
             self.bytes_sent = 0
             self.connections_total = 0
-            self.connections_peak = 0
-            self._open = 0
+            # Connections still open are a state, not a count: keep them, or their closing
+            # after a reset would drive the open count below zero and the peak under the truth.
+            self.connections_peak = self._open
 
     def request(self, route: str) -> None:
         with self._lock:
