@@ -5,8 +5,10 @@ import base64
 import io
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.db import connections
 from django.template import Context, Template
 
 import videogen
@@ -65,11 +67,15 @@ def test_invalid_requests_save_nothing_and_name_the_field():
 
 def test_async_variants(videogen_sandbox_settings):
     async def scenario():
-        job = await videogen.acreate(model="google/veo-2.0", prompt="async kettle", seconds=1,
-                                     width=1280, height=720, fps=8)
-        job = await videogen.asubmit(job)
-        job = await videogen.await_job(job, timeout=60, interval=0.1)
-        return job
+        try:
+            job = await videogen.acreate(model="google/veo-2.0", prompt="async kettle",
+                                         seconds=1, width=1280, height=720, fps=8)
+            job = await videogen.asubmit(job)
+            return await videogen.await_job(job, timeout=60, interval=0.1)
+        finally:
+            # The ORM ran on asgiref's thread-sensitive worker thread: close its connection,
+            # as a request's end would, or PostgreSQL cannot drop the test database at exit.
+            await sync_to_async(connections.close_all, thread_sensitive=True)()
 
     job = asyncio.run(scenario())
     assert job.archive_status == ArchiveStatus.ARCHIVED
