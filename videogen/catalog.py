@@ -265,7 +265,10 @@ BUILTIN: Mapping[str, ModelSpec] = {spec.id: spec for spec in _builtin_specs()}
 
 # --- The site's catalog: BUILTIN plus VIDEOGEN["MODELS"] ---------------------------------------
 
-_site_cache: dict[int, dict[str, ModelSpec]] = {}
+# The settings object the catalog was built from, and the catalog. Holding the object itself (not
+# its id()) matters: once freed, a new settings object can be given the same id, which served a
+# stale catalog after a settings change.
+_site_cache: list[tuple[object, dict[str, ModelSpec]]] = []
 
 
 def merge(base: Mapping[str, ModelSpec], overrides: Mapping[str, Mapping[str, Any]]
@@ -295,14 +298,15 @@ def site_catalog() -> Mapping[str, ModelSpec]:
     from videogen.conf import get_settings
 
     current = get_settings()
-    key = id(current)
-    if key not in _site_cache:
-        try:
-            _site_cache.clear()
-            _site_cache[key] = merge(BUILTIN, current.models)
-        except ValueError as error:
-            raise ImproperlyConfigured(str(error)) from None
-    return _site_cache[key]
+    cached = _site_cache[0] if _site_cache else None
+    if cached is not None and cached[0] is current:
+        return cached[1]
+    try:
+        models = merge(BUILTIN, current.models)
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from None
+    _site_cache[:] = [(current, models)]
+    return models
 
 
 def get_model(model_id: str, catalog: Mapping[str, ModelSpec] | None = None) -> ModelSpec | None:

@@ -299,3 +299,14 @@ def test_summary_line_for_choosers():
 def test_validate_accepts_a_built_request():
     request = CreateVideoRequest(model="google/veo-2.0", prompt="a cat")
     assert validate(request, BUILTIN) == []
+
+
+
+def test_site_catalog_follows_a_settings_change_whatever_the_objects_ids(settings, monkeypatch):
+    # CPython often hands a freed object's id() to the next allocation. A catalog cached by
+    # id(settings) then outlived a settings change (the CI failure of the test above). Make
+    # every id collide, so the test does not depend on the allocator's luck.
+    monkeypatch.setattr(catalog, "id", lambda obj: 1, raising=False)
+    assert catalog.get_model("acme/studio-1") is None
+    settings.VIDEOGEN = {"MODELS": {"acme/studio-1": {"sizes": ["640x360"]}}}
+    assert catalog.get_model("acme/studio-1").sizes == ((640, 360),)
