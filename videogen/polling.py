@@ -293,7 +293,9 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
     while True:
         now = time.monotonic()
         claiming = now < deadline
-        if claiming and in_flight < 2 * conf.concurrency and now >= claim_at:
+        # With nothing in flight there is no answer to wait for: look now (and then sleep in
+        # _wait_for_due) instead of going round until claim_at, which kept a core busy.
+        if claiming and in_flight < 2 * conf.concurrency and (now >= claim_at or not in_flight):
             jobs = claim_due(conf.batch_size, conf)
             if jobs:
                 report.rounds += 1
@@ -305,10 +307,8 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
                 return
             else:
                 continue
-        if not in_flight:
-            if not claiming:
-                return
-            continue
+        if not in_flight:  # only past the deadline: before it, the claim above ran
+            return
         done = fetcher.take(min(in_flight, conf.concurrency))
         in_flight -= len(done)
         jobs_done, results = zip(*done, strict=True)

@@ -1,8 +1,10 @@
 """The poll loop: claims, concurrency, the adaptive schedule, errors and time-outs."""
 
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -154,6 +156,30 @@ def test_a_job_the_provider_forgot_fails_after_repeated_404(sandbox):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.status == Status.FAILED and job.error_code == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_blocks_while_it_waits_and_never_spins(sandbox, settings, monkeypatch):
+    # Once the last answer in flight was written back, the loop went round without blocking
+    # until its next look for due jobs, half a second later: a core taken from the archives
+    # that the completions it had just written back were waiting for (bench P4). One GET at
+    # a time: answers come back in several handfuls, the case where it happened.
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"CONCURRENCY": 1}}
+    sandbox.configure(time_scale=1)
+    for i in range(3):
+        lifecycle.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
+                                                 seconds="1"))
+    VideoJob.objects.update(next_poll_at=timezone.now())
+    clock_reads = []
+
+    def monotonic():
+        clock_reads.append(1)
+        return time.monotonic()
+
+    monkeypatch.setattr(polling, "time", SimpleNamespace(monotonic=monotonic, sleep=time.sleep))
+    report = polling.run_loop(seconds=2, wait=False)
+    assert report.polled == 3 and report.errors == 0
+    assert len(clock_reads) < 50, f"the loop read the clock {len(clock_reads)} times"
 
 
 @pytest.mark.django_db(transaction=True)
