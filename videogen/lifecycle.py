@@ -227,6 +227,16 @@ def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     return job
 
 
+def submit_refused(job: VideoJob, reason: str, *, actor: Any = None) -> None:
+    """A queued submit was refused (over budget, say): the draft stays a draft, the request
+    is withdrawn so the sweeper does not send it on its own once the budget allows, and its
+    history says why. Staff submit it again when they choose."""
+    transition(job, SUBMITTABLE, Change(
+        fields={"submit_requested_at": None}, kind=JobEvent.Kind.NOTE,
+        detail=_("Not sent: %(reason)s") % {"reason": reason},
+    ), actor=actor)
+
+
 def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any) -> VideoJob:
     message = "; ".join(str(p) for p in problems)
     failed = transition(job, SUBMITTABLE, Change(

@@ -53,10 +53,12 @@ def submit_job(job_id: str, actor_id: Any = None) -> str:
     job = VideoJob.objects.filter(pk=job_id).first()
     if job is None:
         return "missing"
+    actor = _user(actor_id)
     try:
-        lifecycle.submit(job, actor=_user(actor_id))
+        lifecycle.submit(job, actor=actor)
     except lifecycle.LifecycleError as error:
         logger.info("submit of job %s refused: %s", job_id, error)
+        lifecycle.submit_refused(job, str(error), actor=actor)
         return f"refused: {error}"
     return job.status
 

@@ -1,6 +1,8 @@
 """Jobs go draft → submitted → polled → completed → archived against the sandbox over real
 HTTP, with django-q2 in sync mode; failures and cancellations end right; signals fire once."""
 
+from datetime import timedelta
+
 import av
 import pytest
 
@@ -193,4 +195,28 @@ def test_budget_cap_refuses_before_sending(sandbox, settings):
         lifecycle.submit(job)
     job.refresh_from_db()
     assert job.status == Status.DRAFT
+    assert sandbox.stats()["requests"].get("create", 0) == 0
+
+
+def test_a_queued_submit_refused_over_budget_is_withdrawn_not_sent_later(sandbox, settings):
+    # The sweeper re-queued such a draft every few minutes, and it went out unannounced as
+    # soon as the next day's budget allowed.
+    from django.utils import timezone
+
+    from videogen import sweeper, tasks
+
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "BUDGET": {"DAILY": "1.00"}}
+    VideoJob.objects.create(model="google/veo-2.0", prompt="a", cost="0.80",
+                            status=Status.COMPLETED, submitted_at=timezone.now())
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat")
+    lifecycle.request_submit(job)
+    assert tasks.submit_job(str(job.pk)).startswith("refused: The daily budget")
+    job.refresh_from_db()
+    assert job.status == Status.DRAFT and job.submit_requested_at is None
+    assert job.events.filter(kind=JobEvent.Kind.NOTE,
+                             detail__startswith="Not sent: The daily budget").exists()
+    # An hour on, the sweeper finds no request left to send again.
+    VideoJob.objects.filter(pk=job.pk, submit_requested_at__isnull=False).update(
+        submit_requested_at=timezone.now() - timedelta(hours=1))
+    assert sweeper.sweep().submits_requeued == []
     assert sandbox.stats()["requests"].get("create", 0) == 0
