@@ -104,6 +104,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @method_decorator(sensitive_variables("secret"))
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
+        if change and "enabled" in form.changed_data:
+            # The checkbox does what the actions do: unticking pauses like an auto-disable
+            # (recorded, so re-enabling catches up), ticking resumes the paused deliveries
+            # and clears the failure count. A bare save left them paused for good.
+            if obj.enabled:
+                sending.enable(obj)
+            else:
+                sending.disable(obj, str(_("Disabled by %(user)s.") % {"user": request.user}))
         if not change:
             secret = generate_secret()
             WebhookSecret.objects.create(endpoint=obj, secret=secret)

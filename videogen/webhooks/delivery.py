@@ -32,7 +32,7 @@ from videogen.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from videogen.webhooks.safety import UnsafeURL, pinned
+from videogen.webhooks.safety import Unresolved, UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.webhooks")
 
@@ -95,6 +95,8 @@ def deliver_claimed(delivery: WebhookDelivery) -> str:
         # Keep the job's events in order: this one waits for the earlier one.
         _unclaim(delivery, next_attempt_at=max(earlier_due, timezone.now()) + ORDER_WAIT)
         return "waiting"
+    if not _renew_if_running_out(delivery):
+        return "skipped"
     result = attempt(delivery)
     return _record(delivery, result)
 
@@ -122,6 +124,26 @@ def _unclaim(delivery: WebhookDelivery, **fields: Any) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=None, **fields)
 
 
+def _held(delivery: WebhookDelivery) -> QuerySet[WebhookDelivery]:
+    """The delivery's row while this process's claim is still the one on it: after a lease
+    runs out another worker may claim it, and only the newer claim may record an outcome."""
+    return WebhookDelivery.objects.filter(pk=delivery.pk, claimed_until=delivery.claimed_until)
+
+
+def _renew_if_running_out(delivery: WebhookDelivery) -> bool:
+    """Extend a claim with less than half its lease left (an inline delivery's lease starts
+    when its event is recorded, and a job's endpoints are sent one after another). False
+    when the claim was lost meanwhile: another worker has the delivery."""
+    now = timezone.now()
+    if delivery.claimed_until is None or delivery.claimed_until - now > LEASE / 2:
+        return True
+    renewed = now + LEASE
+    if not _held(delivery).update(claimed_until=renewed):
+        return False
+    delivery.claimed_until = renewed
+    return True
+
+
 def _earlier_pending(delivery: WebhookDelivery) -> datetime | None:
     """When the oldest earlier pending delivery of the same job to the same endpoint is due
     (``timezone.now()`` if unscheduled), or None when there is none."""
@@ -145,6 +167,8 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
     endpoint, event = delivery.endpoint, delivery.event
     try:
         target = pinned(endpoint.url, conf.allowed_hosts)
+    except Unresolved as error:
+        return AttemptResult(error=str(error))  # retried: DNS outages pass
     except UnsafeURL as error:
         return AttemptResult(error=f"refused: {error}")
     body = body_bytes(event)
@@ -162,6 +186,12 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
                                    headers=headers)
     except httpx.HTTPError as error:
         return AttemptResult(error=f"{type(error).__name__}: {error}"[:2000],
+                             duration_ms=_ms(started))
+    except (UnicodeError, ValueError):
+        # A header value httpx cannot encode (an endpoint made in code or a migration, past
+        # the admin's checks): a failed attempt staff can see, not a task that crashes and
+        # stops the periodic run. The message quotes no header value (they may be secrets).
+        return AttemptResult(error="cannot send: an extra header is not printable ASCII",
                              duration_ms=_ms(started))
     return AttemptResult(status_code=response.status_code, duration_ms=_ms(started),
                          excerpt=response.text[:conf.response_excerpt_bytes],
@@ -181,7 +211,11 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> str:
                                   "last_status_code": result.status_code,
                                   "last_error": result.error, "claimed_until": None}
         outcome = _outcome(delivery, result, conf, now, fields)
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+        if not _held(delivery).update(**fields):
+            # The lease ran out mid-send and another worker took the delivery over: its
+            # outcome stands (a late failure must not undo a success, nor count twice).
+            return "superseded"
+        _endpoint_outcome(delivery.endpoint, outcome, conf)
     if outcome == "delivered":
         if delivery.attempts:
             _release_backlog(delivery.endpoint, now)
@@ -204,15 +238,12 @@ def _log(delivery: WebhookDelivery, result: AttemptResult) -> None:
 
 def _outcome(delivery: WebhookDelivery, result: AttemptResult, conf: WebhookSettings,
              now: Any, fields: dict[str, Any]) -> str:
-    endpoint = delivery.endpoint
+    """What the attempt means for the delivery: its outcome, and ``fields`` to write."""
     if result.ok:
         fields.update(status=Status.SUCCEEDED, delivered_at=now, next_attempt_at=None)
-        if endpoint.consecutive_failures:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
         return "delivered"
     if result.status_code == 410:
         fields.update(status=Status.FAILED, next_attempt_at=None)
-        disable(endpoint, "The receiver answered 410 Gone.")
         return "gone"
     done = delivery.attempts + 1  # including this one
     if done <= len(conf.retry_schedule) and not result.error.startswith("refused"):
@@ -221,8 +252,21 @@ def _outcome(delivery: WebhookDelivery, result: AttemptResult, conf: WebhookSett
         fields["next_attempt_at"] = now + timedelta(seconds=delay)
         return "retrying"
     fields.update(status=Status.FAILED, next_attempt_at=None)
-    _count_failure(endpoint, conf)
     return "failed"
+
+
+def _endpoint_outcome(endpoint: WebhookEndpoint, outcome: str, conf: WebhookSettings) -> None:
+    """The endpoint's side: a success clears its failure count, 410 or too many failed
+    events in a row disable it."""
+    if outcome == "delivered":
+        # Not guarded by the count loaded with the delivery: another worker may have raised
+        # it since (a guarded write of 0 rows costs nothing on the success path).
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
+            consecutive_failures=0)
+    elif outcome == "gone":
+        disable(endpoint, "The receiver answered 410 Gone.")
+    elif outcome == "failed":
+        _count_failure(endpoint, conf)
 
 
 def _count_failure(endpoint: WebhookEndpoint, conf: WebhookSettings) -> None:
@@ -309,8 +353,11 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
     for endpoint_id, outcome in probe_waiting_endpoints():
         _tally(counts, failing, endpoint_id, outcome)
     now = timezone.now()
-    due = (WebhookDelivery.objects.filter(_unclaimed(now), status=Status.PENDING,
-                                          endpoint__enabled=True, next_attempt_at__lte=now)
+    # Unscheduled (None) means paused while the endpoint was disabled: due once it is enabled,
+    # however that happened (the admin form, code), not only through enable().
+    scheduled = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
+    due = (WebhookDelivery.objects.filter(scheduled, _unclaimed(now), status=Status.PENDING,
+                                          endpoint__enabled=True)
            .order_by("event__created_at").values_list("pk", "endpoint_id")[:1000])
     for pk, endpoint_id in due:
         if time.monotonic() - started > seconds:

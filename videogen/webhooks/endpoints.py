@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from videogen.conf import get_settings
+from videogen.webhooks.headers import header_problem
 from videogen.webhooks.models import WebhookEndpoint, WebhookSecret
 from videogen.webhooks.safety import check_url
 from videogen.webhooks.signing import check_secret, generate_secret
@@ -23,8 +24,12 @@ def create_endpoint(url: str, *, secret: str | None = None, **fields: Any
                     ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (returned once, for showing to the person who made it).
     Raises ``UnsafeURL`` for internal addresses that are not allow-listed, ``ValueError``
-    for a secret that is not ``whsec_`` + base64 (it could sign nothing)."""
+    for a secret that is not ``whsec_`` + base64 (it could sign nothing) or extra headers
+    HTTP cannot carry."""
     check_url(url, get_settings().webhooks.allowed_hosts)
+    problem = header_problem(fields.get("headers") or {})
+    if problem:
+        raise ValueError(f"headers: {problem}")
     if secret is not None:
         check_secret(secret)
     secret = secret or generate_secret()

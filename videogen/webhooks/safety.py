@@ -26,6 +26,11 @@ class UnsafeURL(ValueError):
     """The URL may not be used; the message says why."""
 
 
+class Unresolved(UnsafeURL):
+    """The host name did not resolve this time. Refused when an endpoint is saved; at send
+    time a failed attempt that is retried, since DNS outages pass."""
+
+
 def check_url(url: str, allowed: Iterable[str] = (), *, resolve: bool = True,
               hint: str = WEBHOOK_HINT) -> None:
     """Raise :class:`UnsafeURL` unless ``url`` is http(s) to a public address or allowed."""
@@ -93,7 +98,9 @@ def _addresses(host: str, port: int | None, resolve: bool) -> list[ipaddress._Ba
     try:
         infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as error:
-        raise UnsafeURL(f"{host} does not resolve ({error.strerror})") from None
+        raise Unresolved(f"{host} does not resolve ({error.strerror})") from None
+    except UnicodeError:  # a label over 63 characters, or one IDNA cannot encode
+        raise UnsafeURL("the host name is not valid") from None
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
