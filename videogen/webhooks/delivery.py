@@ -105,6 +105,11 @@ def _unclaimed(now: Any) -> Q:
     return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
 
 
+def _due(now: Any) -> Q:
+    # NULL: paused while its endpoint was disabled, so due as soon as the endpoint is enabled.
+    return Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
+
+
 def _claim(delivery_id: int, *, due: bool = True) -> WebhookDelivery | None:
     """Take the delivery for LEASE (a worker killed meanwhile leaves it to be retried then).
     The claim is its own column, not a moved ``next_attempt_at``: releasing a job's next
@@ -114,7 +119,7 @@ def _claim(delivery_id: int, *, due: bool = True) -> WebhookDelivery | None:
     rows = WebhookDelivery.objects.filter(_unclaimed(now), pk=delivery_id,
                                           status=Status.PENDING)
     if due:
-        rows = rows.filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        rows = rows.filter(_due(now))
     if not rows.update(claimed_until=now + LEASE):
         return None
     return WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
@@ -355,8 +360,7 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
     now = timezone.now()
     # Unscheduled (None) means paused while the endpoint was disabled: due once it is enabled,
     # however that happened (the admin form, code), not only through enable().
-    scheduled = Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
-    due = (WebhookDelivery.objects.filter(scheduled, _unclaimed(now), status=Status.PENDING,
+    due = (WebhookDelivery.objects.filter(_due(now), _unclaimed(now), status=Status.PENDING,
                                           endpoint__enabled=True)
            .order_by("event__created_at").values_list("pk", "endpoint_id")[:1000])
     for pk, endpoint_id in due:
