@@ -23,7 +23,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
@@ -105,9 +105,24 @@ class OwnerFilter(admin.SimpleListFilter):
             return queryset.filter(created_by=request.user)
         if value == "none":
             return queryset.filter(created_by__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(created_by_id=int(value))
+        if value:
+            pk = _user_pk(value)
+            return queryset.filter(created_by_id=pk) if pk is not None else queryset.none()
         return queryset
+
+
+def _user_pk(value: str) -> Any:
+    """The user primary key ``value`` names, or None when no user can have it. Parsed by the
+    user model's own pk field (custom user models may use UUIDs); an integer beyond 64 bits
+    is no user's, and SQLite would raise OverflowError on it."""
+    field = get_user_model()._meta.pk
+    try:
+        pk = field.to_python(value)
+    except ValidationError:
+        return None
+    if isinstance(pk, int) and not -(2**63) <= pk < 2**63:
+        return None
+    return pk
 
 
 class JobChangeList(ChangeList):

@@ -43,18 +43,26 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-class _DepthSafeDecoder(json.JSONDecoder):
+class DepthSafeDecoder(json.JSONDecoder):
+    """Every malformed document is a JSONDecodeError, whatever Python's parser raised."""
+
     def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().decode(s, *args, **kwargs)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", s, 0) from None
+        except ValueError as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+            # An integer of more than 4300 digits (sys.get_int_max_str_digits()).
+            raise json.JSONDecodeError("a number too long to read", s, 0) from None
 
 
 class JSONFormField(forms.JSONField):
     """Django's JSON form field, where JSON nested too deeply for Python's parser
-    (``[[[[…]]]]``) is "Enter a valid JSON." instead of a RecursionError (a 500)."""
+    (``[[[[…]]]]``) or holding an integer too long for ``int()`` is "Enter a valid JSON."
+    instead of a RecursionError or ValueError (a 500)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs["decoder"] = kwargs.get("decoder") or _DepthSafeDecoder
+        kwargs["decoder"] = kwargs.get("decoder") or DepthSafeDecoder
         super().__init__(**kwargs)

@@ -73,3 +73,32 @@ def test_generate_with_a_first_frame_image(videogen_sandbox_settings, tmp_path):
     job = VideoJob.objects.get()
     assert job.media["frame_images"][0]["frame"] == "first"
     assert job.status == Status.QUEUED
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["list", "--limit", "-1"], "--limit: must be a whole number from 1"),
+    (["list", "--limit", "0"], "--limit: must be a whole number from 1"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--media",
+      '{"n": ' + "1" * 5000 + "}"], "--media is not valid JSON"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--media",
+      "[" * 5000 + "]" * 5000], "--media is not valid JSON"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--out",
+      "/no/such/folder/clip.mp4"], "--out: the folder /no/such/folder does not exist"),
+])
+def test_bad_options_are_refused_naming_the_option(videogen_sandbox_settings, args, message):
+    """Each was a traceback: a negative slice, a ValueError or RecursionError out of
+    json.loads, and (after the job had been paid for) FileNotFoundError writing --out."""
+    with pytest.raises(CommandError, match=message.replace("[", r"\[")):
+        call_command("videogen", *args)
+    assert not VideoJob.objects.exists()
+
+
+def test_a_failed_write_to_out_names_the_path_and_keeps_the_job(videogen_sandbox_settings,
+                                                                tmp_path, monkeypatch):
+    out = tmp_path / "clip.mp4"
+    out.mkdir()  # a folder where the file should go: open() fails once the video is ready
+    with pytest.raises(CommandError, match=f"--out: cannot write {out}.*stays archived"):
+        call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                     "--seconds", "1", "--fps", "8", "--wait", "--out", str(out))
+    job = VideoJob.objects.get()
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.video

@@ -367,3 +367,29 @@ def test_json_nested_too_deeply_is_a_field_error_not_a_500(admin_client):
                                                 "headers": DEEP})
     assert response.status_code == 200 and "headers" in form_errors(response)
     assert not VideoJob.objects.exists() and not WebhookEndpoint.objects.exists()
+
+
+HUGE_INT = "1" * 5000  # past Python's 4300-digit limit for int(str): a ValueError, not a parse error
+
+
+def test_json_with_an_integer_too_long_to_read_is_a_field_error_not_a_500(admin_client):
+    """json.loads raises a plain ValueError for an integer of more than 4300 digits, which
+    Django's JSON form field does not catch: both JSON fields answered 500."""
+    response = admin_client.post(JOB_ADD, {"model": "google/veo-2.0", "prompt": "a kettle",
+                                           "size": "1280x720",
+                                           "metadata": f'{{"n": {HUGE_INT}}}'})
+    assert response.status_code == 200 and "metadata" in form_errors(response)
+    response = admin_client.post(ENDPOINT_ADD, {**INLINE, "url": "https://93.184.216.34/x",
+                                                "headers": f'{{"X-N": {HUGE_INT}}}'})
+    assert response.status_code == 200 and "headers" in form_errors(response)
+    assert not VideoJob.objects.exists() and not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("owner", ["²", "٥", "99999999999999999999", HUGE_INT])
+def test_an_owner_that_is_not_a_user_id_lists_no_jobs_instead_of_a_500(admin_client, owner):
+    """"²" and "٥" pass str.isdigit() but not int(); a 5000-digit id fails int() too."""
+    lifecycle_job = VideoJob.objects.create(model="google/veo-2.0", prompt="a kettle")
+    response = admin_client.get(CHANGELISTS[0], {"owner": owner})
+    assert response.status_code in (200, 302), response.status_code
+    if response.status_code == 200:
+        assert lifecycle_job not in response.context["cl"].result_list

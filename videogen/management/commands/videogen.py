@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shutil
 import sys
 import uuid
@@ -12,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
-from videogen import api, lifecycle, polling
+from videogen import api, jsondata, lifecycle, polling
 from videogen.models import REQUEST_FIELDS, Status, VideoJob
 
 INT_FIELDS = ("width", "height", "fps", "steps", "seed", "output_quality")
@@ -47,7 +49,7 @@ class Command(BaseCommand):
         status.add_argument("--json", action="store_true")
         listing = commands.add_parser("list", help=_("list recent jobs"))
         listing.add_argument("--status", choices=Status.values)
-        listing.add_argument("--limit", type=int, default=20)
+        listing.add_argument("--limit", type=_positive_int, default=20)
         listing.add_argument("--json", action="store_true")
         cancel = commands.add_parser("cancel", help=_("cancel a job"))
         cancel.add_argument("job_id")
@@ -65,6 +67,8 @@ class Command(BaseCommand):
             fields["output_format"] = fields["output_format"].upper()
         if options["media"]:
             fields["media"] = _json_option("--media", options["media"])
+        if options["out"]:
+            _check_out_folder(options["out"])
         try:
             job = api.create(images=_images(options["image"]), **fields)
             job = api.submit(job)
@@ -132,8 +136,7 @@ class Command(BaseCommand):
             if not job.video:
                 raise CommandError(_("Job %(id)s has no archived video: %(why)s") % {
                     "id": job.pk, "why": job.error_message or job.archive_error or job.status})
-            with job.video.open("rb") as source, open(options["out"], "wb") as target:
-                shutil.copyfileobj(source, target, 1024 * 1024)
+            _copy_video(job, options["out"])
             if not options["json"]:
                 self.stdout.write(_("Wrote %(path)s (%(size)d bytes).") % {
                     "path": options["out"], "size": job.video_bytes or 0})
@@ -143,6 +146,16 @@ class Command(BaseCommand):
             self.stdout.write(_describe(job))
         if job.status == Status.FAILED or job.archive_error:
             raise CommandError(job.error_message or job.archive_error)
+
+
+def _copy_video(job: VideoJob, path: str) -> None:
+    try:
+        with job.video.open("rb") as source, open(path, "wb") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+    except OSError as error:
+        raise CommandError(_("--out: cannot write %(path)s (%(error)s); the video stays "
+                             "archived in job %(id)s.") % {
+            "path": path, "error": error.strerror or error, "id": job.pk}) from None
 
 
 class _Progress:
@@ -187,9 +200,27 @@ def _images(pairs: list[str]) -> dict[str, str]:
     return images
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(_("must be a whole number from 1, got %(v)r")
+                                         % {"v": value[:20]})
+    return number
+
+
+def _check_out_folder(path: str) -> None:
+    # Before the job is sent: a typo in the folder must not cost a paid generation.
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandError(_("--out: the folder %(folder)s does not exist.") % {"folder": folder})
+
+
 def _json_option(name: str, value: str) -> Any:
     try:
-        return json.loads(value)
+        return json.loads(value, cls=jsondata.DepthSafeDecoder)
     except json.JSONDecodeError as error:
         raise CommandError(_("%(name)s is not valid JSON: %(error)s") % {
             "name": name, "error": error}) from None
