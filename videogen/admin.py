@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +22,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
@@ -37,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from videogen import actions, catalog, dashboard, lifecycle
 from videogen.actions import OPERATIONS, Operation, Report
+from videogen.admin_selection import CheckedSelectionMixin, pk_value, pk_values
 from videogen.forms import (
     ADVANCED_FIELDS,
     IMAGE_FIELDS,
@@ -106,23 +106,10 @@ class OwnerFilter(admin.SimpleListFilter):
         if value == "none":
             return queryset.filter(created_by__isnull=True)
         if value:
-            pk = _user_pk(value)
+            # Read by the user model's own pk field: custom user models may use UUIDs.
+            pk = pk_value(get_user_model()._meta.pk, value)
             return queryset.filter(created_by_id=pk) if pk is not None else queryset.none()
         return queryset
-
-
-def _user_pk(value: str) -> Any:
-    """The user primary key ``value`` names, or None when no user can have it. Parsed by the
-    user model's own pk field (custom user models may use UUIDs); an integer beyond 64 bits
-    is no user's, and SQLite would raise OverflowError on it."""
-    field = get_user_model()._meta.pk
-    try:
-        pk = field.to_python(value)
-    except ValidationError:
-        return None
-    if isinstance(pk, int) and not -(2**63) <= pk < 2**63:
-        return None
-    return pk
 
 
 class JobChangeList(ChangeList):
@@ -134,7 +121,7 @@ class JobChangeList(ChangeList):
 
 
 @admin.register(VideoJob)
-class VideoJobAdmin(admin.ModelAdmin):
+class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     form = JobForm
     list_display = ("thumbnail", "short_prompt", "model_label", "status_badge", "progress_bar",
                     "cost_display", "owner", "created_at")
@@ -253,7 +240,6 @@ class VideoJobAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None
                         ) -> HttpResponse:
-        _drop_invalid_selection(request)
         context = {"videogen_progress_url": reverse(self._url("progress")),
                    "videogen_dashboard_url": reverse(self._url("dashboard")),
                    **(extra_context or {})}
@@ -391,7 +377,7 @@ class VideoJobAdmin(admin.ModelAdmin):
         """Several jobs in one query: the changelist's in-flight rows."""
         if not self.has_view_permission(request):
             return JsonResponse({"error": str(_("Not allowed."))}, status=403)
-        ids = _valid_ids(request.GET.getlist("id"))[:200]
+        ids = pk_values(VideoJob._meta.pk, request.GET.getlist("id"))[:200]
         jobs = self.get_queryset(request).filter(pk__in=ids).defer(*HEAVY_FIELDS)
         return JsonResponse({"jobs": [status_json(job) for job in jobs]})
 
@@ -585,7 +571,7 @@ class VideoJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(JobEvent)
-class JobEventAdmin(admin.ModelAdmin):
+class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     """Read-only: events are written by the lifecycle, never by hand."""
 
     list_display = ("job", "created_at", "kind", "old_status", "new_status", "detail", "actor")
@@ -662,24 +648,3 @@ def _summarized(frame: Any) -> Any:
         return frame
     return {**frame, "input_image": f"<{describe_image(str(frame.get('input_image', '')))}, "
                                     "base64 not shown>"}
-
-
-def _valid_ids(values: Iterable[str]) -> list[uuid.UUID]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(uuid.UUID(value))
-        except ValueError:
-            continue
-    return ids
-
-
-def _drop_invalid_selection(request: HttpRequest) -> None:
-    """A tampered ``_selected_action`` would make the action's ``pk__in`` filter raise: keep
-    the valid ids only (a 500 helps nobody)."""
-    if request.method != "POST" or helpers.ACTION_CHECKBOX_NAME not in request.POST:
-        return
-    post = request.POST.copy()
-    post.setlist(helpers.ACTION_CHECKBOX_NAME, [
-        str(i) for i in _valid_ids(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))])
-    request.POST = post  # type: ignore[assignment]

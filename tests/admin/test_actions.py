@@ -289,3 +289,55 @@ def test_an_uncertain_submission_can_be_sent_again_after_confirming(
     assert queued.names() == ["submit_job"]
     assert job.events.filter(detail__contains="send this job again").exists()
 
+
+
+def test_an_action_on_a_job_deleted_meanwhile_says_so(superuser_client, queued,
+                                                     django_capture_on_commit_callbacks):
+    """Another tab deleted one of the selected jobs: the action runs on the rest and says
+    what it left out (before, the deleted job was skipped without a word)."""
+    kept, gone = make_job(Status.IN_PROGRESS, prompt="kept"), make_job(Status.IN_PROGRESS)
+    gone_id = str(gone.pk)
+    gone.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = superuser_client.post(CHANGELIST, {
+            "action": "repoll_jobs", "_selected_action": [str(kept.pk), gone_id],
+            "index": "0"}, follow=True)
+    messages = {m.level_tag: str(m) for m in response.context["messages"]}
+    assert "1 selected item is no longer in this list" in messages["warning"]
+    assert "kept" in messages["success"]
+    assert queued.calls == [("repoll_job", str(kept.pk))]
+
+
+def test_an_action_whose_every_job_was_deleted_says_so_and_does_nothing(superuser_client,
+                                                                        queued):
+    gone = make_job(Status.QUEUED)
+    gone_id = str(gone.pk)
+    gone.delete()
+    # cancel confirms first: with nothing left there is nothing to confirm.
+    response = superuser_client.post(CHANGELIST, {
+        "action": "cancel_jobs", "_selected_action": [gone_id], "index": "0"}, follow=True)
+    assert b"Are you sure?" not in response.content
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "1 selected item is no longer in this list" in text
+    assert queued.calls == []
+
+
+@pytest.mark.parametrize("selected", ["abc", "1\x00", "9" * 30, "-"])
+def test_webhook_actions_with_a_tampered_or_deleted_selection(superuser_client, queued,
+                                                              selected):
+    """The delivery log's ids are integers: "abc" made its pk__in filter raise (a 500)."""
+    url = reverse("admin:videogen_webhookdelivery_changelist")
+    response = superuser_client.post(url, {"action": "resend", "_selected_action": [selected],
+                                           "index": "0"}, follow=True)
+    assert response.status_code == 200
+    assert queued.calls == []
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/in")
+    endpoint_id = endpoint.pk
+    endpoint.delete()
+    url = reverse("admin:videogen_webhookendpoint_changelist")
+    response = superuser_client.post(url, {"action": "enable_endpoints",
+                                           "_selected_action": [str(endpoint_id)],
+                                           "index": "0"}, follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "1 selected item is no longer in this list" in text
+    assert "resumed" not in text

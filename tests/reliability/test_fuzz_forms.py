@@ -369,7 +369,7 @@ def test_json_nested_too_deeply_is_a_field_error_not_a_500(admin_client):
     assert not VideoJob.objects.exists() and not WebhookEndpoint.objects.exists()
 
 
-HUGE_INT = "1" * 5000  # past Python's 4300-digit limit for int(str): a ValueError, not a parse error
+HUGE_INT = "1" * 5000  # past int()'s 4300-digit limit: a ValueError, not a parse error
 
 
 def test_json_with_an_integer_too_long_to_read_is_a_field_error_not_a_500(admin_client):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
+from videogen.admin_selection import CheckedSelectionMixin
 from videogen.conf import get_settings
 from videogen.jsondata import JSONFormField
 from videogen.webhooks import delivery as sending
@@ -86,7 +87,7 @@ class SecretInline(admin.TabularInline):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     form = EndpointForm
     list_display = ("url", "description", "enabled", "events", "consecutive_failures",
                     "disabled_reason")
@@ -164,7 +165,7 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     """Machine-written rows: staff look and act, never edit."""
 
     def has_add_permission(self, request) -> bool:
