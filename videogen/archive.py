@@ -117,7 +117,7 @@ def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
     while attempts <= conf.download_retries:
         try:
             download = stream_to_file(client, url, conf)
-            return download, probe_file(download.file, job)
+            return download, _probed(download, job)
         except ExpiredURL as error:
             if refreshed:
                 raise ArchiveError(f"{error}; a fresh URL from the provider expired too") from None
@@ -126,6 +126,14 @@ def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
             last_error, attempts = error, attempts + 1
             logger.info("download of job %s failed (%s), attempt %d", job.pk, error, attempts)
     raise ArchiveError(f"download failed {attempts} times: {last_error}")
+
+
+def _probed(download: Download, job: VideoJob) -> Probe:
+    try:
+        return probe_file(download.file, job)
+    except BaseException:
+        discard(download.file, download.path)  # now, not when the sweeper finds it
+        raise
 
 
 def _fresh_url(job: VideoJob) -> str:
@@ -165,8 +173,9 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
     finally:
         writer.stop()
     sha256, size = writer.result(), writer.size
-    if expected is not None and size != expected:
-        raise RetryableDownload(f"truncated: got {size} of {expected} bytes")
+    # Content-Length counts the bytes on the wire: compressed ones for a gzip-encoded body.
+    if expected is not None and response.bytes_received != expected:
+        raise RetryableDownload(f"truncated: got {response.bytes_received} of {expected} bytes")
     if size == 0:
         raise RetryableDownload("the download was empty")
     spool.seek(0)

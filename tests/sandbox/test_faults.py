@@ -124,6 +124,16 @@ def test_truncated_download(api, sb):
     assert len(httpx.get(url).content) == full  # used up
 
 
+def test_corrupt_download(api, sb):
+    url = finished(api, sb, create(api)["id"])["outputs"]["video_url"]
+    full = httpx.get(url).content
+    sb.faults.add("corrupt", count=1)
+    damaged = httpx.get(url)
+    assert damaged.status_code == 200 and damaged.content == bytes(len(full))
+    assert sb.stats()["faults"] == {"corrupt": 1}
+    assert httpx.get(url).content == full  # used up
+
+
 def test_expired_url_fault(api, sb):
     url = finished(api, sb, create(api)["id"])["outputs"]["video_url"]
     sb.faults.add("expire", count=1)

@@ -302,7 +302,7 @@ def _large_reads(response: httpx.Response) -> Iterator[None]:
 
 class DownloadStream:
     """A streamed download: ``headers``, ``status_code``, ``iter_bytes(chunk_size)``,
-    ``iter_chunks()``."""
+    ``iter_chunks()``, ``bytes_received``."""
 
     def __init__(self, response: httpx.Response, core: _Core) -> None:
         self.response = response
@@ -328,6 +328,12 @@ class DownloadStream:
                 yield from self.response.iter_raw()
         except httpx.HTTPError as error:
             raise self._core.transport_error(error, create_body=None) from None
+
+    @property
+    def bytes_received(self) -> int:
+        """Body bytes read from the network so far, before any content decoding: what
+        ``Content-Length`` counts."""
+        return self.response.num_bytes_downloaded
 
     async def aiter_bytes(self, chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
         try:

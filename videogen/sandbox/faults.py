@@ -31,6 +31,7 @@ STAGES = {
     "fail_job": "create",        # the created job ends as ``failed``
     "truncate": "download",      # Content-Length says N, the socket closes after ``bytes``
     "expire": "download",        # the download URL answers 403 as if it had expired
+    "corrupt": "download",       # the whole length arrives, every byte zero (damaged file)
 }
 ROUTES = ("any", "create", "retrieve", "download")
 # Kinds that only make sense on some routes.
@@ -40,6 +41,7 @@ _ONLY_ON = {
     "fail_job": ("create",),
     "truncate": ("download",),
     "expire": ("download",),
+    "corrupt": ("download",),
 }
 # What a bare value means for each kind: ``latency=100`` is 100 ms, ``error=503`` a status.
 _VALUE_FIELD = {"latency": "ms", "error": "status", "rate_limit": "retry_after",

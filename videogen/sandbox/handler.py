@@ -161,11 +161,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(error_reply(500, f"Rendering failed: {error}", type_="server_error"))
             return
         body = download_body(path, job.render.output_format, job.pad_to_bytes)
-        truncate = fault if fault is not None and fault.kind == "truncate" else None
-        self._send_file(body, job.render.content_type, job.render.key(), truncate)
+        self._send_file(body, job.render.content_type, job.render.key(), fault)
 
     def _send_file(self, body: DownloadBody, content_type: str, etag: str,
-                   truncate: Fault | None) -> None:
+                   fault: Fault | None) -> None:
         try:
             byte_range = parse_range(self.headers.get("Range"), body.total)
         except RangeNotSatisfiable:
@@ -186,18 +185,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
-        if truncate is not None:
+        kind = fault.kind if fault is not None else None
+        if fault is not None and kind == "truncate":
             # Content-Length promised ``stop - start`` bytes; send fewer and hang up.
-            cut = truncate.bytes if truncate.bytes is not None else (stop - start) // 2
+            cut = fault.bytes if fault.bytes is not None else (stop - start) // 2
             stop = start + max(0, min(cut, stop - start - 1))
             self.close_connection = True
-        self._stream(body, start, stop)
+        self._stream(body, start, stop, zeroed=kind == "corrupt")
 
-    def _stream(self, body: DownloadBody, start: int, stop: int) -> None:
+    def _stream(self, body: DownloadBody, start: int, stop: int, zeroed: bool = False) -> None:
         try:
             for chunk in body.chunks(start, stop):
                 self.sandbox.stats_counter.sent(len(chunk))
-                self.wfile.write(chunk)
+                self.wfile.write(bytes(len(chunk)) if zeroed else chunk)
         except OSError:
             self.close_connection = True  # the client went away
 
