@@ -450,6 +450,8 @@ def _mapped_status(remote_status: str) -> str | None:
 def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str, Any]:
     fields: dict[str, Any] = {"last_response": remote.raw or None, "last_polled_at": now,
                               "poll_attempts": job.poll_attempts + 1, "poll_failures": 0}
+    if job.poll_not_found:  # only then: routine write-backs stay one column narrower
+        fields["poll_not_found"] = 0
     if remote.cost is not None:
         fields["cost"] = remote.cost
     if remote.video_url:
@@ -539,6 +541,8 @@ def poll_failed(job: VideoJob, error: Exception, *, next_poll_at: datetime) -> N
     """A poll that got no usable answer: count it, back off, keep the job."""
     fields = {"last_polled_at": timezone.now(), "poll_attempts": job.poll_attempts + 1,
               "poll_failures": job.poll_failures + 1, "next_poll_at": next_poll_at}
+    if isinstance(error, api_errors.NotFound):
+        fields["poll_not_found"] = job.poll_not_found + 1
     if job.poll_failures == 0 or isinstance(error, api_errors.NotFound):
         # One history line per run of failures, not one per attempt.
         transition(job, IN_FLIGHT_STATUSES, Change(

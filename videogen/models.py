@@ -147,6 +147,10 @@ class VideoJob(models.Model):
     poll_failures = models.PositiveIntegerField(
         _("consecutive poll failures"), default=0, help_text=_("Reset by a successful poll.")
     )
+    poll_not_found = models.PositiveIntegerField(
+        _("404 answers"), default=0,
+        help_text=_("Polls answered 404 since the last successful one; a few in a row mean the "
+                    "provider no longer knows the job."))
 
     # Links: free metadata, the host object, the person, and the job this one retries.
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)

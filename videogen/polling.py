@@ -37,7 +37,7 @@ from videogen.models import IN_FLIGHT_STATUSES, VideoJob
 
 logger = logging.getLogger("videogen.polling")
 
-# After this many "not found" answers in a row the provider has lost the job.
+# After this many "not found" answers since the last good poll the provider has lost the job.
 NOT_FOUND_LIMIT = 3
 
 
@@ -173,7 +173,8 @@ def _failed_poll(job: VideoJob, error: Exception, now: datetime, conf: PollSetti
         lifecycle.time_out(job, max_age=conf.max_age)
         report.timed_out += 1
         return
-    if isinstance(error, api_errors.NotFound) and job.poll_failures + 1 >= NOT_FOUND_LIMIT:
+    # 404s only: timeouts or 503s in between say nothing about whether the job still exists.
+    if isinstance(error, api_errors.NotFound) and job.poll_not_found + 1 >= NOT_FOUND_LIMIT:
         lifecycle.lost_remotely(job, str(error))
         report.changed += 1
         return

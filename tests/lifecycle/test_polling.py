@@ -159,6 +159,39 @@ def test_a_job_the_provider_forgot_fails_after_repeated_404(sandbox):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_only_404s_count_towards_a_forgotten_job(sandbox, settings):
+    """Two 503s and then one 404 failed the job as forgotten: every kind of poll failure was
+    counted against NOT_FOUND_LIMIT. Now a run of 404s does it, and a good answer resets it."""
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "MAX_RETRIES": 0}
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour",
+                                  remote_id="no-such-job", status=Status.QUEUED,
+                                  submitted_at=timezone.now())
+
+    def poll():
+        polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+        job.refresh_from_db()
+
+    sandbox.faults.add("error", status=503, route="retrieve", count=polling.NOT_FOUND_LIMIT - 1)
+    for _ in range(polling.NOT_FOUND_LIMIT):  # 503, 503, then a 404
+        poll()
+    assert job.status == Status.QUEUED
+    assert (job.poll_failures, job.poll_not_found) == (polling.NOT_FOUND_LIMIT, 1)
+    # The provider finds it again (say, an id that was briefly not replicated): reset.
+    sandbox.configure(time_scale=1)  # still running when polled
+    remote = VideoClient.from_settings().create(
+        lifecycle.build_request(VideoJob(model="google/veo-2.0", prompt="a harbour",
+                                         seconds="1")))
+    VideoJob.objects.filter(pk=job.pk).update(remote_id=remote.id)
+    poll()
+    assert (job.poll_failures, job.poll_not_found) == (0, 0)
+    VideoJob.objects.filter(pk=job.pk).update(remote_id="no-such-job")
+    for _ in range(polling.NOT_FOUND_LIMIT):
+        assert job.status in (Status.QUEUED, Status.IN_PROGRESS)
+        poll()
+    assert job.status == Status.FAILED and job.error_code == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_loop_blocks_while_it_waits_and_never_spins(sandbox, settings, monkeypatch):
     # Once the last answer in flight was written back, the loop went round without blocking
     # until its next look for due jobs, half a second later: a core taken from the archives
