@@ -525,9 +525,11 @@ def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> No
     late_completion = job.status == Status.CANCELLED and remote.status == Status.COMPLETED \
         and not job.provider_video_url and remote.video_url
     if not late_completion:
+        # A video the provider made (completed here, or finished after a cancel): its answer
+        # carries a freshly signed URL, the one an archive needs once the old one expired.
+        has_video = job.status == Status.COMPLETED or bool(job.provider_video_url)
         keep = ("last_polled_at", "last_response", "provider_video_url", "cost") \
-            if job.status == Status.COMPLETED and remote.status == Status.COMPLETED \
-            else ("last_polled_at",)
+            if has_video and remote.status == Status.COMPLETED else ("last_polled_at",)
         _save_poll(job, {k: v for k, v in fields.items() if k in keep})
         return
     transition(job, {Status.CANCELLED}, Change(

@@ -148,6 +148,27 @@ def test_cancel_is_local_and_remembers_the_provider_may_finish(sandbox, signal_l
     assert job.archive_status == ArchiveStatus.ARCHIVED
 
 
+def test_a_late_finished_cancelled_job_takes_a_fresh_url_from_a_later_poll(sandbox):
+    """The provider signs a new URL on each answer. For a cancelled job that finished late,
+    later polls (the archive's refresh of an expired URL, a staff re-poll) kept only the poll
+    time: the archive retried the expired URL and always failed."""
+    sandbox.configure(time_scale=1)
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat", seconds="1")
+    lifecycle.submit(job)
+    lifecycle.cancel(job)
+    sandbox.configure(time_scale=0)
+    sandbox.advance(job.remote_id)
+    lifecycle.repoll(job)
+    job.refresh_from_db()
+    current = job.provider_video_url
+    VideoJob.objects.filter(pk=job.pk).update(provider_video_url=current + "?signature=old")
+    lifecycle.repoll(job)
+    job.refresh_from_db()
+    assert job.status == Status.CANCELLED
+    assert job.provider_video_url == current
+    assert job.last_response["outputs"]["video_url"] == current
+
+
 def test_cancel_a_draft_and_refuse_to_cancel_twice(sandbox):
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat")
     lifecycle.cancel(job)
