@@ -30,15 +30,17 @@ from videogen.client import errors as api_errors
 from videogen.client.core import Guard, same_origin
 from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
+from videogen.schedules import task_timeout
 from videogen.storage import archive_name, archive_storage
 from videogen.webhooks.safety import UnsafeURL, check_url
 
 logger = logging.getLogger("videogen.archive")
 
-# Longest an archive may take before the sweeper assumes its worker died.
+# Longest an archive may take before the sweeper assumes its worker died, unless the task
+# queue lets a task run longer (see lease_seconds).
 LEASE_SECONDS = 15 * 60
 # Downloads in progress, inside local storage so that finished ones move into place. A worker
-# killed mid-download leaves a file here; the sweeper removes those older than LEASE_SECONDS.
+# killed mid-download leaves a file here; the sweeper removes those older than lease_seconds().
 PARTIAL_FOLDER = "videogen-partial"
 PARTIAL_SUFFIX = ".part"
 
@@ -82,19 +84,36 @@ def archive_job(job_id: Any) -> str:
                                 ).filter(pk=job_id).first()
     if job is None or job.archive_status != ArchiveStatus.PENDING:
         return "skipped"
-    if not lifecycle.claim_archive(job, lease_seconds=LEASE_SECONDS):
+    if not lifecycle.claim_archive(job, lease_seconds=lease_seconds()):
         return "skipped"
     try:
         fields, warnings = fetch_and_store(job)
     except ArchiveError as error:
-        lifecycle.archive_failed(job, str(error))
-        return "failed"
+        return _failed(job, str(error))
     except Exception as error:
         logger.exception("archiving job %s failed unexpectedly", job.pk)
-        lifecycle.archive_failed(job, f"unexpected error: {type(error).__name__}: {error}")
-        return "failed"
-    lifecycle.archive_succeeded(job, fields, warnings)
+        return _failed(job, f"unexpected error: {type(error).__name__}: {error}")
+    try:
+        lifecycle.archive_succeeded(job, fields, warnings)
+    except lifecycle.ArchiveSuperseded as error:
+        logger.warning("%s", error)
+        return "superseded"
     return "archived"
+
+
+def _failed(job: VideoJob, reason: str) -> str:
+    if lifecycle.archive_failed(job, reason):
+        return "failed"
+    logger.warning("archive attempt %d of job %s failed after it was taken over: %s",
+                   job.archive_attempts, job.pk, reason)
+    return "superseded"
+
+
+def lease_seconds() -> float:
+    """How long an archive claim holds: LEASE_SECONDS, or longer when django-q2's task
+    timeout is, so that a worker still within its timeout is never taken over."""
+    timeout = task_timeout()
+    return LEASE_SECONDS if timeout is None else max(LEASE_SECONDS, timeout + 60)
 
 
 def fetch_and_store(job: VideoJob) -> tuple[dict[str, Any], list[str]]:

@@ -39,7 +39,7 @@ from videogen.models import (
     Status,
     VideoJob,
 )
-from videogen.schedules import enqueue
+from videogen.schedules import enqueue, task_timeout
 from videogen.webhooks import events as webhook_events
 
 logger = logging.getLogger("videogen.lifecycle")
@@ -78,15 +78,18 @@ class Change:
 
 
 def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
-               actor: Any = None, archive_allowed: Iterable[str] | None = None
-               ) -> VideoJob | None:
+               actor: Any = None, archive_allowed: Iterable[str] | None = None,
+               archive_attempt: int | None = None) -> VideoJob | None:
     """Apply ``change`` if the job's current status is in ``allowed`` (and its archive status
-    in ``archive_allowed``, when given). Returns the saved job, or None when refused."""
+    in ``archive_allowed``, and its archive attempt is ``archive_attempt``, when given).
+    Returns the saved job, or None when refused."""
     with transaction.atomic():
         current = VideoJob.objects.select_for_update().get(pk=job.pk)
         if current.status not in allowed:
             return None
         if archive_allowed is not None and current.archive_status not in archive_allowed:
+            return None
+        if archive_attempt is not None and current.archive_attempts != archive_attempt:
             return None
         old = current.status
         for name, value in change.fields.items():
@@ -660,7 +663,13 @@ def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
     return job
 
 
+class ArchiveSuperseded(LifecycleError):
+    """This worker's archive lease was taken over (it ran past the lease, the sweeper released
+    the job and another worker claimed it): its outcome is not recorded."""
+
+
 def archive_succeeded(job: VideoJob, fields: dict[str, Any], warnings: list[str]) -> VideoJob:
+    """Record the archive of the worker whose claim ``job`` carries (``archive_attempts``)."""
     fields = {**fields, "archive_status": ArchiveStatus.ARCHIVED, "archive_error": "",
               "archived_at": timezone.now(), "archive_lease_until": None}
     detail = _("Archived as %(name)s.") % {"name": fields.get("video")}
@@ -672,9 +681,11 @@ def archive_succeeded(job: VideoJob, fields: dict[str, Any], warnings: list[str]
         # Announced once, when the video first lands in storage (not on a staff re-archive).
         events=[webhook_events.EventType.COMPLETED]
         if job.status == Status.COMPLETED and job.archived_at is None else [],
-    ), archive_allowed={ArchiveStatus.ARCHIVING})
+    ), archive_allowed={ArchiveStatus.ARCHIVING}, archive_attempt=job.archive_attempts)
     if done is None:
-        raise _refuse(job, _("finish archiving"))
+        raise ArchiveSuperseded(_("Archive attempt %(n)d of job %(id)s was taken over; its "
+                                  "result is dropped.") % {"n": job.archive_attempts,
+                                                           "id": job.pk})
     return job
 
 
@@ -685,22 +696,43 @@ def _archived_signals(job: VideoJob) -> None:
         _send(signals.job_completed, job)
 
 
-def archive_failed(job: VideoJob, reason: str) -> VideoJob:
-    transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
+def archive_failed(job: VideoJob, reason: str) -> bool:
+    """Record the failure of the archive attempt ``job`` carries; False when that attempt was
+    taken over meanwhile (the newer one decides)."""
+    return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
         fields={"archive_status": ArchiveStatus.FAILED, "archive_error": reason[:10_000],
                 "archive_lease_until": None},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive failed: %(reason)s") % {"reason": reason},
-    ), archive_allowed={ArchiveStatus.ARCHIVING})
-    return job
+    ), archive_allowed={ArchiveStatus.ARCHIVING},
+        archive_attempt=job.archive_attempts) is not None
+
+
+#: Archive attempts whose worker vanished before the job is failed instead of retried: a
+#: download that outlasts the task queue's timeout would otherwise be killed forever.
+ARCHIVE_WORKER_LOSSES = 3
 
 
 def release_archive(job: VideoJob) -> bool:
-    """archiving with an expired lease (a worker died) → pending, for the sweeper."""
+    """archiving with an expired lease (a worker died) → pending, for the sweeper; after
+    ``ARCHIVE_WORKER_LOSSES`` lost attempts in a row → failed, saying why."""
+    if job.archive_attempts >= ARCHIVE_WORKER_LOSSES:
+        return _give_up_archive(job)
     return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
         fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive worker lost; trying again."),
         after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
-    ), archive_allowed={ArchiveStatus.ARCHIVING}) is not None
+    ), archive_allowed={ArchiveStatus.ARCHIVING},
+        archive_attempt=job.archive_attempts) is not None
+
+
+def _give_up_archive(job: VideoJob) -> bool:
+    timeout = task_timeout()
+    reason = _("The archive worker stopped %(n)d times without finishing (killed, or stopped "
+               "by the task queue's timeout%(timeout)s before the download ended). Raise "
+               "Q_CLUSTER['timeout'] for large videos, then archive again.") % {
+        "n": job.archive_attempts,
+        "timeout": f" of {timeout} s" if timeout is not None else ""}
+    return archive_failed(job, reason)
 
 
 # --- Scheduling facts the poller and the budget share ----------------------------------------

@@ -36,6 +36,15 @@ def enqueue(task: str, *args: Any) -> str | None:
         return None
 
 
+def task_timeout() -> float | None:
+    """Seconds django-q2 lets a task run before killing its worker (``Q_CLUSTER['timeout']``),
+    or None when unset."""
+    from django.conf import settings
+
+    timeout = (getattr(settings, "Q_CLUSTER", None) or {}).get("timeout")
+    return timeout if isinstance(timeout, int | float) else None
+
+
 def ensure_schedules(**kwargs: Any) -> list[str]:
     """Create or update the periodic schedules; returns their names."""
     from django_q.models import Schedule

@@ -75,7 +75,7 @@ def remove_stale_partials() -> int:
     directory = archive.partial_directory()
     if directory is None or not os.path.isdir(directory):
         return 0
-    cutoff, removed = time.time() - archive.LEASE_SECONDS, 0
+    cutoff, removed = time.time() - archive.lease_seconds(), 0
     for entry in os.scandir(directory):
         if entry.name.endswith(archive.PARTIAL_SUFFIX) and entry.stat().st_mtime < cutoff:
             try:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from videogen import archive, lifecycle, polling, sweeper
 from videogen.client import VideoClient
 from videogen.models import ArchiveStatus, Status, VideoJob
+from videogen.webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -271,3 +272,54 @@ def test_a_full_disk_fails_the_archive_clearly_and_leaves_no_partial_file(sandbo
     assert job.archive_status == ArchiveStatus.FAILED
     assert "No space left on device" in job.archive_error
     assert list((tmp_path / "media" / archive.PARTIAL_FOLDER).iterdir()) == []
+
+
+def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypatch, settings):
+    """A download that outlasts django-q2's timeout is killed every time: the sweeper used to
+    release and re-queue it forever. After ARCHIVE_WORKER_LOSSES lost attempts it fails."""
+    settings.Q_CLUSTER = {**getattr(settings, "Q_CLUSTER", {}), "timeout": 90}
+    monkeypatch.setattr(archive, "fetch_and_store", lambda j: (_ for _ in ()).throw(Killed()))
+    job = new_job()
+    lifecycle.submit(job)
+    with pytest.raises(Killed):
+        polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])  # completes; the archive dies
+    for _ in range(lifecycle.ARCHIVE_WORKER_LOSSES - 1):
+        VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now())
+        with pytest.raises(Killed):
+            sweeper.sweep()  # released; its new task runs at once (sync mode) and dies too
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVING
+    VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now())
+    sweeper.sweep()
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert job.archive_attempts == lifecycle.ARCHIVE_WORKER_LOSSES
+    assert "stopped 3 times" in job.archive_error and "timeout of 90 s" in job.archive_error
+    assert sweeper.sweep().archives_requeued == []
+
+
+def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(sandbox,
+                                                                             monkeypatch):
+    """The first worker is slow, not dead: its lease runs out, the sweeper hands the job to a
+    second worker, which archives it. The first one's late outcome is dropped (before, it was
+    written over the second's claim, and its success announced the video once more)."""
+    real_fetch = archive.fetch_and_store
+    outcomes = []
+
+    def slow_first(job):
+        archive_fetch = real_fetch(job)
+        monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
+        VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now())
+        sweeper.sweep()  # releases it; the second worker runs (django-q2 in sync mode)
+        outcomes.append(VideoJob.objects.get(pk=job.pk).archive_status)
+        return archive_fetch
+
+    monkeypatch.setattr(archive, "fetch_and_store", slow_first)
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    assert outcomes == [ArchiveStatus.ARCHIVED]  # the second worker finished first
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.archive_attempts == 2
+    assert job.events.filter(detail__startswith="Archived as").count() == 1
+    assert WebhookEvent.objects.filter(job=job, type="video.completed").count() == 1
