@@ -653,7 +653,8 @@ def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
     job → pending. The archive task replaces the old files."""
     allowed = {Status.COMPLETED} | ({Status.CANCELLED} if job.provider_video_url else set())
     done = transition(job, allowed, Change(
-        fields={"archive_status": ArchiveStatus.PENDING, "archive_error": ""},
+        fields={"archive_status": ArchiveStatus.PENDING, "archive_error": "",
+                "archive_workers_lost": 0},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive requested."),
         after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
     ), actor=actor, archive_allowed={ArchiveStatus.FAILED, ArchiveStatus.ARCHIVED,
@@ -696,12 +697,12 @@ def _archived_signals(job: VideoJob) -> None:
         _send(signals.job_completed, job)
 
 
-def archive_failed(job: VideoJob, reason: str) -> bool:
-    """Record the failure of the archive attempt ``job`` carries; False when that attempt was
-    taken over meanwhile (the newer one decides)."""
+def archive_failed(job: VideoJob, reason: str, **fields: Any) -> bool:
+    """Record the failure of the archive attempt ``job`` carries (with ``fields``); False when
+    that attempt was taken over meanwhile (the newer one decides)."""
     return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
         fields={"archive_status": ArchiveStatus.FAILED, "archive_error": reason[:10_000],
-                "archive_lease_until": None},
+                "archive_lease_until": None, **fields},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive failed: %(reason)s") % {"reason": reason},
     ), archive_allowed={ArchiveStatus.ARCHIVING},
         archive_attempt=job.archive_attempts) is not None
@@ -715,24 +716,26 @@ ARCHIVE_WORKER_LOSSES = 3
 def release_archive(job: VideoJob) -> bool:
     """archiving with an expired lease (a worker died) → pending, for the sweeper; after
     ``ARCHIVE_WORKER_LOSSES`` lost attempts in a row → failed, saying why."""
-    if job.archive_attempts >= ARCHIVE_WORKER_LOSSES:
-        return _give_up_archive(job)
+    lost = job.archive_workers_lost + 1
+    if lost >= ARCHIVE_WORKER_LOSSES:
+        return _give_up_archive(job, lost)
     return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
-        fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None},
+        fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None,
+                "archive_workers_lost": lost},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive worker lost; trying again."),
         after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
     ), archive_allowed={ArchiveStatus.ARCHIVING},
         archive_attempt=job.archive_attempts) is not None
 
 
-def _give_up_archive(job: VideoJob) -> bool:
+def _give_up_archive(job: VideoJob, lost: int) -> bool:
     timeout = task_timeout()
     reason = _("The archive worker stopped %(n)d times without finishing (killed, or stopped "
                "by the task queue's timeout%(timeout)s before the download ended). Raise "
                "Q_CLUSTER['timeout'] for large videos, then archive again.") % {
-        "n": job.archive_attempts,
+        "n": lost,
         "timeout": f" of {timeout} s" if timeout is not None else ""}
-    return archive_failed(job, reason)
+    return archive_failed(job, reason, archive_workers_lost=lost)
 
 
 # --- Scheduling facts the poller and the budget share ----------------------------------------

@@ -109,6 +109,10 @@ class VideoJob(models.Model):
     )
     archive_error = models.TextField(_("archive error"), blank=True)
     archive_attempts = models.PositiveIntegerField(_("archive attempts"), default=0)
+    archive_workers_lost = models.PositiveIntegerField(
+        _("archive workers lost"), default=0,
+        help_text=_("Archive attempts in a row whose worker stopped without finishing, since "
+                    "the archive was last requested."))
     archive_lease_until = models.DateTimeField(
         _("archive lease until"), null=True, blank=True,
         help_text=_("A worker is archiving until then; after it, the sweeper tries again."),

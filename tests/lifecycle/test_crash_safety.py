@@ -278,6 +278,7 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     """A download that outlasts django-q2's timeout is killed every time: the sweeper used to
     release and re-queue it forever. After ARCHIVE_WORKER_LOSSES lost attempts it fails."""
     settings.Q_CLUSTER = {**getattr(settings, "Q_CLUSTER", {}), "timeout": 90}
+    real_fetch = archive.fetch_and_store
     monkeypatch.setattr(archive, "fetch_and_store", lambda j: (_ for _ in ()).throw(Killed()))
     job = new_job()
     lifecycle.submit(job)
@@ -293,9 +294,14 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     sweeper.sweep()
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.FAILED
-    assert job.archive_attempts == lifecycle.ARCHIVE_WORKER_LOSSES
+    assert job.archive_attempts == job.archive_workers_lost == lifecycle.ARCHIVE_WORKER_LOSSES
     assert "stopped 3 times" in job.archive_error and "timeout of 90 s" in job.archive_error
     assert sweeper.sweep().archives_requeued == []
+    # Staff archive again (after raising the timeout): a fresh count, and this time it works.
+    monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
+    lifecycle.request_archive(job)
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.archive_workers_lost == 0
 
 
 def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(sandbox,
