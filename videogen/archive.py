@@ -7,7 +7,7 @@ computed; ``Content-Length`` is checked; PyAV probes container, codec, duration,
 second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]``.
 
 A truncated or unreadable download is fetched again; an expired URL (403/404) is refreshed once
-by re-polling the job. Archiving again replaces the old files under the same names.
+by re-polling the job. Archiving again saves the new files, then deletes the old ones.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def archive_job(job_id: Any) -> str:
         return "skipped"
     if not lifecycle.claim_archive(job, lease_seconds=lease_seconds()):
         return "skipped"
+    old_files = _files_of(job)
     try:
         fields, warnings = fetch_and_store(job)
     except ArchiveError as error:
@@ -93,12 +94,21 @@ def archive_job(job_id: Any) -> str:
     except Exception as error:
         logger.exception("archiving job %s failed unexpectedly", job.pk)
         return _failed(job, f"unexpected error: {type(error).__name__}: {error}")
+    new_files = {fields["video"], fields["poster"]} - {""}
     try:
         lifecycle.archive_succeeded(job, fields, warnings)
     except lifecycle.ArchiveSuperseded as error:
-        logger.warning("%s", error)
+        # Its files are left: the newer attempt may have saved under the same names.
+        logger.warning("%s Files it saved: %s", error, ", ".join(sorted(new_files)))
         return "superseded"
+    storage = archive_storage()
+    for name in old_files - new_files:  # only now: until the commit, the row named them
+        _delete_quietly(storage, name)
     return "archived"
+
+
+def _files_of(job: VideoJob) -> set[str]:
+    return {job.video.name or "", job.poster.name or ""} - {""}
 
 
 def _failed(job: VideoJob, reason: str) -> str:
@@ -424,16 +434,21 @@ def _mismatches(probe: Probe, job: VideoJob) -> list[str]:
 
 
 def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
+    """Save the new files beside the old ones (``archive_job`` deletes those once the new ones
+    are recorded): a save that fails leaves the previous archive whole. Storage that overwrites
+    (S3 with ``file_overwrite``) keeps the same names; storage that does not
+    (FileSystemStorage) saves under a suffixed name while the old file is still there."""
     storage = archive_storage()
     video_name = archive_name(job, probe.container)
     poster_name = archive_name(job, "jpg", suffix="-poster")
-    # Same names every time, so re-archiving replaces rather than piles up files.
-    for old in {job.video.name, job.poster.name, video_name, poster_name} - {""}:
-        _delete_quietly(storage, old)
     saved_video = storage.save(video_name, _as_file(download, video_name))
     saved_poster = ""
-    if probe.poster:
-        saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
+    try:
+        if probe.poster:
+            saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
+    except BaseException:
+        _delete_quietly(storage, saved_video)
+        raise
     return {"video": saved_video, "poster": saved_poster, "video_bytes": download.size,
             "video_sha256": download.sha256, **_stored_fields(probe)}
 

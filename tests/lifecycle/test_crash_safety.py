@@ -1,6 +1,7 @@
 """A worker that dies (or raises) at any step of submit, poll or archive loses nothing, submits
 nothing twice and archives nothing twice."""
 
+import errno
 from datetime import timedelta
 
 import pytest
@@ -142,17 +143,66 @@ def test_lost_archive_task_is_requeued_by_the_sweeper(sandbox, monkeypatch):
     assert job.archive_status == ArchiveStatus.ARCHIVED
 
 
+def archived_files(tmp_path):
+    return sorted(str(p.relative_to(tmp_path / "media")) for p in (tmp_path / "media").rglob("*")
+                  if p.is_file())
+
+
 def test_rearchiving_replaces_files_without_orphans(sandbox, tmp_path):
     job = new_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     first = (job.video.name, job.poster.name, job.video_sha256)
+    for _ in range(2):
+        lifecycle.request_archive(job)
+        job.refresh_from_db()
+        assert job.video_sha256 == first[2] and archive.verify_stored(job)
+        # FileSystemStorage does not overwrite: the new files were saved beside the old ones
+        # (suffixed names, or the plain ones again once free), and the old ones deleted.
+        assert archived_files(tmp_path) == sorted([job.video.name, job.poster.name])
+
+
+def test_rearchiving_keeps_the_names_where_storage_overwrites(sandbox, tmp_path, settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "media"), "allow_overwrite": True}}}
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    first = (job.video.name, job.poster.name)
     lifecycle.request_archive(job)
     job.refresh_from_db()
-    assert (job.video.name, job.poster.name, job.video_sha256) == first
-    files = sorted(p.name for p in (tmp_path / "media").rglob("*") if p.is_file())
-    assert files == sorted([first[0].rsplit("/", 1)[-1], first[1].rsplit("/", 1)[-1]])
+    assert (job.video.name, job.poster.name) == first and archive.verify_stored(job)
+    assert archived_files(tmp_path) == sorted(first)
+
+
+def test_a_rearchive_whose_save_fails_leaves_the_previous_archive_whole(sandbox, tmp_path,
+                                                                         monkeypatch):
+    """The old files were deleted before the new ones were saved: a storage error in between
+    (a full disk, an S3 outage) lost the only copy once the provider's URL had expired."""
+    from django.core.files.storage import FileSystemStorage
+
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    before = archived_files(tmp_path)
+
+    def full(self, name, content):
+        if "-poster" in name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, name, content)
+
+    real_save = FileSystemStorage._save
+    monkeypatch.setattr(FileSystemStorage, "_save", full)
+    lifecycle.request_archive(job)
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert "No space left on device" in job.archive_error
+    assert archive.verify_stored(job)  # the previous video, still where the job says
+    assert archived_files(tmp_path) == before  # and the new video saved meanwhile removed
 
 
 def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_path):
@@ -246,7 +296,6 @@ def test_a_video_url_redirecting_inside_the_network_is_refused(settings):
 
 def test_a_full_disk_fails_the_archive_clearly_and_leaves_no_partial_file(sandbox, tmp_path,
                                                                            monkeypatch):
-    import errno
 
     real_new_spool = archive.new_spool
 
