@@ -126,8 +126,18 @@ async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
 
 def make_async_client() -> Any:
     # No retries inside the client: a failed poll is simply rescheduled by the loop.
-    conf = get_settings().poll
-    return AsyncVideoClient.from_settings(max_retries=0, max_connections=conf.concurrency)
+    settings = get_settings()
+    return AsyncVideoClient.from_settings(max_retries=0,
+                                          max_connections=settings.poll.concurrency,
+                                          timeout=poll_timeout(settings))
+
+
+def poll_timeout(settings: Any) -> float:
+    """The read timeout of a poll: ``TIMEOUT``, shortened so that a job waiting behind one
+    request and then making its own is answered (or timed out) within its lease
+    (``CLAIM_SECONDS``); a job status that takes longer is a failed poll anyway."""
+    fits = settings.poll.claim_seconds / 2 - settings.connect_timeout
+    return max(1.0, min(settings.timeout, fits))
 
 
 # --- Writing back --------------------------------------------------------------------------------
@@ -296,8 +306,13 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
         claiming = now < deadline
         # With nothing in flight there is no answer to wait for: look now (and then sleep in
         # _wait_for_due) instead of going round until claim_at, which kept a core busy.
-        if claiming and in_flight < 2 * conf.concurrency and (now >= claim_at or not in_flight):
-            jobs = claim_due(conf.batch_size, conf)
+        # At most twice CONCURRENCY in flight, so a claimed job waits behind one request at
+        # most: further back it would outlive its lease and be claimed and polled twice.
+        # Claimed once a quarter of that has drained: batches worth a round trip to the
+        # database, while the requests already queued keep every connection busy.
+        if claiming and 2 * in_flight <= 3 * conf.concurrency and \
+                (now >= claim_at or not in_flight):
+            jobs = claim_due(min(conf.batch_size, 2 * conf.concurrency - in_flight), conf)
             if jobs:
                 report.rounds += 1
                 fetcher.submit(jobs)

@@ -216,6 +216,43 @@ def test_the_loop_blocks_while_it_waits_and_never_spins(sandbox, settings, monke
 
 
 @pytest.mark.django_db(transaction=True)
+def test_every_claimed_job_is_answered_before_its_lease_runs_out(sandbox, settings,
+                                                                 monkeypatch):
+    """The loop claimed a whole batch (200) however few GETs could run at once, so with a
+    slow provider the last jobs of a batch waited past their lease, and another poller could
+    claim and poll them a second time. It claims only what can be in flight now (twice
+    CONCURRENCY), and its GETs time out in time for the lease."""
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "CONNECT_TIMEOUT": 0.5,
+                         "POLL": {"CONCURRENCY": 1, "CLAIM_SECONDS": 5}}
+    sandbox.configure(time_scale=1)
+    for i in range(5):
+        lifecycle.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
+                                                 seconds="1"))
+    VideoJob.objects.update(next_poll_at=timezone.now())
+    sandbox.faults.add("latency", ms=1500, route="retrieve")
+    leases, answered = {}, {}
+    real_claim, real_write_back = polling.claim_due, polling.write_back
+
+    def claim_due(limit, conf):
+        jobs = real_claim(limit, conf)
+        leases.update({job.pk: job.next_poll_at for job in jobs})
+        return jobs
+
+    def write_back(jobs, *args, **kwargs):
+        answered.update({job.pk: timezone.now() for job in jobs})
+        return real_write_back(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(polling, "claim_due", claim_due)
+    monkeypatch.setattr(polling, "write_back", write_back)
+    report = polling.run_loop(seconds=20, wait=False)
+    assert report.polled == 5 and report.errors == 0
+    late = {pk: (answered[pk] - leases[pk]).total_seconds() for pk in leases
+            if answered[pk] > leases[pk]}
+    assert late == {}, f"answered after the lease ran out, by seconds: {late}"
+    assert polling.make_async_client().timeout.read <= 5 / 2 - 0.5
+
+
+@pytest.mark.django_db(transaction=True)
 def test_loop_returns_early_when_nothing_is_due(sandbox):
     report = polling.run_loop(seconds=30)
     assert report.seconds < 5 and report.polled == 0
