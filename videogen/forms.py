@@ -473,8 +473,7 @@ class JobForm(forms.ModelForm):
             if value:
                 frames.append({"input_image": value, "frame": position})
                 self._frame_fields.append(source)
-        kept = [f for f in (self.instance.media or {}).get("frame_images") or []
-                if _position_of(f, 0, 3) not in KEYFRAMES]
+        kept = other_frames(self.instance.media or {})
         frames.extend(kept)
         self._frame_fields.extend("first_frame_file" for _ in kept)
         return frames
@@ -596,6 +595,18 @@ def stored_keyframes(media: Mapping[str, Any]) -> dict[str, str]:
         if position in KEYFRAMES and frame.get("input_image"):
             found.setdefault(position, frame["input_image"])
     return found
+
+
+def other_frames(media: Mapping[str, Any]) -> list[Any]:
+    """The stored frames the form has no field for (neither its first nor its last keyframe,
+    as :func:`stored_keyframes` reads them), kept as they are when a draft is saved."""
+    stored = list(media.get("frame_images") or [])
+    frames = [f for f in stored if isinstance(f, dict)]  # counted as stored_keyframes does
+    shown = set(stored_keyframes(media).values())
+    field_for = {id(frame) for index, frame in enumerate(frames)
+                 if _position_of(frame, index, len(frames)) in KEYFRAMES
+                 and frame.get("input_image") in shown}
+    return [frame for frame in stored if id(frame) not in field_for]
 
 
 def _position_of(frame: Mapping[str, Any], index: int, count: int) -> str:

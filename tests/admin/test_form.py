@@ -263,3 +263,22 @@ def test_base64_is_never_echoed_in_the_request_json(superuser_client):
                                         args=[job.pk])).content.decode()
     assert "base64 not shown" in html
     assert html.count(big) == 1  # the thumbnail only
+
+
+def test_editing_a_loose_models_draft_keeps_its_unpositioned_frames(superuser_client):
+    """A Wan 2.2 draft made from code with three frames and no positions: the form shows the
+    first as the first keyframe, and saving it dropped the other two (each was taken for a
+    "first" frame the form had replaced)."""
+    frames = [{"input_image": f"https://img.example.com/{n}.png"} for n in range(3)]
+    job = make_job(model="Wan-AI/Wan2.2-I2V-A14B", width=None, height=None, fps=None,
+                   media={"frame_images": frames})
+    url = reverse("admin:videogen_videojob_change", args=[job.pk])
+    response = superuser_client.post(url, {**form_data(model="Wan-AI/Wan2.2-I2V-A14B",
+                                                       size="", fps="", prompt="a change",
+                                                       first_frame_url=frames[0]["input_image"]),
+                                           "_continue": "1"})
+    assert response.status_code == 302, errors_of(response)
+    job.refresh_from_db()
+    assert job.prompt == "a change"
+    assert [f["input_image"] for f in job.media["frame_images"]] == \
+        [f["input_image"] for f in frames]
