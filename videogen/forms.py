@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,11 +25,13 @@ from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from videogen import catalog
+from videogen import catalog, upload_stash
 from videogen.api import encode_image
 from videogen.jsondata import JSONFormField, json_problem
 from videogen.models import OutputFormat, VideoJob
 from videogen.storage import archive_name, archive_storage
+
+logger = logging.getLogger("videogen.forms")
 
 MAX_IMAGE_BYTES = catalog.MAX_IMAGE_BYTES
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
@@ -143,10 +146,20 @@ class ModelSelect(forms.Select):
 
 
 class ImageFileInput(forms.ClearableFileInput):
-    """A keyframe upload showing the current image as a thumbnail, and the picked file too."""
+    """A keyframe upload showing the current image as a thumbnail, and the picked file too;
+    after a try with errors, the image uploaded then (``kept``: its stash token and image)."""
 
     template_name = "admin/videogen/widgets/image_file_input.html"
     clear_checkbox_label = _("Remove this image")
+    kept: tuple[str, CurrentImage] | None = None
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        if self.kept:
+            token, image = self.kept
+            context["widget"].update(kept_token=token, kept_image=image,
+                                     kept_name=f"{name}-kept")
+        return context
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
@@ -387,6 +400,8 @@ class JobForm(forms.ModelForm):
         job = self.instance
         self.warnings: list[catalog.Problem] = []
         self._frame_fields: list[str] = []
+        # Keyframe field → (base64, the stash token it came from, if it did).
+        self._uploads: dict[str, tuple[str, str | None]] = {}
         self.fields["model"].choices = model_choices(job.model or None)
         self.fields["size"].choices = size_choices((job.width, job.height))
         self.fields["seconds"].choices = seconds_choices(job.seconds or "")
@@ -419,12 +434,42 @@ class JobForm(forms.ModelForm):
         return self._clean_keyframe("last_frame_file")
 
     def _clean_keyframe(self, name: str) -> Any:
-        """base64 for a new upload, a CurrentImage kept, False when removed, None if none."""
+        """base64 for a new upload (or one kept from the last try), a CurrentImage kept,
+        False when removed, None if none."""
         value = self.cleaned_data.get(name)
         if isinstance(value, UploadedFile):
             check_upload(value)
-            return encode_image(value)
+            self._uploads[name] = (encode_image(value), None)
+            return self._uploads[name][0]
+        token = self.data.get(self.add_prefix(f"{name}-kept"))
+        if value is None and token:
+            self._uploads[name] = (self._kept_image(str(token)), str(token))
+            return self._uploads[name][0]
         return value
+
+    def _kept_image(self, token: str) -> str:
+        data = upload_stash.load(token)
+        if not data or len(data) > MAX_IMAGE_BYTES or sniff_image(data[:16]) is None:
+            raise forms.ValidationError(
+                _("The image kept from your last try is gone; choose the file again."),
+                code="kept_upload_gone")
+        return base64.b64encode(data).decode("ascii")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and self._errors:
+            self._keep_uploads()
+
+    def _keep_uploads(self) -> None:
+        """The form comes back with errors: keep its new keyframe images for the next try."""
+        for name, (encoded, token) in self._uploads.items():
+            try:
+                token = token or upload_stash.stash(base64.b64decode(encoded))
+            except Exception:  # storage down: the page still shows the errors
+                logger.warning("could not keep the upload of %s for the next try", name,
+                               exc_info=True)
+                continue
+            self.fields[name].widget.kept = (token, CurrentImage(encoded))
 
     def clean_reference_files(self) -> list[UploadedFile]:
         uploads = self.cleaned_data.get("reference_files") or []
@@ -563,6 +608,9 @@ class JobForm(forms.ModelForm):
         job.media = media
         if commit:
             job.save()
+        for _encoded, token in self._uploads.values():
+            if token:
+                upload_stash.discard(token)  # stored in the job now
         return job
 
     def _store_references(self, job: VideoJob, uploads: list[UploadedFile]) -> list[str]:

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from videogen import archive, lifecycle
+from videogen import archive, lifecycle, upload_stash
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
 
@@ -37,6 +37,7 @@ class SweepReport:
     leases_expired: list[str] = field(default_factory=list)
     stuck_submitting: list[str] = field(default_factory=list)
     partial_downloads_removed: int = 0
+    kept_uploads_removed: int = 0
 
 
 def sweep() -> SweepReport:
@@ -66,6 +67,7 @@ def sweep() -> SweepReport:
                        "resubmit: %s", len(report.stuck_submitting),
                        ", ".join(report.stuck_submitting[:20]))
     report.partial_downloads_removed = remove_stale_partials()
+    report.kept_uploads_removed = upload_stash.remove_stale()
     return report
 
 

@@ -2,11 +2,13 @@
 are checked by size (before reading) and by their bytes, and a sent job is never edited."""
 
 import base64
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from videogen import upload_stash
 from videogen.forms import JobForm
 from videogen.models import Status, VideoJob
 
@@ -282,3 +284,61 @@ def test_editing_a_loose_models_draft_keeps_its_unpositioned_frames(superuser_cl
     assert job.prompt == "a change"
     assert [f["input_image"] for f in job.media["frame_images"]] == \
         [f["input_image"] for f in frames]
+
+
+def kept_token(response, name="first_frame_file"):
+    match = re.search(rf'name="{name}-kept" value="([0-9a-f]+)"', response.content.decode())
+    return match and match.group(1)
+
+
+def test_an_upload_is_kept_when_the_form_comes_back_with_errors(superuser_client, tmp_path):
+    """A browser cannot refill a file input: after a mistake elsewhere in the form, staff had
+    to choose the image again. The page now keeps it and says so."""
+    response = superuser_client.post(ADD, {**form_data(size="123x456"),
+                                           "first_frame_file": image()})
+    assert response.status_code == 200 and "size" in errors_of(response)
+    token = kept_token(response)
+    assert token and "Kept from your last try:" in response.content.decode()
+    assert (tmp_path / "media" / upload_stash.FOLDER / token).exists()
+    # Another mistake: the same image is still kept, under the same token.
+    response = superuser_client.post(ADD, {**form_data(size="123x456"),
+                                           "first_frame_file-kept": token})
+    assert kept_token(response) == token
+    response = superuser_client.post(ADD, {**form_data(), "first_frame_file-kept": token})
+    assert response.status_code == 302
+    job = VideoJob.objects.get()
+    assert job.media == {"frame_images": [{"input_image": png_base64(), "frame": "first"}]}
+    assert not (tmp_path / "media" / upload_stash.FOLDER / token).exists()
+
+
+@pytest.mark.parametrize("token", ["0" * 32, "../../settings", "a" * 31, "x" * 5000])
+def test_a_kept_image_that_is_gone_or_not_a_token_is_a_field_error(superuser_client, token):
+    response = superuser_client.post(ADD, {**form_data(), "first_frame_file-kept": token})
+    assert response.status_code == 200
+    assert "choose the file again" in errors_of(response)["first_frame_file"]
+    assert not VideoJob.objects.exists()
+
+
+def test_removing_a_kept_image(superuser_client):
+    response = superuser_client.post(ADD, {**form_data(size="123x456"),
+                                           "first_frame_file": image()})
+    response = superuser_client.post(ADD, {**form_data(), "first_frame_file-kept":
+                                           kept_token(response),
+                                           "first_frame_file-clear": "on"})
+    assert response.status_code == 302
+    assert VideoJob.objects.get().media == {}
+
+
+def test_the_sweeper_deletes_kept_images_after_a_day(superuser_client, tmp_path):
+    import os
+    import time
+
+    from videogen import sweeper
+
+    response = superuser_client.post(ADD, {**form_data(size="123x456"),
+                                           "first_frame_file": image()})
+    path = tmp_path / "media" / upload_stash.FOLDER / kept_token(response)
+    assert sweeper.sweep().kept_uploads_removed == 0 and path.exists()
+    old = time.time() - upload_stash.MAX_AGE.total_seconds() - 60
+    os.utime(path, (old, old))
+    assert sweeper.sweep().kept_uploads_removed == 1 and not path.exists()
