@@ -447,7 +447,8 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
         if probe.poster:
             saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
     except BaseException:
-        _delete_quietly(storage, saved_video)
+        if saved_video not in _files_of(job):  # an overwritten old file is the row's video
+            _delete_quietly(storage, saved_video)
         raise
     return {"video": saved_video, "poster": saved_poster, "video_bytes": download.size,
             "video_sha256": download.sha256, **_stored_fields(probe)}

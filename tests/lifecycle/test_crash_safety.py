@@ -205,6 +205,34 @@ def test_a_rearchive_whose_save_fails_leaves_the_previous_archive_whole(sandbox,
     assert archived_files(tmp_path) == before  # and the new video saved meanwhile removed
 
 
+def test_a_failed_rearchive_on_overwriting_storage_keeps_the_video(sandbox, tmp_path,
+                                                                    monkeypatch, settings):
+    """Storage that overwrites saves the new video over the old one: when the poster then
+    fails, that file is the job's video and must stay."""
+    from django.core.files.storage import FileSystemStorage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "media"), "allow_overwrite": True}}}
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    job.refresh_from_db()
+    before = archived_files(tmp_path)
+    real_save = FileSystemStorage._save
+
+    def full(self, name, content):
+        if "-poster" in name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", full)
+    lifecycle.request_archive(job)
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert archive.verify_stored(job) and archived_files(tmp_path) == before
+
+
 def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_path):
     sandbox.faults.add("truncate", count=1, bytes=100)
     sandbox.faults.add("expire", count=1)
