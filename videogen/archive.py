@@ -95,13 +95,18 @@ def archive_job(job_id: Any) -> str:
         logger.exception("archiving job %s failed unexpectedly", job.pk)
         return _failed(job, f"unexpected error: {type(error).__name__}: {error}")
     new_files = {fields["video"], fields["poster"]} - {""}
+    storage = archive_storage()
     try:
         lifecycle.archive_succeeded(job, fields, warnings)
     except lifecycle.ArchiveSuperseded as error:
         # Its files are left: the newer attempt may have saved under the same names.
         logger.warning("%s Files it saved: %s", error, ", ".join(sorted(new_files)))
         return "superseded"
-    storage = archive_storage()
+    except VideoJob.DoesNotExist:
+        logger.info("job %s was deleted while it was archived; its new files go too", job.pk)
+        for name in new_files:
+            _delete_quietly(storage, name)
+        return "deleted"
     for name in old_files - new_files:  # only now: until the commit, the row named them
         _delete_quietly(storage, name)
     return "archived"
@@ -112,7 +117,11 @@ def _files_of(job: VideoJob) -> set[str]:
 
 
 def _failed(job: VideoJob, reason: str) -> str:
-    if lifecycle.archive_failed(job, reason):
+    try:
+        recorded = lifecycle.archive_failed(job, reason)
+    except VideoJob.DoesNotExist:
+        return "deleted"
+    if recorded:
         return "failed"
     logger.warning("archive attempt %d of job %s failed after it was taken over: %s",
                    job.archive_attempts, job.pk, reason)

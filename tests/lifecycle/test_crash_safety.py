@@ -406,3 +406,23 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(s
     assert job.archive_status == ArchiveStatus.ARCHIVED and job.archive_attempts == 2
     assert job.events.filter(detail__startswith="Archived as").count() == 1
     assert WebhookEvent.objects.filter(job=job, type="video.completed").count() == 1
+
+
+def test_a_job_deleted_while_it_is_archived_ends_the_task_quietly(sandbox, tmp_path,
+                                                                  monkeypatch):
+    """Staff delete the job while its video downloads: the task raised DoesNotExist and left
+    the files it had saved."""
+    real_fetch = archive.fetch_and_store
+
+    def then_deleted(job):
+        stored = real_fetch(job)
+        VideoJob.objects.filter(pk=job.pk).delete()
+        return stored
+
+    monkeypatch.setattr(archive, "fetch_and_store", then_deleted)
+    job = new_job()
+    lifecycle.submit(job)
+    monkeypatch.setattr(lifecycle, "enqueue", lambda *a: None)  # the test runs the task
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    assert archive.archive_job(job.pk) == "deleted"
+    assert archived_files(tmp_path) == []
