@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
@@ -151,15 +151,16 @@ class ImageFileInput(forms.ClearableFileInput):
 
     template_name = "admin/videogen/widgets/image_file_input.html"
     clear_checkbox_label = _("Remove this image")
-    kept: tuple[str, CurrentImage] | None = None
+    kept: list[tuple[str, CurrentImage]] = []
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
-        context = super().get_context(name, value, attrs)
-        if self.kept:
-            token, image = self.kept
-            context["widget"].update(kept_token=token, kept_image=image,
-                                     kept_name=f"{name}-kept")
-        return context
+        return _with_kept(self, super().get_context(name, value, attrs), name)
+
+
+def _with_kept(widget: Any, context: dict, name: str) -> dict:
+    """Images kept from the last try (stash token, image) for the template."""
+    context["widget"].update(kept=widget.kept, kept_name=f"{name}-kept")
+    return context
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
@@ -177,6 +178,10 @@ class ImageURLInput(forms.URLInput):
 class MultipleImageInput(forms.FileInput):
     allow_multiple_selected = True
     template_name = "admin/videogen/widgets/image_file_input.html"
+    kept: list[tuple[str, CurrentImage]] = []
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
+        return _with_kept(self, super().get_context(name, value, attrs), name)
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
@@ -400,8 +405,10 @@ class JobForm(forms.ModelForm):
         job = self.instance
         self.warnings: list[catalog.Problem] = []
         self._frame_fields: list[str] = []
-        # Keyframe field → (base64, the stash token it came from, if it did).
+        # Keyframe field → (base64, the stash token it came from, if it did); the same for
+        # reference images, in order.
         self._uploads: dict[str, tuple[str, str | None]] = {}
+        self._references: list[tuple[UploadedFile, str | None]] = []
         self.fields["model"].choices = model_choices(job.model or None)
         self.fields["size"].choices = size_choices((job.width, job.height))
         self.fields["seconds"].choices = seconds_choices(job.seconds or "")
@@ -441,9 +448,9 @@ class JobForm(forms.ModelForm):
             check_upload(value)
             self._uploads[name] = (encode_image(value), None)
             return self._uploads[name][0]
-        token = self.data.get(self.add_prefix(f"{name}-kept"))
-        if value is None and token:
-            self._uploads[name] = (self._kept_image(str(token)), str(token))
+        tokens = self._kept_tokens(name)
+        if value is None and tokens:
+            self._uploads[name] = (self._kept_image(tokens[0]), tokens[0])
             return self._uploads[name][0]
         return value
 
@@ -461,21 +468,49 @@ class JobForm(forms.ModelForm):
             self._keep_uploads()
 
     def _keep_uploads(self) -> None:
-        """The form comes back with errors: keep its new keyframe images for the next try."""
+        """The form comes back with errors: keep its new images for the next try."""
         for name, (encoded, token) in self._uploads.items():
-            try:
-                token = token or upload_stash.stash(base64.b64decode(encoded))
-            except Exception:  # storage down: the page still shows the errors
-                logger.warning("could not keep the upload of %s for the next try", name,
-                               exc_info=True)
-                continue
-            self.fields[name].widget.kept = (token, CurrentImage(encoded))
+            token = self._stashed(token, lambda e=encoded: base64.b64decode(e))
+            if token:
+                self.fields[name].widget.kept = [(token, CurrentImage(encoded))]
+        kept = []
+        for upload, token in self._references:
+            token = self._stashed(token, lambda u=upload: _read(u))
+            if token:
+                kept.append((token, CurrentImage(base64.b64encode(_read(upload)).decode())))
+        self.fields["reference_files"].widget.kept = kept
+
+    @staticmethod
+    def _stashed(token: str | None, data: Any) -> str | None:
+        """``token`` when the image is stashed already, else a new one (None if storage
+        fails: the page still shows the errors, the image must be chosen again)."""
+        if token:
+            return token
+        try:
+            return upload_stash.stash(data())
+        except Exception:
+            logger.warning("could not keep an upload for the next try", exc_info=True)
+            return None
 
     def clean_reference_files(self) -> list[UploadedFile]:
-        uploads = self.cleaned_data.get("reference_files") or []
+        """New uploads, then the ones kept from the last try whose box is still ticked."""
+        uploads = list(self.cleaned_data.get("reference_files") or [])
         for upload in uploads:
             check_upload(upload)
+        self._references = [(upload, None) for upload in uploads]
+        for number, token in enumerate(self._kept_tokens("reference_files"), start=1):
+            data = base64.b64decode(self._kept_image(token))
+            kept = SimpleUploadedFile(f"kept-reference-{number}", data,
+                                      content_type=sniff_image(data[:16]) or "")
+            self._references.append((kept, token))
+            uploads.append(kept)
         return uploads
+
+    def _kept_tokens(self, name: str) -> list[str]:
+        key = self.add_prefix(f"{name}-kept")
+        values = self.data.getlist(key) if hasattr(self.data, "getlist") else \
+            [self.data.get(key)]
+        return [str(value) for value in values if value]
 
     def clean_metadata(self) -> dict[str, Any]:
         value = self.cleaned_data.get("metadata")
@@ -608,9 +643,9 @@ class JobForm(forms.ModelForm):
         job.media = media
         if commit:
             job.save()
-        for _encoded, token in self._uploads.values():
+        for _item, token in [*self._uploads.values(), *self._references]:
             if token:
-                upload_stash.discard(token)  # stored in the job now
+                upload_stash.discard(token)  # stored with the job now
         return job
 
     def _store_references(self, job: VideoJob, uploads: list[UploadedFile]) -> list[str]:
@@ -623,6 +658,13 @@ class JobForm(forms.ModelForm):
             name = storage.save(archive_name(job, ext, suffix=f"-reference-{number}"), upload)
             urls.append(absolute(storage.url(name), self.base_url))
         return urls
+
+
+def _read(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
 
 
 def absolute(url: str, base_url: str) -> str:

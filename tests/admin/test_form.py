@@ -298,7 +298,7 @@ def test_an_upload_is_kept_when_the_form_comes_back_with_errors(superuser_client
                                            "first_frame_file": image()})
     assert response.status_code == 200 and "size" in errors_of(response)
     token = kept_token(response)
-    assert token and "Kept from your last try:" in response.content.decode()
+    assert token and "Keep this image from your last try:" in response.content.decode()
     assert (tmp_path / "media" / upload_stash.FOLDER / token).exists()
     # Another mistake: the same image is still kept, under the same token.
     response = superuser_client.post(ADD, {**form_data(size="123x456"),
@@ -319,14 +319,34 @@ def test_a_kept_image_that_is_gone_or_not_a_token_is_a_field_error(superuser_cli
     assert not VideoJob.objects.exists()
 
 
-def test_removing_a_kept_image(superuser_client):
+def test_unticking_a_kept_image_drops_it(superuser_client):
     response = superuser_client.post(ADD, {**form_data(size="123x456"),
                                            "first_frame_file": image()})
-    response = superuser_client.post(ADD, {**form_data(), "first_frame_file-kept":
-                                           kept_token(response),
-                                           "first_frame_file-clear": "on"})
+    assert kept_token(response)
+    response = superuser_client.post(ADD, form_data())  # the "keep" box unticked
     assert response.status_code == 302
     assert VideoJob.objects.get().media == {}
+
+
+def test_reference_uploads_are_kept_too(superuser_client, tmp_path):
+    """Wan 2.7 reference images: each kept with its own "keep" box; an unticked one goes."""
+    wan = {"model": "Wan-AI/wan2.7-r2v", "size": "", "fps": "", "resolution": "720P",
+           "ratio": "1:1"}
+    response = superuser_client.post(ADD, {**form_data(**{**wan, "prompt": ""}),
+                                           "reference_files": [image("a.png"), image(
+                                               "b.png", png_bytes(rgb=(0, 0, 255)))]})
+    assert response.status_code == 200 and "prompt" in errors_of(response)
+    tokens = re.findall(r'name="reference_files-kept" value="([0-9a-f]+)"',
+                        response.content.decode())
+    assert len(tokens) == 2
+    response = superuser_client.post(ADD, {**form_data(**wan),
+                                           "reference_files-kept": tokens[:1]})
+    assert response.status_code == 302, errors_of(response)
+    job = VideoJob.objects.get()
+    [url] = job.media["reference_images"]
+    stored = tmp_path / "media" / url.split("/media/", 1)[1]
+    assert stored.read_bytes() == png_bytes()
+    assert not any((tmp_path / "media" / upload_stash.FOLDER / t).exists() for t in tokens[:1])
 
 
 def test_the_sweeper_deletes_kept_images_after_a_day(superuser_client, tmp_path):
