@@ -109,8 +109,10 @@ class VideoJob(models.Model):
     )
     archive_error = models.TextField(_("archive error"), blank=True)
     archive_attempts = models.PositiveIntegerField(_("archive attempts"), default=0)
+    # db_default too: rows written by SQL, or by the previous release during a rolling deploy,
+    # get 0 rather than a NOT NULL error.
     archive_workers_lost = models.PositiveIntegerField(
-        _("archive workers lost"), default=0,
+        _("archive workers lost"), default=0, db_default=0,
         help_text=_("Archive attempts in a row whose worker stopped without finishing, since "
                     "the archive was last requested."))
     archive_lease_until = models.DateTimeField(
@@ -152,7 +154,7 @@ class VideoJob(models.Model):
         _("consecutive poll failures"), default=0, help_text=_("Reset by a successful poll.")
     )
     poll_not_found = models.PositiveIntegerField(
-        _("404 answers"), default=0,
+        _("404 answers"), default=0, db_default=0,
         help_text=_("Polls answered 404 since the last successful one; a few in a row mean the "
                     "provider no longer knows the job."))
 
