@@ -84,8 +84,9 @@ def _age(job: VideoJob, now: datetime) -> float:
 # --- Claiming ----------------------------------------------------------------------------------
 
 
-def claim_due(limit: int, conf: PollSettings) -> list[VideoJob]:
-    """Due in-flight jobs, leased to this poller for ``CLAIM_SECONDS``."""
+def claim_due(limit: int, conf: PollSettings, *, queued: int = 0) -> list[VideoJob]:
+    """Due in-flight jobs, leased to this poller until the last of them will have had its
+    answer: ``queued`` requests are ahead of them (see :func:`lease_seconds`)."""
     now = timezone.now()
     with transaction.atomic():
         due = (VideoJob.objects.filter(status__in=IN_FLIGHT_STATUSES, next_poll_at__lte=now,
@@ -93,9 +94,18 @@ def claim_due(limit: int, conf: PollSettings) -> list[VideoJob]:
                .order_by("next_poll_at").select_for_update(skip_locked=True))
         ids = list(due.values_list("pk", flat=True)[:limit])
         if ids:
-            lease = now + timedelta(seconds=conf.claim_seconds)
+            lease = now + timedelta(seconds=lease_seconds(queued + len(ids), conf))
             VideoJob.objects.filter(pk__in=ids).update(next_poll_at=lease)
     return list(VideoJob.objects.filter(pk__in=ids)) if ids else []
+
+
+def lease_seconds(requests: int, conf: PollSettings) -> float:
+    """How long to hide jobs from other pollers when ``requests`` GETs (theirs included) are
+    queued at ``CONCURRENCY`` at a time: each round ends within half of ``CLAIM_SECONDS`` (the
+    poll timeout, :func:`poll_timeout`), so a job far back in a big batch is not taken for
+    abandoned, and claimed and polled twice, while it still waits its turn."""
+    rounds = -(-requests // conf.concurrency)
+    return max(conf.claim_seconds, rounds * conf.claim_seconds / 2)
 
 
 def seconds_until_next_due() -> float | None:
@@ -133,9 +143,9 @@ def make_async_client() -> Any:
 
 
 def poll_timeout(settings: Any) -> float:
-    """The read timeout of a poll: ``TIMEOUT``, shortened so that a job waiting behind one
-    request and then making its own is answered (or timed out) within its lease
-    (``CLAIM_SECONDS``); a job status that takes longer is a failed poll anyway."""
+    """The read timeout of a poll: ``TIMEOUT``, shortened so that a round of requests ends
+    within half of ``CLAIM_SECONDS`` (leases count in such rounds, :func:`lease_seconds`); a
+    job status that takes longer is a failed poll anyway."""
     fits = settings.poll.claim_seconds / 2 - settings.connect_timeout
     return max(1.0, min(settings.timeout, fits))
 
@@ -306,13 +316,8 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
         claiming = now < deadline
         # With nothing in flight there is no answer to wait for: look now (and then sleep in
         # _wait_for_due) instead of going round until claim_at, which kept a core busy.
-        # At most twice CONCURRENCY in flight, so a claimed job waits behind one request at
-        # most: further back it would outlive its lease and be claimed and polled twice.
-        # Claimed once a quarter of that has drained: batches worth a round trip to the
-        # database, while the requests already queued keep every connection busy.
-        if claiming and 2 * in_flight <= 3 * conf.concurrency and \
-                (now >= claim_at or not in_flight):
-            jobs = claim_due(min(conf.batch_size, 2 * conf.concurrency - in_flight), conf)
+        if claiming and in_flight < 2 * conf.concurrency and (now >= claim_at or not in_flight):
+            jobs = claim_due(conf.batch_size, conf, queued=in_flight)
             if jobs:
                 report.rounds += 1
                 fetcher.submit(jobs)

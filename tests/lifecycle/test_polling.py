@@ -218,10 +218,10 @@ def test_the_loop_blocks_while_it_waits_and_never_spins(sandbox, settings, monke
 @pytest.mark.django_db(transaction=True)
 def test_every_claimed_job_is_answered_before_its_lease_runs_out(sandbox, settings,
                                                                  monkeypatch):
-    """The loop claimed a whole batch (200) however few GETs could run at once, so with a
-    slow provider the last jobs of a batch waited past their lease, and another poller could
-    claim and poll them a second time. It claims only what can be in flight now (twice
-    CONCURRENCY), and its GETs time out in time for the lease."""
+    """The loop claimed a whole batch (200) for CLAIM_SECONDS however few GETs could run at
+    once, so with a slow provider the last jobs of a batch waited past their lease and were
+    claimed and polled a second time. The lease now counts the rounds of requests ahead of
+    the batch's last job, and each round times out within half of CLAIM_SECONDS."""
     settings.VIDEOGEN = {**settings.VIDEOGEN, "CONNECT_TIMEOUT": 0.5,
                          "POLL": {"CONCURRENCY": 1, "CLAIM_SECONDS": 5}}
     sandbox.configure(time_scale=1)
@@ -233,8 +233,8 @@ def test_every_claimed_job_is_answered_before_its_lease_runs_out(sandbox, settin
     leases, answered = {}, {}
     real_claim, real_write_back = polling.claim_due, polling.write_back
 
-    def claim_due(limit, conf):
-        jobs = real_claim(limit, conf)
+    def claim_due(limit, conf, **kwargs):
+        jobs = real_claim(limit, conf, **kwargs)
         leases.update({job.pk: job.next_poll_at for job in jobs})
         return jobs
 
