@@ -149,10 +149,7 @@ def archived_files(tmp_path):
 
 
 def test_rearchiving_replaces_files_without_orphans(sandbox, tmp_path):
-    job = new_job()
-    lifecycle.submit(job)
-    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
-    job.refresh_from_db()
+    job = archived_job()
     first = (job.video.name, job.poster.name, job.video_sha256)
     for _ in range(2):
         lifecycle.request_archive(job)
@@ -163,14 +160,37 @@ def test_rearchiving_replaces_files_without_orphans(sandbox, tmp_path):
         assert archived_files(tmp_path) == sorted([job.video.name, job.poster.name])
 
 
-def test_rearchiving_keeps_the_names_where_storage_overwrites(sandbox, tmp_path, settings):
+def overwriting_storage(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path / "media"), "allow_overwrite": True}}}
+
+
+def archived_job():
     job = new_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
+    return job
+
+
+def fail_poster_saves(monkeypatch):
+    """A full disk by the time the poster is saved (the video went in)."""
+    from django.core.files.storage import FileSystemStorage
+
+    real_save = FileSystemStorage._save
+
+    def full(self, name, content):
+        if "-poster" in name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", full)
+
+
+def test_rearchiving_keeps_the_names_where_storage_overwrites(sandbox, tmp_path, settings):
+    overwriting_storage(settings, tmp_path)
+    job = archived_job()
     first = (job.video.name, job.poster.name)
     lifecycle.request_archive(job)
     job.refresh_from_db()
@@ -178,59 +198,24 @@ def test_rearchiving_keeps_the_names_where_storage_overwrites(sandbox, tmp_path,
     assert archived_files(tmp_path) == sorted(first)
 
 
-def test_a_rearchive_whose_save_fails_leaves_the_previous_archive_whole(sandbox, tmp_path,
-                                                                         monkeypatch):
+@pytest.mark.parametrize("overwrite", [False, True], ids=["suffixed names", "overwriting"])
+def test_a_rearchive_whose_save_fails_leaves_the_previous_archive_whole(
+        sandbox, tmp_path, monkeypatch, settings, overwrite):
     """The old files were deleted before the new ones were saved: a storage error in between
-    (a full disk, an S3 outage) lost the only copy once the provider's URL had expired."""
-    from django.core.files.storage import FileSystemStorage
-
-    job = new_job()
-    lifecycle.submit(job)
-    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
-    job.refresh_from_db()
+    (a full disk, an S3 outage) lost the only copy once the provider's URL had expired. On
+    storage that overwrites, the new video went over the old one: when the poster then fails,
+    that file is the job's video and must stay."""
+    if overwrite:
+        overwriting_storage(settings, tmp_path)
+    job = archived_job()
     before = archived_files(tmp_path)
-
-    def full(self, name, content):
-        if "-poster" in name:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_save(self, name, content)
-
-    real_save = FileSystemStorage._save
-    monkeypatch.setattr(FileSystemStorage, "_save", full)
+    fail_poster_saves(monkeypatch)
     lifecycle.request_archive(job)
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.FAILED
     assert "No space left on device" in job.archive_error
     assert archive.verify_stored(job)  # the previous video, still where the job says
-    assert archived_files(tmp_path) == before  # and the new video saved meanwhile removed
-
-
-def test_a_failed_rearchive_on_overwriting_storage_keeps_the_video(sandbox, tmp_path,
-                                                                    monkeypatch, settings):
-    """Storage that overwrites saves the new video over the old one: when the poster then
-    fails, that file is the job's video and must stay."""
-    from django.core.files.storage import FileSystemStorage
-
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "media"), "allow_overwrite": True}}}
-    job = new_job()
-    lifecycle.submit(job)
-    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
-    job.refresh_from_db()
-    before = archived_files(tmp_path)
-    real_save = FileSystemStorage._save
-
-    def full(self, name, content):
-        if "-poster" in name:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_save(self, name, content)
-
-    monkeypatch.setattr(FileSystemStorage, "_save", full)
-    lifecycle.request_archive(job)
-    job.refresh_from_db()
-    assert job.archive_status == ArchiveStatus.FAILED
-    assert archive.verify_stored(job) and archived_files(tmp_path) == before
+    assert archived_files(tmp_path) == before  # and a new video saved meanwhile removed
 
 
 def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_path):
