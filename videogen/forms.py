@@ -153,6 +153,10 @@ class ImageFileInput(forms.ClearableFileInput):
     clear_checkbox_label = _("Remove this image")
     kept: list[tuple[str, CurrentImage]] = []
 
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
+                          "data-vg-max-bytes": str(MAX_IMAGE_BYTES), **(attrs or {})})
+
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
         return _with_kept(self, super().get_context(name, value, attrs), name)
 
@@ -161,10 +165,6 @@ def _with_kept(widget: Any, context: dict, name: str) -> dict:
     """Images kept from the last try (stash token, image) for the template."""
     context["widget"].update(kept=widget.kept, kept_name=f"{name}-kept")
     return context
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
-                          "data-vg-max-bytes": str(MAX_IMAGE_BYTES), **(attrs or {})})
 
 
 class ImageURLInput(forms.URLInput):

@@ -362,3 +362,12 @@ def test_the_sweeper_deletes_kept_images_after_a_day(superuser_client, tmp_path)
     old = time.time() - upload_stash.MAX_AGE.total_seconds() - 60
     os.utime(path, (old, old))
     assert sweeper.sweep().kept_uploads_removed == 1 and not path.exists()
+
+
+@pytest.mark.parametrize("name", ["first_frame_file", "last_frame_file", "reference_files"])
+def test_image_inputs_tell_the_browser_what_they_take(name):
+    """The page's script previews and checks picked files by these attributes (a refactor
+    once left the keyframe inputs without them, and no thumbnail appeared)."""
+    html = str(JobForm()[name])
+    assert 'accept="image/png,image/jpeg,image/webp"' in html and 'data-vg-image="1"' in html
+    assert f'data-vg-max-bytes="{10 * 1024 * 1024}"' in html
