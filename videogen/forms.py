@@ -145,12 +145,11 @@ class ModelSelect(forms.Select):
         return context
 
 
-class ImageFileInput(forms.ClearableFileInput):
-    """A keyframe upload showing the current image as a thumbnail, and the picked file too;
-    after a try with errors, the image uploaded then (``kept``: its stash token and image)."""
+class _ImageInput(forms.FileInput):
+    """What both image upload widgets share: the attributes the page's script checks picked
+    files by, and the images kept from a try with errors (``kept``: stash token, image)."""
 
     template_name = "admin/videogen/widgets/image_file_input.html"
-    clear_checkbox_label = _("Remove this image")
     kept: list[tuple[str, CurrentImage]] = []
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
@@ -158,13 +157,15 @@ class ImageFileInput(forms.ClearableFileInput):
                           "data-vg-max-bytes": str(MAX_IMAGE_BYTES), **(attrs or {})})
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
-        return _with_kept(self, super().get_context(name, value, attrs), name)
+        context = super().get_context(name, value, attrs)
+        context["widget"].update(kept=self.kept, kept_name=f"{name}-kept")
+        return context
 
 
-def _with_kept(widget: Any, context: dict, name: str) -> dict:
-    """Images kept from the last try (stash token, image) for the template."""
-    context["widget"].update(kept=widget.kept, kept_name=f"{name}-kept")
-    return context
+class ImageFileInput(_ImageInput, forms.ClearableFileInput):
+    """A keyframe upload showing the current image as a thumbnail, and the picked file too."""
+
+    clear_checkbox_label = _("Remove this image")
 
 
 class ImageURLInput(forms.URLInput):
@@ -175,17 +176,8 @@ class ImageURLInput(forms.URLInput):
                           **(attrs or {})})
 
 
-class MultipleImageInput(forms.FileInput):
+class MultipleImageInput(_ImageInput):
     allow_multiple_selected = True
-    template_name = "admin/videogen/widgets/image_file_input.html"
-    kept: list[tuple[str, CurrentImage]] = []
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
-        return _with_kept(self, super().get_context(name, value, attrs), name)
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__({"accept": ",".join(IMAGE_TYPES), "data-vg-image": "1",
-                          "data-vg-max-bytes": str(MAX_IMAGE_BYTES), **(attrs or {})})
 
 
 class URLListInput(forms.Textarea):
@@ -450,17 +442,18 @@ class JobForm(forms.ModelForm):
             return self._uploads[name][0]
         tokens = self._kept_tokens(name)
         if value is None and tokens:
-            self._uploads[name] = (self._kept_image(tokens[0]), tokens[0])
-            return self._uploads[name][0]
+            encoded = base64.b64encode(self._kept_image(tokens[0])).decode("ascii")
+            self._uploads[name] = (encoded, tokens[0])
+            return encoded
         return value
 
-    def _kept_image(self, token: str) -> str:
+    def _kept_image(self, token: str) -> bytes:
         data = upload_stash.load(token)
         if not data or len(data) > MAX_IMAGE_BYTES or sniff_image(data[:16]) is None:
             raise forms.ValidationError(
                 _("The image kept from your last try is gone; choose the file again."),
                 code="kept_upload_gone")
-        return base64.b64encode(data).decode("ascii")
+        return data
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -475,15 +468,16 @@ class JobForm(forms.ModelForm):
                 self.fields[name].widget.kept = [(token, CurrentImage(encoded))]
         kept = []
         for upload, token in self._references:
-            token = self._stashed(token, lambda u=upload: _read(u))
+            data = _read(upload)
+            token = self._stashed(token, lambda d=data: d)
             if token:
-                kept.append((token, CurrentImage(base64.b64encode(_read(upload)).decode())))
+                kept.append((token, CurrentImage(base64.b64encode(data).decode())))
         self.fields["reference_files"].widget.kept = kept
 
     @staticmethod
     def _stashed(token: str | None, data: Any) -> str | None:
-        """``token`` when the image is stashed already, else a new one (None if storage
-        fails: the page still shows the errors, the image must be chosen again)."""
+        """``token`` when the image is stashed already, else a new one for ``data()`` (None
+        if storage fails: the page still shows the errors, the image must be chosen again)."""
         if token:
             return token
         try:
@@ -499,7 +493,7 @@ class JobForm(forms.ModelForm):
             check_upload(upload)
         self._references = [(upload, None) for upload in uploads]
         for number, token in enumerate(self._kept_tokens("reference_files"), start=1):
-            data = base64.b64decode(self._kept_image(token))
+            data = self._kept_image(token)
             kept = SimpleUploadedFile(f"kept-reference-{number}", data,
                                       content_type=sniff_image(data[:16]) or "")
             self._references.append((kept, token))
