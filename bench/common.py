@@ -82,8 +82,7 @@ def setup_django(sandbox_url: str) -> Path:
     from django.conf import settings
     from django.core.management import call_command
 
-    for alias in settings.DATABASES:  # on SQLite, the task queue's file too
-        call_command("migrate", database=alias, verbosity=0)
+    call_command("migrate", verbosity=0)
     return workdir
 
 

@@ -25,12 +25,7 @@ def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 def migrate() -> None:
-    """Every database of the settings: the site's, and on SQLite the task queue's file."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    from django.conf import settings
-
-    for alias in settings.DATABASES:
-        manage("migrate", "--no-input", "--database", alias, stdout=subprocess.DEVNULL)
+    manage("migrate", "--no-input", stdout=subprocess.DEVNULL)
 
 
 def ensure_admin() -> None:

@@ -91,12 +91,6 @@ TEMPLATES = [
 
 _redis_url = os.environ.get("REDIS_URL", "")
 
-
-def _queue_file(name: object) -> str:
-    """db.sqlite3 → db-queue.sqlite3: the task queue's file beside the site's."""
-    return str(name).removesuffix(".sqlite3") + "-queue.sqlite3"
-
-
 # Lets two test runs share a machine without sharing a test database or a broker queue.
 TEST_DB_SUFFIX = os.environ.get("VIDEOGEN_TEST_DB_SUFFIX", "")
 DATABASES = {
@@ -117,15 +111,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so that test servers, threads and qcluster processes share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{TEST_DB_SUFFIX}.sqlite3")}
-    if not _redis_url and DATABASES["default"]["NAME"] != ":memory:":
-        # The ORM broker's queue in a file of its own (docs/embedding.md, "SQLite"): SQLite
-        # has one write lock per file, and a poll writing back 100 completions kept the
-        # broker from handing out their archives (bench P4: p50 1.36 → 0.95 s side by side).
-        DATABASES["queue"] = {
-            **DATABASES["default"], "NAME": _queue_file(DATABASES["default"]["NAME"]),
-            "TEST": {"NAME": _queue_file(DATABASES["default"]["TEST"]["NAME"])},
-        }
-        DATABASE_ROUTERS = ["videogen.routers.TaskQueueRouter"]
 elif TEST_DB_SUFFIX:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{TEST_DB_SUFFIX}"}
 
@@ -163,8 +148,10 @@ Q_CLUSTER = {
     # save_limit rows) on every task, a write lock SQLite shares with every worker.
     "save_limit": -1,
     "label": "Tasks",
-    **({"redis": _redis_url} if _redis_url else
-       {"orm": "queue" if "queue" in DATABASES else "default"}),
+    # The ORM broker keeps the queue in the site's database. Not in a second SQLite file:
+    # django-q2's scheduler enqueues inside a transaction on "default", and an enqueue on
+    # another alias closes that connection mid-transaction, so no schedule ever advances.
+    **({"redis": _redis_url} if _redis_url else {"orm": "default"}),
 }
 
 # The demo talks to the local sandbox (make demo starts it) unless told otherwise.

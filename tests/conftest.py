@@ -12,23 +12,6 @@ def pytest_report_header(config):
     return f"videogen: database={db} broker={broker} CI={os.environ.get('CI', '')}"
 
 
-def pytest_collection_modifyitems(items):
-    """On SQLite the task queue has a database of its own (project/settings.py): a test that
-    may touch the database may enqueue a task, so each gets the queue's database too."""
-    if "queue" not in settings.DATABASES:
-        return
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        # The marker, or a fixture that needs the database (db, admin_client, live_server…).
-        if marker is None and "_django_db_helper" not in item.fixturenames:
-            continue
-        args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
-        if "databases" not in kwargs:
-            item.add_marker(pytest.mark.django_db(*args, **kwargs,
-                                                  databases=["default", "queue"]),
-                            append=False)
-
-
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     """Every test archives into its own folder, never into the demo's media/."""

@@ -10,6 +10,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.db import DEFAULT_DB_ALIAS
 
 from videogen.conf import get_settings
 
@@ -61,14 +62,27 @@ def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 def _check_broker_database(cluster: dict[str, Any]) -> list[CheckMessage]:
     alias = cluster.get("orm")
-    if not alias or alias in settings.DATABASES:
+    if not alias or alias == DEFAULT_DB_ALIAS:
         return []
+    if alias not in settings.DATABASES:
+        return [
+            Error(
+                f"Q_CLUSTER['orm'] names the database {alias!r}, which DATABASES does not "
+                "define: no task could be queued.",
+                hint="Use Q_CLUSTER['orm'] = 'default'.",
+                id="videogen.E006",
+            )
+        ]
+    # django-q2's scheduler saves each schedule in a transaction on "default" and enqueues
+    # through the broker meanwhile; on another alias the broker's close_old_connections()
+    # closes "default" inside that transaction, so every schedule fails on every tick.
     return [
         Error(
-            f"Q_CLUSTER['orm'] names the database {alias!r}, which DATABASES does not define: "
-            "no task could be queued.",
-            hint="Define it in DATABASES (see docs/embedding.md, SQLite) or use 'default'.",
-            id="videogen.E006",
+            f"Q_CLUSTER['orm'] is {alias!r}: with the queue on a database other than "
+            "'default', django-q2's scheduler fails on every tick (\"Cannot operate on a "
+            "closed database\"), so videogen's polls, sweeps and webhook retries never run.",
+            hint="Use Q_CLUSTER['orm'] = 'default', or the Redis broker.",
+            id="videogen.E007",
         )
     ]
 
