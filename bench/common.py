@@ -79,7 +79,6 @@ def setup_django(sandbox_url: str) -> Path:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

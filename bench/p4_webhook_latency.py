@@ -1,7 +1,9 @@
 """P4: 100 jobs complete at once; how long from "completion detected" to "webhook received"?
 
-Runs the demo's setup for real: a throwaway SQLite database with the ORM broker as in the demo (or a throwaway database on the PostgreSQL server of DATABASE_URL, and Redis when REDIS_URL is set,
-on a queue of this run's own), the sandbox in its own process, a local receiver, and a
+Runs the demo's setup for real: a throwaway SQLite database with the ORM broker as in the
+demo (or a throwaway database on the PostgreSQL server of DATABASE_URL, and Redis when
+REDIS_URL is set, on a queue of this run's own), the sandbox in its own process, a local
+receiver, and a
 `manage.py qcluster` process with the demo's cluster settings. 100 jobs are queued at the
 sandbox and due at once; one poll task detects them all completed; each is archived and its
 `video.completed` event delivered. Latency per job = receiver's arrival time minus the time of

@@ -3,8 +3,10 @@ web server together until Ctrl-C, which stops every process started here."""
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -15,9 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HOST = os.environ.get("DEMO_HOST", "127.0.0.1")
 PORT = os.environ.get("DEMO_PORT", "8000")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 SANDBOX_PORT = os.environ.get("DEMO_SANDBOX_PORT", "8765")
-# Simulated generation runs at a tenth of real time: a 2-minute model finishes in ~12 s.
-TIME_SCALE = os.environ.get("DEMO_TIME_SCALE", "0.1")
 
 
 def manage(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -48,9 +49,15 @@ def ensure_admin() -> None:
 
 
 def start(*args: str) -> subprocess.Popen:
-    # A session of its own, so Ctrl-C reaches only this script, which then stops each child.
+    # A session of its own, so Ctrl-C reaches only this script, which then stops each child;
+    # and on Linux each child is told to stop if this script dies without doing so (kill -9).
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -76,7 +83,29 @@ def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
 
+def _parent_stopping(parent: int) -> bool:
+    """Whether ``make demo``, our parent, was told to stop. make does not pass SIGINT or
+    SIGTERM on to a recipe: on SIGTERM it exits, leaving us behind; on SIGINT it waits for us,
+    with the signal blocked, which Linux shows in /proc/PID/status."""
+    if os.getppid() != parent:
+        return True
+    proc = Path(f"/proc/{parent}")
+    try:
+        if proc.joinpath("comm").read_text().strip() not in {"make", "gmake"}:
+            return False
+        blocked = re.search(r"^SigBlk:\s*([0-9a-f]+)", proc.joinpath("status").read_text(), re.M)
+    except OSError:
+        return False
+    mask = int(blocked.group(1), 16) if blocked else 0
+    return any(mask & (1 << (sig - 1)) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+
+
 def main() -> None:
+    # First of all: a supervisor may stop us during the start-up below. Explicit handlers,
+    # because a shell may start us with SIGINT ignored (in the background, say).
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    parent = os.getppid()
     os.chdir(ROOT)
     os.environ.setdefault("DEMO_WEBHOOK_RECEIVER", "1")
     # The provider is the sandbox started below, and the receiver is this demo's own site,
@@ -84,26 +113,29 @@ def main() -> None:
     os.environ.setdefault("VIDEOGEN_SANDBOX_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     own_host = "127.0.0.1" if _wildcard(HOST) else HOST
     os.environ.setdefault("DEMO_WEBHOOK_URL", f"http://{own_host}:{PORT}/demo/webhook-receiver/")
-    migrate()
-    ensure_admin()
-    manage("videogen_setup")
-    processes = [
-        start("videogen_sandbox", "--host", "127.0.0.1", "--port", SANDBOX_PORT,
-              "--time-scale", TIME_SCALE),
-        start("qcluster"),
-        start("runserver", f"{HOST}:{PORT}", "--noreload"),
-    ]
-    print(f"\nvideogen demo: http://{HOST}:{PORT}/admin/  (Ctrl-C stops everything)")
-    print(f"signed webhooks arrive at http://{HOST}:{PORT}/demo/webhook-receiver/\n")
-    # Explicit handlers: a shell may start us with SIGINT ignored (e.g. in the background).
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    processes: list[subprocess.Popen] = []
     try:
+        migrate()
+        ensure_admin()
+        manage("videogen_setup")
+        from django.conf import settings
+
+        processes += [
+            start("videogen_sandbox", "--host", "127.0.0.1", "--port", SANDBOX_PORT,
+                  "--time-scale", str(settings.SANDBOX_TIME_SCALE)),
+            start("qcluster"),
+            start("runserver", f"{HOST}:{PORT}", "--noreload"),
+        ]
+        print(f"\nvideogen demo: http://{HOST}:{PORT}/admin/  (Ctrl-C stops everything)")
+        print(f"signed webhooks arrive at http://{HOST}:{PORT}/demo/webhook-receiver/\n",
+              flush=True)
         while all(p.poll() is None for p in processes):
+            if _parent_stopping(parent):
+                raise KeyboardInterrupt
             time.sleep(0.5)
         print("A demo process exited; stopping the others.")
     except KeyboardInterrupt:
-        print("\nStopping the demo…")
+        print("\nStopping the demo…", flush=True)
     finally:
         stop(processes)
 

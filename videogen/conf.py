@@ -62,6 +62,11 @@ class PollSettings(_Section):
     first_poll_fraction: float = Field(
         0.5, gt=0, le=1, description="First poll at this fraction of the typical duration."
     )
+    time_scale: float = Field(
+        1.0, ge=0, le=10,
+        description="How long the provider takes against the catalog's typical times: 1 for "
+                    "the real API, the sandbox's time_scale when it stands in for it.",
+    )
     max_age: float = Field(
         3 * 3600.0, gt=0, description="Seconds after submission before a job fails as timed out."
     )

@@ -26,7 +26,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import catalog, signals
+from videogen import catalog, signals, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.conf import get_settings
@@ -39,7 +39,7 @@ from videogen.models import (
     Status,
     VideoJob,
 )
-from videogen.schedules import enqueue, task_timeout
+from videogen.schedules import enqueue, poll_soon, task_timeout
 from videogen.webhooks import events as webhook_events
 
 logger = logging.getLogger("videogen.lifecycle")
@@ -292,6 +292,7 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
         fields={"remote_id": remote.id, "last_response": remote.raw or None,
                 "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
         detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
+        after_commit=[lambda j: poll_soon(j.next_poll_at)],
     ), actor=actor)
     if done is None:
         raise _refuse(job, _("record the submission of"))
@@ -750,8 +751,7 @@ def typical_seconds(model: str) -> float:
     durations = [(done - sent).total_seconds() for sent, done in rows if done > sent]
     if len(durations) >= 3:
         return max(1.0, statistics.median(durations))
-    spec = catalog.get_model(model)
-    return spec.typical_generation_seconds if spec else 120.0
+    return timing.catalog_seconds(model)
 
 
 def first_poll_at(model: str) -> datetime:

@@ -265,6 +265,22 @@ class JobEvent(models.Model):
         return self.get_kind_display()
 
 
+class PollCoverage(models.Model):
+    """One row: until when a running poll loop keeps looking for due jobs. A job whose first
+    poll comes before that is seen by that loop; one due sooner than any loop will look starts
+    a loop of its own (:func:`videogen.schedules.poll_soon`)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    until = models.DateTimeField(_("covered until"))
+
+    class Meta:
+        verbose_name = _("poll coverage")
+        verbose_name_plural = _("poll coverage")
+
+    def __str__(self) -> str:
+        return f"poll loops cover until {self.until:%Y-%m-%d %H:%M:%S}"
+
+
 # Webhook models live in videogen.webhooks; importing them here registers them with the app.
 from videogen.webhooks.models import (  # noqa: E402, F401
     WebhookAttempt,

@@ -34,6 +34,7 @@ from videogen.client import errors as api_errors
 from videogen.client.schemas import RemoteJob
 from videogen.conf import PollSettings, get_settings
 from videogen.models import IN_FLIGHT_STATUSES, VideoJob
+from videogen.schedules import cover_polls, uncover_polls
 
 logger = logging.getLogger("videogen.polling")
 
@@ -299,17 +300,20 @@ def run_loop(seconds: float | None = None, *, wait: bool = True) -> PollReport:
     started = time.monotonic()
     report = PollReport()
     fetcher = _Fetcher(conf.concurrency)
+    until = timezone.now() + timedelta(seconds=budget)
+    cover_polls(until)
     try:
-        _pipeline(fetcher, conf, report, started + budget, wait)
+        _pipeline(fetcher, conf, report, started + budget, wait, until)
     finally:
         fetcher.close()
+        uncover_polls(until)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info("poll loop: %s", report)
     return report
 
 
 def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadline: float,
-              wait: bool) -> None:
+              wait: bool, until: datetime) -> None:
     in_flight, claim_at, typical = 0, 0.0, _Typical()
     while True:
         now = time.monotonic()
@@ -324,7 +328,7 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
                 in_flight += len(jobs)
             elif in_flight:
                 claim_at = now + 0.5  # nothing due: look again in a moment, not every answer
-            elif not _wait_for_due(deadline - now, wait):
+            elif not _wait_for_due(deadline - now, wait, until):
                 return
             else:
                 continue
@@ -336,12 +340,20 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
         write_back(jobs_done, results, report, conf, typical=typical)
 
 
-def _wait_for_due(remaining: float, wait: bool) -> bool:
+def _wait_for_due(remaining: float, wait: bool, until: datetime) -> bool:
     """Sleep until the next job comes due (at most a second); False when none will in time."""
-    until = seconds_until_next_due() if wait else None
-    if until is None or until >= remaining:
+    if not wait:
         return False
-    time.sleep(min(max(until, 0.05), 1.0))
+    due_in = seconds_until_next_due()
+    if due_in is None or due_in >= remaining:
+        # Say this loop stops, then look once more: a submit that still saw it covering has
+        # committed its job by now, and one that comes later starts a loop itself.
+        uncover_polls(until)
+        due_in = seconds_until_next_due()
+        if due_in is None or due_in >= remaining:
+            return False
+        cover_polls(until)
+    time.sleep(min(max(due_in, 0.05), 1.0))
     return True
 
 

@@ -14,11 +14,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import catalog
+from videogen import timing
 from videogen.models import IN_FLIGHT_STATUSES, ArchiveStatus, Status, VideoJob
-
-#: Typical generation time for a model the catalog does not know (the sandbox's figure too).
-UNKNOWN_MODEL_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -32,8 +29,7 @@ class Progress:
 
 
 def typical_seconds(model: str) -> float:
-    spec = catalog.get_model(model)
-    return spec.typical_generation_seconds if spec else UNKNOWN_MODEL_SECONDS
+    return timing.catalog_seconds(model)
 
 
 def duration_text(seconds: float) -> str:

@@ -7,7 +7,10 @@ start-ups never duplicate them. Tasks get primary keys only, never pickled objec
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
 
 logger = logging.getLogger("videogen.tasks")
 
@@ -34,6 +37,45 @@ def enqueue(task: str, *args: Any) -> str | None:
     except Exception:
         logger.exception("could not enqueue %s%r; the sweeper will retry", task, args)
         return None
+
+
+def cover_polls(until: datetime) -> None:
+    """A poll loop keeps looking for due jobs until ``until``: record it, unless another
+    loop already looks for longer."""
+    from videogen.models import PollCoverage
+
+    if not PollCoverage.objects.filter(pk=1, until__lt=until).update(until=until):
+        PollCoverage.objects.get_or_create(pk=1, defaults={"until": until})
+
+
+def uncover_polls(until: datetime) -> None:
+    """The loop that looked until ``until`` stops now (unless a later loop took over)."""
+    from videogen.models import PollCoverage
+
+    PollCoverage.objects.filter(pk=1, until=until).update(until=timezone.now())
+
+
+def poll_soon(due: datetime) -> bool:
+    """A job was just sent and is first due at ``due``: start a poll loop now unless a running
+    loop will look then, or the job is due so late that the scheduled loops (every minute)
+    will. Returns whether it started one. One submit in a burst wins the conditional UPDATE;
+    the others see the loop it started."""
+    from django_q.conf import Conf
+
+    from videogen.conf import get_settings
+    from videogen.models import PollCoverage
+
+    now = timezone.now()
+    loop = timedelta(seconds=get_settings().poll.loop_seconds)
+    # In sync mode (tests) there is no cluster to wake, and a loop would run inline, in the
+    # middle of the caller's submit.
+    if due > now + loop or Conf.SYNC:
+        return False
+    _, created = PollCoverage.objects.get_or_create(pk=1, defaults={"until": now + loop})
+    if created or PollCoverage.objects.filter(pk=1, until__lt=due).update(until=now + loop):
+        enqueue("poll_due")
+        return True
+    return False
 
 
 def task_timeout() -> float | None:

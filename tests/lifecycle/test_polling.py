@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from videogen import lifecycle, polling
+from videogen import lifecycle, polling, progress
 from videogen.client import VideoClient
 from videogen.conf import PollSettings, get_settings
 from videogen.models import Status, VideoJob
@@ -61,7 +61,8 @@ def test_schedule_uses_far_fewer_calls_than_a_fixed_five_second_loop(duration):
 
 
 @pytest.mark.django_db
-def test_typical_duration_is_learned_from_finished_jobs():
+def test_typical_duration_is_learned_from_finished_jobs(settings):
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 1}}  # the real API
     now = timezone.now()
     for seconds in (30, 40, 50):
         VideoJob.objects.create(model="google/veo-2.0", prompt="a", status=Status.COMPLETED,
@@ -105,8 +106,9 @@ def test_two_pollers_never_claim_the_same_job():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_loop_polls_many_jobs_concurrently_once_per_cycle(sandbox):
+def test_loop_polls_many_jobs_concurrently_once_per_cycle(sandbox, settings):
     sandbox.configure(time_scale=1)
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 1}}
     jobs = []
     for i in range(30):
         job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
@@ -303,3 +305,18 @@ def test_routine_write_back_never_lands_on_a_job_whose_status_changed(sandbox):
         fresh = VideoJob.objects.get(pk=job.pk)
         assert fresh.poll_attempts == 1 and fresh.last_polled_at is not None
         assert fresh.last_response["id"] == job.remote_id and fresh.next_poll_at > timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_faster_provider_is_planned_for_only_when_the_settings_say_so(settings):
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 1, "MIN_INTERVAL": 1}}
+    assert lifecycle.typical_seconds("minimax/hailuo-02") == 240  # the real API: unchanged
+    real = lifecycle.first_poll_at("minimax/hailuo-02") - timezone.now()
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 0.01, "MIN_INTERVAL": 1}}
+    assert lifecycle.typical_seconds("minimax/hailuo-02") == pytest.approx(2.4)
+    fast = lifecycle.first_poll_at("minimax/hailuo-02") - timezone.now()
+    assert real.total_seconds() == pytest.approx(120, abs=1)
+    assert fast.total_seconds() == pytest.approx(1.2, abs=0.5)
+    job = VideoJob(model="minimax/hailuo-02", status=Status.IN_PROGRESS,
+                   submitted_at=timezone.now() - timedelta(seconds=1.2))
+    assert progress.progress(job).percent == 50  # the bar follows the sandbox too

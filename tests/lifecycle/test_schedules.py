@@ -58,3 +58,76 @@ def test_a_new_worker_pays_its_one_time_costs_before_its_first_task():
                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"})
     assert out.stdout.strip() == (
         "{'av': False, 'httpcore': False} {'av': True, 'httpcore': True} 1"), out.stderr
+
+
+@pytest.fixture
+def kicks(monkeypatch):
+    """Tasks poll_soon enqueued (no cluster runs here)."""
+    from videogen import schedules
+
+    started: list[str] = []
+    monkeypatch.setattr(schedules, "enqueue", lambda task, *args: started.append(task))
+    return started
+
+
+def test_a_job_due_soon_starts_one_poll_loop_for_a_whole_burst(kicks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from videogen.schedules import poll_soon
+
+    soon = timezone.now() + timedelta(seconds=2)
+    assert poll_soon(soon) is True
+    assert [poll_soon(soon) for _ in range(5)] == [False] * 5  # the loop started will look
+    assert kicks == ["poll_due"]
+    # Due later than one loop's time: the scheduled loops (every minute) are in time.
+    assert poll_soon(timezone.now() + timedelta(minutes=5)) is False
+    assert kicks == ["poll_due"]
+
+
+def test_a_loop_that_stops_early_lets_the_next_submit_start_another(kicks, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from videogen import polling
+    from videogen.models import PollCoverage
+    from videogen.schedules import poll_soon
+
+    polling.run_loop(seconds=5)  # nothing due: says it stops, then stops
+    assert PollCoverage.objects.get().until <= timezone.now()
+    assert poll_soon(timezone.now() + timedelta(seconds=1)) is True
+    assert kicks == ["poll_due"]
+
+
+def test_a_submit_never_starts_a_loop_in_sync_mode(kicks, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.conf import Conf
+
+    from videogen.schedules import poll_soon
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # it would run inline, inside the submit
+    assert poll_soon(timezone.now() + timedelta(seconds=1)) is False
+    assert kicks == []
+
+
+def test_a_job_committed_while_the_loop_decides_to_stop_is_still_polled(monkeypatch):
+    # The submit saw the loop covering (so started none); the loop's second look, after it
+    # said it stops, finds the job and keeps going.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from videogen import polling
+    from videogen.models import PollCoverage
+    from videogen.schedules import cover_polls
+
+    until = timezone.now() + timedelta(seconds=30)
+    cover_polls(until)
+    looks = iter([None, 0.0])
+    monkeypatch.setattr(polling, "seconds_until_next_due", lambda: next(looks))
+    assert polling._wait_for_due(30.0, True, until) is True
+    assert PollCoverage.objects.get().until == until

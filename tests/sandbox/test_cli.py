@@ -77,3 +77,11 @@ def test_management_command(tmp_path):
         assert httpx.get(f"{url}/_sandbox/stats").json()["faults"]["latency"] == 4  # 401s wait too
     finally:
         stopped(process)
+
+
+def test_the_banner_shows_no_key_and_no_settings_to_copy():
+    process, url = started(sys.executable, "-m", "videogen.sandbox", "--port", "0",
+                           "--api-key", "sk-banner-secret-123")
+    out = process.stdout.readline() + stopped(process)
+    assert "sk-banner-secret" not in out and "VIDEOGEN" not in out and "API_KEY" not in out
+    assert "accepts the key given with --api-key" in out

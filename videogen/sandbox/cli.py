@@ -55,8 +55,10 @@ def serve(options: dict[str, Any], out: TextIO = sys.stdout) -> None:
     def announce(server: SandboxServer) -> None:
         out.write(f"videogen sandbox on {server.url}  (time_scale={options['time_scale']}, "
                   f"shape={options['shape']})\n")
-        out.write(f"  VIDEOGEN = {{'BASE_URL': '{server.url}', 'API_KEY': "
-                  f"'{server.api_key}'}}\n  Ctrl-C to stop.\n")
+        # No key and no settings to copy: a banner lands in logs and terminals, and the
+        # site's own settings already say where the provider is.
+        key = "the key given with --api-key" if options["api_key"] else "any API key"
+        out.write(f"  accepts {key}; Ctrl-C to stop.\n")
         out.flush()
 
     previous = _stop_on_sigterm()

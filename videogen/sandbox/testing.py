@@ -8,7 +8,8 @@ Enable them in a ``conftest.py``::
 test), with ``time_scale=0`` so every job is ``completed`` at its first poll; call
 ``videogen_sandbox.configure(time_scale=0.01)`` in a test to watch statuses progress.
 ``videogen_sandbox_settings``: the same, with pytest-django's ``settings`` pointing
-``VIDEOGEN["BASE_URL"]`` and ``VIDEOGEN["API_KEY"]`` at it.
+``VIDEOGEN["BASE_URL"]`` and ``VIDEOGEN["API_KEY"]`` at it, and ``VIDEOGEN["POLL"]["TIME_SCALE"]``
+at its speed.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def videogen_sandbox(videogen_sandbox_server: SandboxServer) -> Iterator[Sandbox
 def videogen_sandbox_settings(videogen_sandbox: SandboxServer, settings: Any) -> SandboxServer:
     """``videogen_sandbox`` with ``settings.VIDEOGEN`` pointed at it (needs pytest-django)."""
     current = getattr(settings, "VIDEOGEN", None) or {}
+    # The poller plans on the sandbox's speed (time_scale 0: done at the first poll), not on
+    # the real API's minutes, so a test's wait() returns in seconds.
+    poll = {**current.get("POLL", {}), "TIME_SCALE": videogen_sandbox.config.time_scale}
     settings.VIDEOGEN = {**current, "BASE_URL": videogen_sandbox.url,
-                         "API_KEY": videogen_sandbox.api_key}
+                         "API_KEY": videogen_sandbox.api_key, "POLL": poll}
     return videogen_sandbox
