@@ -378,6 +378,9 @@ def _unprobed(file: IO[bytes]) -> Probe:
 
 def _describe(container: Any) -> Probe:
     stream = container.streams.video[0]
+    if stream.codec_context is None:
+        # FFmpeg named the stream but has no decoder for it (an SVG image, say).
+        raise ValueError(f"no decoder for its {container.format.name} stream")
     duration = None
     if container.duration:
         duration = container.duration / 1_000_000
