@@ -18,6 +18,7 @@ import os
 import queue
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -151,10 +152,11 @@ def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
     if not url:
         # Completed without a URL in that answer: ask the provider once more.
         url, refreshed = _fresh_url(job), True
-    attempts = 0
+    attempts, deadline = 0, time.monotonic() + conf.download_timeout
     while attempts <= conf.download_retries:
+        _check_deadline(deadline, conf)
         try:
-            download = stream_to_file(client, url, conf)
+            download = stream_to_file(client, url, conf, deadline)
             return download, _probed(download, job)
         except ExpiredURL as error:
             if refreshed:
@@ -181,18 +183,22 @@ def _fresh_url(job: VideoJob) -> str:
     return job.provider_video_url
 
 
-def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings) -> Download:
-    """Download ``url`` into a temporary file (see :func:`new_spool`), hashing as it goes."""
+def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings,
+                   deadline: float | None = None) -> Download:
+    """Download ``url`` into a temporary file (see :func:`new_spool`), hashing as it goes,
+    by ``deadline`` (``time.monotonic()``; default ``ARCHIVE.DOWNLOAD_TIMEOUT`` from now)."""
+    if deadline is None:
+        deadline = time.monotonic() + conf.download_timeout
     spool, path = new_spool(conf)
     try:
-        return _receive(client, url, conf, spool, path)
+        return _receive(client, url, conf, spool, path, deadline)
     except BaseException:
         discard(spool, path)
         raise
 
 
 def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[bytes],
-             path: str | None) -> Download:
+             path: str | None, deadline: float) -> Download:
     writer = _Writer(spool)
     try:
         with client.download(url, guard=download_guard()) as response:
@@ -203,6 +209,9 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
                 writer.put(chunk)
                 if writer.size > conf.max_bytes:
                     raise ArchiveError("the video is over ARCHIVE.MAX_BYTES")
+                # Each read has the client's read timeout; a body that trickles in (a byte
+                # now and then) passes it for ever, so the whole download has a deadline.
+                _check_deadline(deadline, conf)
     except (api_errors.PermissionDenied, api_errors.NotFound) as error:
         raise ExpiredURL(f"the video URL was refused ({error.status_code})") from None
     except (api_errors.APIConnectionError, api_errors.APITimeout, api_errors.ServerError,
@@ -218,6 +227,12 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
         raise RetryableDownload("the download was empty")
     spool.seek(0)
     return Download(file=spool, size=size, sha256=sha256, path=path)
+
+
+def _check_deadline(deadline: float, conf: ArchiveSettings) -> None:
+    if time.monotonic() > deadline:
+        raise ArchiveError(f"the download took longer than ARCHIVE.DOWNLOAD_TIMEOUT "
+                           f"({conf.download_timeout:g} s)")
 
 
 class _Writer:
