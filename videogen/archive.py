@@ -33,7 +33,7 @@ from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.schedules import task_timeout
 from videogen.storage import archive_name, archive_storage
-from videogen.webhooks.safety import UnsafeURL, check_url
+from videogen.webhooks.safety import Pinned, UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.archive")
 
@@ -331,15 +331,17 @@ def discard(file: IO[bytes], path: str | None) -> None:
 
 def download_guard() -> Guard:
     """Refuse a video URL, or a redirect, that points inside the network (SSRF: the URL comes
-    from the provider's answer). The provider's own origin, ``BASE_URL``, is trusted: it is
-    where the API key goes already (and where the sandbox serves its files)."""
+    from the provider's answer), and send the request to the very address that was checked,
+    as webhook sends do (a name that resolves elsewhere the second time cannot redirect it).
+    The provider's own origin, ``BASE_URL``, is trusted: it is where the API key goes already
+    (and where the sandbox serves its files)."""
     provider = get_settings().base_url
 
-    def guard(url: str) -> None:
+    def guard(url: str) -> Pinned | None:
         if same_origin(url, provider):
-            return
+            return None
         try:
-            check_url(url, hint="only the provider's own origin (VIDEOGEN['BASE_URL']) may be")
+            return pinned(url, hint="only the provider's own origin (VIDEOGEN['BASE_URL']) may be")
         except UnsafeURL as error:
             raise ArchiveError(f"refused to download the video: {error}") from None
 

@@ -85,3 +85,102 @@ def test_a_download_that_trickles_ends_at_its_deadline(sandbox, settings):
     assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.FAILED
     assert "ARCHIVE.DOWNLOAD_TIMEOUT" in job.archive_error
     assert sandbox.stats()["faults"] == {"trickle": 1}
+
+
+# --- DNS rebinding and long URLs --------------------------------------------------------------
+
+# Stands in for a public address: a second loopback address the guard is told to treat as
+# public, so that no test traffic leaves the machine. 127.0.0.1 stays internal.
+PUBLIC = "127.0.0.2"
+
+
+@pytest.fixture
+def rebinding(monkeypatch):
+    """Two servers on one port: "public" (127.0.0.2) and an internal one (127.0.0.1). Each
+    name listed in ``names`` resolves to the public address the first time, then to loopback
+    (what a rebinding DNS server answers); other names resolve normally."""
+    import ipaddress
+    import socket
+
+    from videogen.webhooks import safety
+
+    internal = Scripted()
+    public = Scripted(host=PUBLIC, port=internal.port)
+    real_internal, real_lookup = safety._internal, socket.getaddrinfo
+    looked_up = []
+
+    def is_internal(address):
+        return address != ipaddress.ip_address(PUBLIC) and real_internal(address)
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host.endswith(".rebind.test"):
+            address = "127.0.0.1" if host in looked_up else PUBLIC
+            looked_up.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 80))]
+        return real_lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(safety, "_internal", is_internal)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield public, internal
+    public.stop()
+    internal.stop()
+
+
+def download(url):
+    from videogen.client import VideoClient
+    from videogen.conf import get_settings
+
+    with VideoClient.from_settings() as client:
+        result = archive.stream_to_file(client, url, get_settings().archive)
+    data = result.file.read()
+    archive.discard(result.file, result.path)
+    return data
+
+
+def test_a_rebinding_video_host_is_downloaded_from_the_checked_address(rebinding, provider):
+    """The check resolved the name to a public address, the download resolved it again and
+    reached the loopback service."""
+    public, internal = rebinding
+    public.script = [(200, {}, b"video bytes")]
+    url = f"http://cdn.rebind.test:{public.port}/files/v.mp4?sig=1"
+    assert download(url) == b"video bytes"
+    assert internal.requests == []
+    [(_, path, headers, _)] = public.requests
+    assert path == "/files/v.mp4?sig=1"
+    assert headers["host"] == f"cdn.rebind.test:{public.port}"
+
+
+@pytest.mark.parametrize("location", ["http://other.rebind.test:{port}/next.mp4", "/next.mp4"])
+def test_every_redirect_of_a_download_is_pinned_too(rebinding, provider, location):
+    """A redirect to another rebinding name, or a relative one (the same name, now resolving
+    to loopback): each hop connects to the address its check saw, or is refused."""
+    public, internal = rebinding
+    public.script = [(302, {"location": location.format(port=public.port)}, b""),
+                     (200, {}, b"video bytes")]
+    url = f"http://cdn.rebind.test:{public.port}/files/v.mp4"
+    try:
+        assert download(url) == b"video bytes"
+        hosts = [headers["host"].split(":")[0] for _, _, headers, _ in public.requests]
+        assert hosts == ["cdn.rebind.test", "other.rebind.test"]
+    except archive.ArchiveError as error:
+        # The relative redirect names the host again, whose second answer is loopback.
+        assert location == "/next.mp4" and "internal address" in str(error)
+    assert internal.requests == []
+
+
+def test_a_long_video_url_is_stored_and_downloaded_whole(provider, q_sync):
+    """A signed URL of 2,500 characters was cut to the column's 2,000 and the cut URL fetched."""
+    import json
+
+    from videogen import polling
+
+    url = f"{provider.url}/files/v.mp4?sig=" + "a" * 2500
+    answer = {"id": "r-1", "status": "completed", "outputs": {"video_url": url}}
+    provider.script = [(200, {"content-type": "application/json"}, json.dumps(answer).encode()),
+                       (200, {"content-type": "image/svg+xml"}, SVG)]
+    job = completed_job("", status=Status.IN_PROGRESS, archive_status=ArchiveStatus.NONE)
+    polling.poll_jobs([job])
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED
+    assert job.provider_video_url == url
+    assert provider.paths()[1] == url.removeprefix(provider.url)
