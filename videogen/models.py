@@ -95,7 +95,8 @@ class VideoJob(models.Model):
     error_code = models.CharField(_("error code"), max_length=100, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=6, null=True, blank=True)
-    provider_video_url = models.URLField(_("provider video URL"), max_length=2000, blank=True)
+    # Text, not a 2,000-character column: a signed URL cut short downloads the wrong thing.
+    provider_video_url = models.TextField(_("provider video URL"), blank=True)
     last_response = models.JSONField(_("last provider response"), null=True, blank=True)
     remote_may_finish = models.BooleanField(
         _("provider may still finish"),
