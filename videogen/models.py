@@ -120,6 +120,13 @@ class VideoJob(models.Model):
         _("archive lease until"), null=True, blank=True,
         help_text=_("A worker is archiving until then; after it, the sweeper tries again."),
     )
+    # Null when empty, so that the sweeper's query is a plain IS NOT NULL (and rows written by
+    # the previous release during a rolling deploy need no default).
+    archive_unrecorded = models.JSONField(
+        _("archive files not yet recorded"), null=True, blank=True, editable=False,
+        help_text=_("Files an archive attempt is saving, or saved without recording them (its "
+                    "worker was killed, or the database failed); the sweeper deletes those no "
+                    "job names."))
     video = models.FileField(
         _("video"), storage=archive_storage, upload_to=upload_video_to, max_length=500, blank=True
     )

@@ -7,11 +7,13 @@ import threading
 import time
 
 import pytest
+from django.utils import timezone
 
 from tests.client.scripted import Scripted
-from tests.lifecycle.test_crash_safety import new_job
-from videogen import archive, lifecycle, polling
+from tests.lifecycle.test_crash_safety import archived_files, new_job
+from videogen import archive, lifecycle, polling, sweeper
 from videogen.models import ArchiveStatus, Status, VideoJob
+from videogen.storage import archive_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,3 +186,105 @@ def test_a_long_video_url_is_stored_and_downloaded_whole(provider, q_sync):
     assert job.status == Status.COMPLETED
     assert job.provider_video_url == url
     assert provider.paths()[1] == url.removeprefix(provider.url)
+
+
+# --- Files saved but never recorded -------------------------------------------------------------
+
+KILLED_BEFORE_THE_COMMIT = """
+import os, signal, sys
+import django
+django.setup()
+from videogen import archive, lifecycle
+# The worker dies the moment both files are saved, before the row that names them commits.
+lifecycle.archive_succeeded = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+archive.archive_job(sys.argv[1])
+"""
+
+
+def completed_unarchived(monkeypatch):
+    """A job the sandbox finished whose archive task has not run yet."""
+    job = new_job()
+    real_enqueue = lifecycle.enqueue
+    monkeypatch.setattr(lifecycle, "enqueue", lambda *args: None)
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    monkeypatch.setattr(lifecycle, "enqueue", real_enqueue)
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.PENDING
+    return job
+
+
+def lease_runs_out(job, **fields):
+    VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now(), **fields)
+
+
+def test_a_worker_killed_between_saving_and_recording_leaves_no_orphans(sandbox, tmp_path,
+                                                                        monkeypatch):
+    """A real worker process SIGKILLed after saving the video and poster, before the commit:
+    its files stayed for ever, and the next attempt saved beside them under suffixed names."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT, cluster_env
+
+    job = completed_unarchived(monkeypatch)
+    env = cluster_env(sandbox_url=sandbox.url, api_key=sandbox.api_key,
+                      media_root=tmp_path / "media")
+    worker = subprocess.run([sys.executable, "-c", KILLED_BEFORE_THE_COMMIT, str(job.pk)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert worker.returncode == -signal.SIGKILL, worker.stderr[-3000:]
+    saved = archived_files(tmp_path)
+    assert len(saved) == 2 and not VideoJob.objects.filter(video__in=saved).exists()
+
+    lease_runs_out(job)  # the sweeper's grace period for a silent worker
+    sweeper.sweep()
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error
+    assert archived_files(tmp_path) == sorted([job.video.name, job.poster.name])
+    assert job.video.name == archive_name(job, "mp4")  # the plain name, not a suffixed one
+
+
+def test_files_of_a_commit_that_failed_are_removed_by_the_sweeper(sandbox, tmp_path,
+                                                                  monkeypatch):
+    """The database failed as the archive was recorded, and no later attempt came (the job's
+    archive failed for good): nothing named the saved files, and nothing removed them."""
+    from django.db import OperationalError
+
+    job = completed_unarchived(monkeypatch)
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(lifecycle, "archive_succeeded", database_down)
+    with pytest.raises(OperationalError):
+        archive.archive_job(job.pk)
+    assert len(archived_files(tmp_path)) == 2
+    lease_runs_out(job, archive_workers_lost=lifecycle.ARCHIVE_WORKER_LOSSES - 1)
+    sweeper.sweep()
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert archived_files(tmp_path) == []
+
+
+def test_files_of_a_worker_that_outlived_its_lease_are_removed(sandbox, tmp_path, monkeypatch):
+    """The first worker is slow, not dead: a second one archives the job meanwhile, and the
+    first one's late result is dropped. Its files were left beside the second one's."""
+    real_fetch = archive.fetch_and_store
+
+    def slow_first(job):
+        stored = real_fetch(job)
+        monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
+        lease_runs_out(job)
+        sweeper.sweep()  # releases it; the second worker runs (django-q2 in sync mode)
+        return stored
+
+    monkeypatch.setattr(archive, "fetch_and_store", slow_first)
+    job = new_job()
+    lifecycle.submit(job)
+    polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
+    sweeper.sweep()
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.archive_attempts == 2
+    assert archived_files(tmp_path) == sorted([job.video.name, job.poster.name])
+    assert archive.verify_stored(job)
