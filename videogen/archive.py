@@ -8,6 +8,10 @@ second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]`
 
 A truncated or unreadable download is fetched again; an expired URL (403/404) is refreshed once
 by re-polling the job. Archiving again saves the new files, then deletes the old ones.
+
+No file is left that no job names: the names an attempt is about to save go into the job's
+``archive_unrecorded`` first, so files saved by a worker killed (or failed by the database)
+before its commit are found and deleted, by the job's next attempt or by the sweeper.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import os
 import queue
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
 
 from videogen import lifecycle
 from videogen.client import VideoClient
@@ -32,7 +39,7 @@ from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.schedules import task_timeout
 from videogen.storage import archive_name, archive_storage
-from videogen.webhooks.safety import UnsafeURL, check_url
+from videogen.webhooks.safety import Pinned, UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.archive")
 
@@ -99,7 +106,10 @@ def archive_job(job_id: Any) -> str:
     try:
         lifecycle.archive_succeeded(job, fields, warnings)
     except lifecycle.ArchiveSuperseded as error:
-        # Its files are left: the newer attempt may have saved under the same names.
+        # Its files are not deleted now (the newer attempt may have saved under the same
+        # names), but noted: the sweeper deletes them once the newer attempt is over, unless
+        # a job names them.
+        note_unrecorded(job.pk, new_files)
         logger.warning("%s Files it saved: %s", error, ", ".join(sorted(new_files)))
         return "superseded"
     except VideoJob.DoesNotExist:
@@ -109,6 +119,7 @@ def archive_job(job_id: Any) -> str:
         return "deleted"
     for name in old_files - new_files:  # only now: until the commit, the row named them
         _delete_quietly(storage, name)
+    forget_unrecorded(job.pk, new_files)  # named by the row now (the sweeper would see it too)
     return "archived"
 
 
@@ -151,10 +162,11 @@ def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
     if not url:
         # Completed without a URL in that answer: ask the provider once more.
         url, refreshed = _fresh_url(job), True
-    attempts = 0
+    attempts, deadline = 0, time.monotonic() + conf.download_timeout
     while attempts <= conf.download_retries:
+        _check_deadline(deadline, conf)
         try:
-            download = stream_to_file(client, url, conf)
+            download = stream_to_file(client, url, conf, deadline)
             return download, _probed(download, job)
         except ExpiredURL as error:
             if refreshed:
@@ -181,18 +193,22 @@ def _fresh_url(job: VideoJob) -> str:
     return job.provider_video_url
 
 
-def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings) -> Download:
-    """Download ``url`` into a temporary file (see :func:`new_spool`), hashing as it goes."""
+def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings,
+                   deadline: float | None = None) -> Download:
+    """Download ``url`` into a temporary file (see :func:`new_spool`), hashing as it goes,
+    by ``deadline`` (``time.monotonic()``; default ``ARCHIVE.DOWNLOAD_TIMEOUT`` from now)."""
+    if deadline is None:
+        deadline = time.monotonic() + conf.download_timeout
     spool, path = new_spool(conf)
     try:
-        return _receive(client, url, conf, spool, path)
+        return _receive(client, url, conf, spool, path, deadline)
     except BaseException:
         discard(spool, path)
         raise
 
 
 def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[bytes],
-             path: str | None) -> Download:
+             path: str | None, deadline: float) -> Download:
     writer = _Writer(spool)
     try:
         with client.download(url, guard=download_guard()) as response:
@@ -203,6 +219,9 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
                 writer.put(chunk)
                 if writer.size > conf.max_bytes:
                     raise ArchiveError("the video is over ARCHIVE.MAX_BYTES")
+                # Each read has the client's read timeout; a body that trickles in (a byte
+                # now and then) passes it for ever, so the whole download has a deadline.
+                _check_deadline(deadline, conf)
     except (api_errors.PermissionDenied, api_errors.NotFound) as error:
         raise ExpiredURL(f"the video URL was refused ({error.status_code})") from None
     except (api_errors.APIConnectionError, api_errors.APITimeout, api_errors.ServerError,
@@ -218,6 +237,12 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
         raise RetryableDownload("the download was empty")
     spool.seek(0)
     return Download(file=spool, size=size, sha256=sha256, path=path)
+
+
+def _check_deadline(deadline: float, conf: ArchiveSettings) -> None:
+    if time.monotonic() > deadline:
+        raise ArchiveError(f"the download took longer than ARCHIVE.DOWNLOAD_TIMEOUT "
+                           f"({conf.download_timeout:g} s)")
 
 
 class _Writer:
@@ -316,15 +341,17 @@ def discard(file: IO[bytes], path: str | None) -> None:
 
 def download_guard() -> Guard:
     """Refuse a video URL, or a redirect, that points inside the network (SSRF: the URL comes
-    from the provider's answer). The provider's own origin, ``BASE_URL``, is trusted: it is
-    where the API key goes already (and where the sandbox serves its files)."""
+    from the provider's answer), and send the request to the very address that was checked,
+    as webhook sends do (a name that resolves elsewhere the second time cannot redirect it).
+    The provider's own origin, ``BASE_URL``, is trusted: it is where the API key goes already
+    (and where the sandbox serves its files)."""
     provider = get_settings().base_url
 
-    def guard(url: str) -> None:
+    def guard(url: str) -> Pinned | None:
         if same_origin(url, provider):
-            return
+            return None
         try:
-            check_url(url, hint="only the provider's own origin (VIDEOGEN['BASE_URL']) may be")
+            return pinned(url, hint="only the provider's own origin (VIDEOGEN['BASE_URL']) may be")
         except UnsafeURL as error:
             raise ArchiveError(f"refused to download the video: {error}") from None
 
@@ -378,6 +405,9 @@ def _unprobed(file: IO[bytes]) -> Probe:
 
 def _describe(container: Any) -> Probe:
     stream = container.streams.video[0]
+    if stream.codec_context is None:
+        # FFmpeg named the stream but has no decoder for it (an SVG image, say).
+        raise ValueError(f"no decoder for its {container.format.name} stream")
     duration = None
     if container.duration:
         duration = container.duration / 1_000_000
@@ -448,8 +478,15 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
     (S3 with ``file_overwrite``) keeps the same names; storage that does not
     (FileSystemStorage) saves under a suffixed name while the old file is still there."""
     storage = archive_storage()
-    video_name = archive_name(job, probe.container)
-    poster_name = archive_name(job, "jpg", suffix="-poster")
+    # A killed attempt's files first: then their names are free for this one (it saved beside
+    # them, under suffixed names, and left them for ever).
+    remove_unrecorded(job.pk, attempt=job.archive_attempts)
+    video_name = storage.get_available_name(archive_name(job, probe.container))
+    poster_name = storage.get_available_name(archive_name(job, "jpg", suffix="-poster")) \
+        if probe.poster else ""
+    if not note_unrecorded(job.pk, {video_name, poster_name} - {""},
+                           attempt=job.archive_attempts):
+        raise ArchiveError("this archive attempt was taken over before it saved its files")
     saved_video = storage.save(video_name, _as_file(download, video_name))
     saved_poster = ""
     try:
@@ -479,12 +516,78 @@ def _as_file(download: Download, name: str) -> File:
     return _MovableFile(download, name) if download.path else File(download.file, name=name)
 
 
-def _delete_quietly(storage: Any, name: str) -> None:
+def note_unrecorded(job_id: Any, names: set[str], *, attempt: int | None = None) -> bool:
+    """Add ``names`` to the job's files not yet recorded. With ``attempt``, only while that
+    archive attempt still holds the job (False otherwise: it must not save anything)."""
+    with transaction.atomic():
+        row = _journal(job_id)
+        if row is None or (attempt is not None and not _holds(row, attempt)):
+            return False
+        noted = row[2] or []
+        _write_journal(job_id, noted + sorted(set(names) - set(noted)))
+    return True
+
+
+def forget_unrecorded(job_id: Any, names: set[str]) -> None:
+    """Take ``names`` (recorded by the row now) off the job's files not yet recorded."""
+    with transaction.atomic():
+        row = _journal(job_id)
+        if row is not None and row[2]:
+            _write_journal(job_id, [name for name in row[2] if name not in names])
+
+
+def remove_unrecorded(job_id: Any, *, attempt: int | None = None) -> int:
+    """Delete the job's files that were saved but never recorded, except any a job names.
+    With ``attempt``, only while that archive attempt holds the job; without, only while no
+    attempt does (one may be saving those names right now). Returns how many went."""
+    with transaction.atomic():
+        row = _journal(job_id)
+        if row is None or not row[2] or not _may_remove(row, attempt):
+            return 0
+        named = _named_by_a_job(row[2])
+        storage, removed = archive_storage(), 0
+        for name in row[2]:
+            if name not in named and _delete_quietly(storage, name):
+                removed += 1
+        _write_journal(job_id, [])
+    if removed:
+        logger.info("removed %d file(s) job %s saved but never recorded", removed, job_id)
+    return removed
+
+
+def _journal(job_id: Any) -> tuple[str, int, list[str] | None] | None:
+    """(archive status, archive attempts, files not yet recorded), the row locked."""
+    return VideoJob.objects.select_for_update().filter(pk=job_id).values_list(
+        "archive_status", "archive_attempts", "archive_unrecorded").first()
+
+
+def _holds(row: tuple[str, int, Any], attempt: int) -> bool:
+    return row[0] == ArchiveStatus.ARCHIVING and row[1] == attempt
+
+
+def _may_remove(row: tuple[str, int, Any], attempt: int | None) -> bool:
+    if attempt is not None:
+        return _holds(row, attempt)
+    return row[0] != ArchiveStatus.ARCHIVING
+
+
+def _write_journal(job_id: Any, names: list[str]) -> None:
+    VideoJob.objects.filter(pk=job_id).update(archive_unrecorded=names or None)
+
+
+def _named_by_a_job(names: list[str]) -> set[str]:
+    rows = VideoJob.objects.filter(Q(video__in=names) | Q(poster__in=names))
+    return {name for pair in rows.values_list("video", "poster") for name in pair} & set(names)
+
+
+def _delete_quietly(storage: Any, name: str) -> bool:
     try:
         if storage.exists(name):
             storage.delete(name)
+            return True
     except Exception:
-        logger.warning("could not delete old archive file %s", name, exc_info=True)
+        logger.warning("could not delete archive file %s", name, exc_info=True)
+    return False
 
 
 def verify_stored(job: VideoJob) -> bool:

@@ -82,6 +82,9 @@ class ArchiveSettings(_Section):
         8 * 1024 * 1024, ge=0, description="Bytes kept in RAM before the download spools to disk."
     )
     max_bytes: int = Field(4 * 1024**3, ge=1, description="Refuse downloads larger than this.")
+    download_timeout: float = Field(
+        600, gt=0, le=7 * 86400,
+        description="Seconds one archive may spend downloading, retries included.")
 
 
 class EndpointSettings(_Section):

@@ -459,7 +459,7 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
     if remote.cost is not None:
         fields["cost"] = remote.cost
     if remote.video_url:
-        fields["provider_video_url"] = remote.video_url[:2000]
+        fields["provider_video_url"] = remote.video_url
     if remote.started_at and not job.started_at:
         fields["started_at"] = remote.started_at
     return fields

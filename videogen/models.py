@@ -95,7 +95,8 @@ class VideoJob(models.Model):
     error_code = models.CharField(_("error code"), max_length=100, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=6, null=True, blank=True)
-    provider_video_url = models.URLField(_("provider video URL"), max_length=2000, blank=True)
+    # Text, not a 2,000-character column: a signed URL cut short downloads the wrong thing.
+    provider_video_url = models.TextField(_("provider video URL"), blank=True)
     last_response = models.JSONField(_("last provider response"), null=True, blank=True)
     remote_may_finish = models.BooleanField(
         _("provider may still finish"),
@@ -119,6 +120,13 @@ class VideoJob(models.Model):
         _("archive lease until"), null=True, blank=True,
         help_text=_("A worker is archiving until then; after it, the sweeper tries again."),
     )
+    # Null when empty, so that the sweeper's query is a plain IS NOT NULL (and rows written by
+    # the previous release during a rolling deploy need no default).
+    archive_unrecorded = models.JSONField(
+        _("archive files not yet recorded"), null=True, blank=True, editable=False,
+        help_text=_("Files an archive attempt is saving, or saved without recording them (its "
+                    "worker was killed, or the database failed); the sweeper deletes those no "
+                    "job names."))
     video = models.FileField(
         _("video"), storage=archive_storage, upload_to=upload_video_to, max_length=500, blank=True
     )

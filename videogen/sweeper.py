@@ -5,7 +5,7 @@ task would do is visible in the database, so this periodic sweep re-enqueues it:
 longer than a grace period, archives whose worker's lease ran out, drafts queued for sending
 whose submit task never ran, and it reports jobs stuck in
 ``submitting`` (which are never re-sent automatically). It also removes downloads that a killed
-worker left half-written in local storage.
+worker left half-written in local storage, and archive files saved but never recorded.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class SweepReport:
     leases_expired: list[str] = field(default_factory=list)
     stuck_submitting: list[str] = field(default_factory=list)
     partial_downloads_removed: int = 0
+    unrecorded_files_removed: int = 0
     kept_uploads_removed: int = 0
 
 
@@ -67,8 +68,18 @@ def sweep() -> SweepReport:
                        "resubmit: %s", len(report.stuck_submitting),
                        ", ".join(report.stuck_submitting[:20]))
     report.partial_downloads_removed = remove_stale_partials()
+    report.unrecorded_files_removed = remove_unrecorded_files()
     report.kept_uploads_removed = upload_stash.remove_stale()
     return report
+
+
+def remove_unrecorded_files() -> int:
+    """Delete the files archive attempts saved but never recorded (a worker killed, or the
+    database failing, between the save and the commit), once no attempt holds the job: a
+    killed worker's job is released when its lease runs out, so that is the grace period."""
+    jobs = VideoJob.objects.filter(archive_unrecorded__isnull=False).exclude(
+        archive_status=ArchiveStatus.ARCHIVING)
+    return sum(archive.remove_unrecorded(pk) for pk in jobs.values_list("pk", flat=True))
 
 
 def remove_stale_partials() -> int:

@@ -37,13 +37,16 @@ class _Server(ThreadingHTTPServer):
 
 
 class Scripted:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """``host`` another loopback address (127.0.0.2…) and ``port`` a given one when a test
+        needs two servers behind one host name and port (DNS rebinding)."""
         self.script: list[Any] = []
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.server = _Server((host, port), self._handler())
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
                          daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        self.url = f"http://{host}:{self.port}"
 
     def paths(self) -> list[str]:
         return [path for _, path, _, _ in self.requests]

@@ -134,6 +134,24 @@ def test_corrupt_download(api, sb):
     assert httpx.get(url).content == full  # used up
 
 
+def test_trickled_download(api, sb):
+    """One byte every ``ms``: the right bytes, far too slowly (archive deadlines)."""
+    url = finished(api, sb, create(api)["id"])["outputs"]["video_url"]
+    full = httpx.get(url).content
+    sb.faults.add_spec("trickle=100 count=1")
+    started = time.monotonic()
+    with httpx.stream("GET", url) as response:
+        head = b""
+        for chunk in response.iter_raw():
+            head += chunk
+            if len(head) >= 4:
+                break
+    assert head == full[:len(head)] and len(head) < 8
+    assert time.monotonic() - started >= 0.3
+    assert sb.stats()["faults"] == {"trickle": 1}
+    assert httpx.get(url).content == full  # used up
+
+
 def test_expired_url_fault(api, sb):
     url = finished(api, sb, create(api)["id"])["outputs"]["video_url"]
     sb.faults.add("expire", count=1)

@@ -27,7 +27,7 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import certifi
@@ -47,8 +47,21 @@ CREATE_RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER = 60.0
 # Redirects a guarded download follows (httpx's own limit for unguarded ones is 20).
 MAX_REDIRECTS = 10
-#: Called with each URL a guarded download is about to request; raises to refuse it.
-Guard = Callable[[str], None]
+
+
+class Target(Protocol):
+    """Where a guarded request goes instead of its URL: the URL with the address the guard
+    checked, and the headers (Host) and httpx request extensions (TLS server name) that keep
+    it the same request. So no second DNS lookup decides where it connects (rebinding)."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, str]
+
+
+#: Called with each URL a guarded download is about to request; raises to refuse it, and may
+#: return the :class:`Target` to send it to.
+Guard = Callable[[str], "Target | None"]
 BACKOFF_START = 0.5
 BACKOFF_CAP = 8.0
 
@@ -103,9 +116,14 @@ class _Core:
                 param=_dotted(problems[0]["loc"]), code="invalid_request") from None
 
     def build(self, http: httpx.Client | httpx.AsyncClient, method: str, url: str,
-              json: Any) -> httpx.Request:
+              json: Any, target: Target | None = None) -> httpx.Request:
         try:
-            return http.build_request(method, url, json=json, headers=self.headers(url))
+            if target is None:
+                return http.build_request(method, url, json=json, headers=self.headers(url))
+            # The key's origin check stays on the URL as written, not the pinned address.
+            return http.build_request(method, target.url, json=json,
+                                      headers={**self.headers(url), **target.headers},
+                                      extensions=dict(target.extensions))
         except httpx.InvalidURL:
             # Not echoed: a download URL is a signed link.
             raise errors.BadRequest("invalid URL", param="url") from None
@@ -113,11 +131,11 @@ class _Core:
     # --- guarded downloads ----------------------------------------------------------------
 
     @staticmethod
-    def next_hop(response: httpx.Response, guard: Guard) -> str:
-        """The redirect's target, once ``guard`` let it through."""
-        target = str(response.url.join(response.headers["location"]))
-        guard(target)
-        return target
+    def next_hop(url: str, response: httpx.Response, guard: Guard) -> tuple[str, Target | None]:
+        """The redirect's URL (relative to ``url``, the one as written: the response's may be
+        a pinned address) and where ``guard`` sends it."""
+        hop = str(httpx.URL(url).join(response.headers["location"]))
+        return hop, guard(hop)
 
     @staticmethod
     def refuse_more_hops(response: httpx.Response, guard: Guard | None) -> None:
@@ -387,15 +405,16 @@ class VideoClient(_Core):
     def download(self, url: str, *, guard: Guard | None = None) -> Iterator[DownloadStream]:
         """Stream ``url``. ``guard`` is called with the URL and with every redirect target
         before it is requested, and refuses one by raising (an SSRF check, say)."""
-        if guard is not None:
-            guard(url)
-        response = self._send("GET", url, stream=True, follow_redirects=guard is None)
+        target = guard(url) if guard is not None else None
+        response = self._send("GET", url, stream=True, follow_redirects=guard is None,
+                              target=target)
         for _ in range(MAX_REDIRECTS):
             if guard is None or not response.has_redirect_location:
                 break
             response.close()
-            response = self._send("GET", self.next_hop(response, guard), stream=True,
-                                  follow_redirects=False)
+            url, target = self.next_hop(url, response, guard)
+            response = self._send("GET", url, stream=True, follow_redirects=False,
+                                  target=target)
         try:
             self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
@@ -403,10 +422,10 @@ class VideoClient(_Core):
             response.close()
 
     def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
-              create_body: dict[str, Any] | None = None, follow_redirects: bool = True
-              ) -> httpx.Response:
+              create_body: dict[str, Any] | None = None, follow_redirects: bool = True,
+              target: Target | None = None) -> httpx.Response:
         for attempt in itertools.count(1):
-            request = self.build(self._http, method, url, json)
+            request = self.build(self._http, method, url, json, target)
             try:
                 response = self._http.send(
                     request, stream=stream,
@@ -496,15 +515,16 @@ class AsyncVideoClient(_Core):
     async def download(self, url: str, *, guard: Guard | None = None
                        ) -> AsyncIterator[DownloadStream]:
         """As :meth:`VideoClient.download`."""
-        if guard is not None:
-            guard(url)
-        response = await self._send("GET", url, stream=True, follow_redirects=guard is None)
+        target = guard(url) if guard is not None else None
+        response = await self._send("GET", url, stream=True, follow_redirects=guard is None,
+                                    target=target)
         for _ in range(MAX_REDIRECTS):
             if guard is None or not response.has_redirect_location:
                 break
             await response.aclose()
-            response = await self._send("GET", self.next_hop(response, guard), stream=True,
-                                        follow_redirects=False)
+            url, target = self.next_hop(url, response, guard)
+            response = await self._send("GET", url, stream=True, follow_redirects=False,
+                                        target=target)
         try:
             self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
@@ -512,11 +532,11 @@ class AsyncVideoClient(_Core):
             await response.aclose()
 
     async def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
-                    create_body: dict[str, Any] | None = None, follow_redirects: bool = True
-                    ) -> httpx.Response:
+                    create_body: dict[str, Any] | None = None, follow_redirects: bool = True,
+                    target: Target | None = None) -> httpx.Response:
         for attempt in itertools.count(1):
             pool = self._http
-            request = self.build(pool, method, url, json)
+            request = self.build(pool, method, url, json, target)
             try:
                 response = await pool.send(
                     request, stream=stream,

@@ -32,6 +32,7 @@ STAGES = {
     "truncate": "download",      # Content-Length says N, the socket closes after ``bytes``
     "expire": "download",        # the download URL answers 403 as if it had expired
     "corrupt": "download",       # the whole length arrives, every byte zero (damaged file)
+    "trickle": "download",       # the body comes one byte every ``ms`` (default 1000 ms)
 }
 ROUTES = ("any", "create", "retrieve", "download")
 # Kinds that only make sense on some routes.
@@ -42,10 +43,11 @@ _ONLY_ON = {
     "truncate": ("download",),
     "expire": ("download",),
     "corrupt": ("download",),
+    "trickle": ("download",),
 }
 # What a bare value means for each kind: ``latency=100`` is 100 ms, ``error=503`` a status.
 _VALUE_FIELD = {"latency": "ms", "error": "status", "rate_limit": "retry_after",
-                "truncate": "bytes", "fail_job": "message"}
+                "truncate": "bytes", "fail_job": "message", "trickle": "ms"}
 
 
 class FaultError(ValueError):
@@ -60,7 +62,7 @@ class Fault:
     route: str = "any"
     count: int | None = None
     rate: float = 1.0
-    ms: float = 0.0                 # latency
+    ms: float = 0.0                 # latency; trickle: the pause between bytes (0 = 1000)
     status: int = 503               # error
     retry_after: float = 1.0        # rate_limit, seconds
     bytes: int | None = None        # truncate: bytes sent before closing (default: half)

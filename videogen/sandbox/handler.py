@@ -191,7 +191,22 @@ class SandboxHandler(BaseHTTPRequestHandler):
             cut = fault.bytes if fault.bytes is not None else (stop - start) // 2
             stop = start + max(0, min(cut, stop - start - 1))
             self.close_connection = True
+        if kind == "trickle":
+            self._trickle(body, start, stop, (fault.ms or 1000) / 1000)
+            return
         self._stream(body, start, stop, zeroed=kind == "corrupt")
+
+    def _trickle(self, body: DownloadBody, start: int, stop: int, pause: float) -> None:
+        """One byte at a time, ``pause`` seconds apart, until the client hangs up."""
+        try:
+            for chunk in body.chunks(start, stop):
+                for byte in range(len(chunk)):
+                    self.wfile.write(chunk[byte:byte + 1])
+                    self.wfile.flush()
+                    self.sandbox.stats_counter.sent(1)
+                    time.sleep(pause)
+        except OSError:
+            self.close_connection = True  # the client went away
 
     def _stream(self, body: DownloadBody, start: int, stop: int, zeroed: bool = False) -> None:
         try:

@@ -2,8 +2,9 @@
 
 Webhook URLs are checked when an endpoint is saved and again before every send, and the send
 then connects to the very address that was checked (:func:`pinned`), so a DNS answer that
-changes in between (rebinding) cannot redirect it. The archive checks the provider's video URL,
-and every redirect it follows, the same way.
+changes in between (rebinding) cannot redirect it. The archive checks and pins the provider's
+video URL, and every redirect it follows, the same way (its download guard returns
+:func:`pinned`'s answer for the client to send to).
 """
 
 from __future__ import annotations
