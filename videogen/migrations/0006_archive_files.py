@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('videogen', '0004_poll_not_found_archive_workers_lost'),
+        ('videogen', '0005_poll_coverage'),
     ]
 
     operations = [
