@@ -84,14 +84,15 @@ class Probe:
     warnings: list[str] = field(default_factory=list)
 
 
-def archive_job(job_id: Any) -> str:
-    """The task body: claim, download, verify, store. Returns what happened."""
+def archive_job(job_id: Any, *, in_worker: bool = False) -> str:
+    """The task body (``in_worker``: run by django-q2): claim, download, verify, store.
+    Returns what happened."""
     # Only what the claim needs: the claim itself reads the whole row, under its lock.
     job = VideoJob.objects.only("pk", "status", "archive_status", "archive_attempts"
                                 ).filter(pk=job_id).first()
     if job is None or job.archive_status != ArchiveStatus.PENDING:
         return "skipped"
-    if not lifecycle.claim_archive(job, lease_seconds=lease_seconds()):
+    if not lifecycle.claim_archive(job, lease_seconds=lease_seconds(in_worker=in_worker)):
         return "skipped"
     old_files = _files_of(job)
     try:
@@ -139,11 +140,15 @@ def _failed(job: VideoJob, reason: str) -> str:
     return "superseded"
 
 
-def lease_seconds() -> float:
-    """How long an archive claim holds: LEASE_SECONDS, or longer when django-q2's task
-    timeout is, so that a worker still within its timeout is never taken over."""
+def lease_seconds(*, in_worker: bool = False) -> float:
+    """How long an archive claim holds. In a django-q2 worker: its task timeout plus a minute,
+    since the cluster kills the worker by then, so the sweeper takes over a killed worker's
+    archive within minutes. Elsewhere (``wait()``, the CLI) nothing bounds the run:
+    LEASE_SECONDS, or that timeout plus a minute when longer."""
     timeout = task_timeout()
-    return LEASE_SECONDS if timeout is None else max(LEASE_SECONDS, timeout + 60)
+    if timeout is None:
+        return LEASE_SECONDS
+    return timeout + 60 if in_worker else max(LEASE_SECONDS, timeout + 60)
 
 
 def fetch_and_store(job: VideoJob) -> tuple[dict[str, Any], list[str]]:

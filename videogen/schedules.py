@@ -22,7 +22,8 @@ WEBHOOK_SCHEDULE = "videogen: deliver due webhooks"
 #: name → (task function, minutes between runs)
 SCHEDULES: dict[str, tuple[str, int]] = {
     POLL_SCHEDULE: ("videogen.tasks.poll_due", 1),
-    SWEEP_SCHEDULE: ("videogen.tasks.sweep", 5),
+    # Every minute too: a killed worker's archive is taken over a minute after its lease ends.
+    SWEEP_SCHEDULE: ("videogen.tasks.sweep", 1),
     WEBHOOK_SCHEDULE: ("videogen.tasks.deliver_due_webhooks", 1),
 }
 

@@ -42,7 +42,7 @@ def archive_job(job_id: str) -> str:
 
     # video.completed goes out from here, not behind the other queued archives.
     with deliver_inline():
-        return archive.archive_job(job_id)
+        return archive.archive_job(job_id, in_worker=True)
 
 
 def submit_job(job_id: str, actor_id: Any = None) -> str:

@@ -131,3 +131,14 @@ def test_a_job_committed_while_the_loop_decides_to_stop_is_still_polled(monkeypa
     monkeypatch.setattr(polling, "seconds_until_next_due", lambda: next(looks))
     assert polling._wait_for_due(30.0, True, until) is True
     assert PollCoverage.objects.get().until == until
+
+
+def test_an_archive_in_a_worker_is_leased_for_the_task_timeout_plus_a_minute(settings):
+    # django-q2 kills a worker at its timeout: an older claim is a dead worker's, and the
+    # sweeper (every minute) takes it over minutes later, not after a quarter of an hour.
+    from videogen import archive
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 90}
+    assert archive.lease_seconds(in_worker=True) == 150
+    assert archive.lease_seconds() == 15 * 60  # wait() or the CLI: nothing bounds the run
+    assert SCHEDULES[SWEEP_SCHEDULE][1] == 1
