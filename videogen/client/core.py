@@ -36,6 +36,7 @@ import pydantic
 
 from videogen import __version__
 from videogen.client import errors
+from videogen.client.redact import Redactor
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 
 logger = logging.getLogger("videogen.client")
@@ -63,6 +64,7 @@ class _Core:
             # Checked here, because httpx's encoding error would carry the key with it.
             raise ValueError("api_key must be printable ASCII without spaces")
         self._api_key = api_key or ""
+        self._redactor = Redactor(self._api_key)
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self.max_retries = max_retries
@@ -129,19 +131,27 @@ class _Core:
     # --- answers ----------------------------------------------------------------------------
 
     def scrub(self, text: str) -> str:
-        """Remove the API key from any text that might reach a log or an exception."""
-        return text.replace(self._api_key, "[redacted]") if self._api_key else text
+        """Text fit for a log or an exception: no piece of the API key, no URL query string."""
+        return self._redactor.message(text)
 
     def error(self, response: httpx.Response, body: bytes) -> errors.VideoAPIError:
         error = errors.from_response(response.status_code, response.headers, body,
                                      retry_after=retry_after(response.headers))
+        # Every field the provider filled may echo the key (param and code too).
         error.message = self.scrub(error.message)
+        for name in ("code", "type", "param", "request_id"):
+            value = getattr(error, name)
+            setattr(error, name, value and self._redactor.text(value))
+        error.rate_limit = {name: self._redactor.text(value)
+                            for name, value in error.rate_limit.items()}
         error.args = (error.message,)
         return error
 
     def job(self, response: httpx.Response) -> RemoteJob:
         try:
-            return RemoteJob.from_payload(response.json())
+            # The key is removed where the answer enters: nothing stored, shown or sent
+            # later can hold it.
+            return RemoteJob.from_payload(self._redactor.data(response.json()))
         except (ValueError, TypeError, OverflowError, RecursionError) as problem:
             excerpt = response.content[:200].decode("utf-8", "replace")
             raise errors.InvalidResponse(

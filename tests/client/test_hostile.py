@@ -1,0 +1,82 @@
+"""A hostile provider, at the client: echoed keys, signed links in messages (issue 18)."""
+
+import json
+import logging
+
+import pytest
+
+from tests.client.scripted import CREATE, KEY, client_for
+from videogen.client import BadRequest, InvalidResponse, ServerError
+from videogen.client.redact import Redactor
+
+
+def leaks(text: str) -> bool:
+    """True when ``text`` holds a run of 8 or more of the key's characters, in any case."""
+    lowered, key = text.lower(), KEY.lower()
+    return any(key[i:i + 8] in lowered for i in range(len(key) - 7))
+
+
+def everything_about(error: BaseException) -> str:
+    return " ".join([str(error), repr(error), repr(error.args), repr(vars(error))])
+
+
+# The key as providers echo it: whole, cut short, lower- or upper-cased, a middle piece.
+ECHOES = [KEY, KEY[:12], KEY.lower(), KEY.upper(), KEY[9:19], f"Bearer {KEY}"]
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_a_key_echoed_in_any_error_field_is_removed_from_the_error(scripted, echo):
+    body = json.dumps({"error": {"message": f"invalid key {echo}!", "param": echo,
+                                 "code": echo, "type": f"auth:{echo}"}}).encode()
+    scripted.script = [(400, {"x-request-id": echo, "x-ratelimit-remaining": echo}, body)]
+    client, _ = client_for(scripted.url)
+    with pytest.raises(BadRequest) as caught:
+        client.create(CREATE)
+    assert not leaks(everything_about(caught.value))
+    assert caught.value.param.endswith("[redacted]") and caught.value.code.endswith("[redacted]")
+    assert "invalid key" in caught.value.message
+
+
+@pytest.mark.parametrize("echo", ECHOES)
+def test_a_key_echoed_anywhere_in_a_job_answer_never_reaches_the_job(scripted, echo):
+    answer = {"id": "job-1", "status": "failed", "model": echo,
+              "error": {"code": echo, "message": f"denied for {echo}"},
+              "inputs": {"prompt": echo, echo: [echo]}, "extra": {"nested": [echo]}}
+    scripted.script = [(200, {}, json.dumps(answer).encode())]
+    client, _ = client_for(scripted.url)
+    job = client.retrieve("job-1")
+    assert not leaks(repr(job.model_dump()) + repr(job.raw))
+    assert job.error.code.endswith("[redacted]")
+    assert job.error.message.startswith("denied for ") and job.error.message.endswith("[redacted]")
+    assert job.id == "job-1"
+
+
+def test_text_without_the_key_is_left_alone():
+    redactor = Redactor(KEY)
+    text = "tgp_v1_ is how keys start; very secret things; 0123456"
+    assert redactor.text(text) == text
+    assert redactor.data({"a": [text, 1, None]}) == {"a": [text, 1, None]}
+    assert Redactor(None).text(KEY) == KEY
+
+
+def test_overlapping_and_repeated_echoes_are_removed_end_to_end():
+    redactor = Redactor(KEY)
+    assert redactor.text(f"{KEY}{KEY.upper()} and {KEY[3:15]}.") == \
+        "[redacted] and [redacted]."
+    # A character that lower-cases to two shifts positions: still found.
+    assert redactor.text(f"İ{KEY.lower()}!") == "İ[redacted]!"
+
+
+def test_an_unusable_answer_is_reported_without_the_signed_links_query(scripted, caplog):
+    caplog.set_level(logging.DEBUG)
+    url = "https://cdn.example/v/clip.mp4?X-Amz-Signature=deadbeefcafe&X-Amz-Credential=AKIA"
+    scripted.script = [(200, {}, json.dumps({"outputs": {"video_url": url}}).encode()),
+                       (502, {}, f"upstream {url} failed".encode()), (500, {}, b"{}")]
+    client, _ = client_for(scripted.url, max_retries=0)
+    with pytest.raises(InvalidResponse) as invalid:
+        client.retrieve("job-1")
+    with pytest.raises(ServerError) as failed:
+        client.retrieve("job-1")
+    text = everything_about(invalid.value) + everything_about(failed.value) + caplog.text
+    assert "Signature" not in text and "AKIA" not in text
+    assert "https://cdn.example/v/clip.mp4?[…]" in str(invalid.value)
