@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.client.scripted import KEY, Scripted
 from tests.client.test_hostile import ECHOES, leaks
-from videogen import lifecycle
+from videogen import api, lifecycle
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.progress import status_json
 from videogen.webhooks.models import WebhookEvent
@@ -65,3 +65,71 @@ def test_a_key_echoed_by_a_failed_job_answer_is_nowhere(provider, echo, caplog):
     assert job.status == Status.FAILED
     assert not leaks(everything_stored(job) + caplog.text)
     assert job.error_code.endswith("[redacted]")
+
+
+# --- Bad input: a clear error naming the field, never a 500 or a database error -------------
+
+SURROGATE = "\udc80"
+
+
+@pytest.mark.parametrize("fields", [
+    {"metadata": {"note": f"bad {SURROGATE}"}},
+    {"metadata": {SURROGATE: 1}},
+    {"media": {"reference_images": [f"https://img.example/{SURROGATE}.png"]},
+     "model": "unknown/any"},
+    {"prompt": f"a cat {SURROGATE}"},
+    {"negative_prompt": SURROGATE},
+], ids=["metadata-value", "metadata-key", "media", "prompt", "negative_prompt"])
+def test_a_lone_surrogate_is_refused_by_create_naming_the_field(fields):
+    with pytest.raises(api.InvalidRequest) as caught:
+        api.create(**{"model": "google/veo-2.0", "prompt": "a cat", **fields})
+    field = next(iter(fields))
+    assert any(p.field.startswith(field) for p in caught.value.problems), caught.value.problems
+    assert "surrogate" in str(caught.value)
+    assert not VideoJob.objects.exists()
+
+
+def test_a_lone_surrogate_in_the_admin_metadata_is_a_form_error(admin_client):
+    from tests.admin.test_form import ADD, errors_of, form_data
+
+    response = admin_client.post(ADD, form_data(metadata='{"note": "\\udc80"}'))
+    assert response.status_code == 200
+    assert "surrogate" in errors_of(response)["metadata"]
+    assert not VideoJob.objects.exists()
+
+
+@pytest.mark.parametrize("seconds", [-5, -5.0, "-5", " -5 "])
+def test_create_refuses_what_submit_would_refuse(seconds):
+    with pytest.raises(api.InvalidRequest, match="seconds"):
+        api.create(model="unknown/any", prompt="a cat", seconds=seconds)
+    assert not VideoJob.objects.exists()
+
+
+@pytest.mark.parametrize("seconds", [5, 5.0, "5", " 5 "])
+def test_what_create_saves_submit_does_not_refuse(seconds):
+    job = api.create(model="unknown/any", prompt="a cat", seconds=seconds)
+    assert not [p for p in lifecycle.check_request(job) if p.is_error]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["generate", "--model", "unknown/any", "--prompt", "a cat", "--media",
+      '{"reference_images": ["https://img.example/\\udc80.png"]}'], "surrogate"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", f"a cat {SURROGATE}"], "surrogate"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--media", SURROGATE],
+     "--media is not valid JSON"),
+    (["list", "--limit", "99999999999999999999"], "--limit"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--wait", "--timeout",
+      "nan"], "--timeout"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--wait", "--timeout",
+      "-1"], "--timeout"),
+    (["generate", "--model", "google/veo-2.0", "--prompt", "a cat", "--wait", "--timeout",
+      "inf"], "--timeout"),
+], ids=["media-surrogate", "prompt-surrogate", "media-not-json", "limit-huge", "timeout-nan",
+        "timeout-negative", "timeout-inf"])
+def test_the_cli_refuses_bad_input_before_sending(provider, args, message):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=message) as caught:
+        call_command("videogen", *args)
+    str(caught.value).encode("utf-8")  # printable: no lone surrogate in the message
+    assert provider.requests == [] and not VideoJob.objects.exists()
