@@ -37,10 +37,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class Scripted:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.script: list[Any] = []
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", port), self._handler())
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
                          daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -103,6 +103,20 @@ def client_for(url: str, **kwargs: Any) -> tuple[VideoClient, list[float]]:
     delays: list[float] = []
     kwargs.setdefault("api_key", KEY)
     return VideoClient(base_url=url, sleep=delays.append, **kwargs), delays
+
+
+def back_after(seconds: float, port: int, script: list[Any]) -> list[Scripted]:
+    """A provider that is down (connections refused on ``port``) and comes back after
+    ``seconds``, answering ``script``. The list gets the server once it is up (to stop it)."""
+    started: list[Scripted] = []
+
+    def start() -> None:
+        server = Scripted(port)
+        server.script = script
+        started.append(server)
+
+    threading.Timer(seconds, start).start()
+    return started
 
 
 def free_port() -> int:

@@ -5,8 +5,15 @@ import logging
 
 import pytest
 
-from tests.client.scripted import CREATE, KEY, client_for
-from videogen.client import BadRequest, InvalidResponse, ServerError
+from tests.client.scripted import CREATE, JOB, KEY, back_after, client_for, free_port
+from videogen.client import (
+    APIConnectionError,
+    BadRequest,
+    InvalidResponse,
+    ServerError,
+    SubmissionOutcomeUnknown,
+    VideoClient,
+)
 from videogen.client.redact import Redactor
 
 
@@ -80,3 +87,37 @@ def test_an_unusable_answer_is_reported_without_the_signed_links_query(scripted,
     text = everything_about(invalid.value) + everything_about(failed.value) + caplog.text
     assert "Signature" not in text and "AKIA" not in text
     assert "https://cdn.example/v/clip.mp4?[…]" in str(invalid.value)
+
+
+# --- A provider that cannot be reached for a while --------------------------------------------
+
+
+def test_a_create_is_sent_again_through_a_short_outage(scripted):
+    port = free_port()
+    started = back_after(2.0, port, [(200, {}, JOB)])
+    client = VideoClient(api_key=KEY, base_url=f"http://127.0.0.1:{port}", max_retries=0,
+                         connect_retry_seconds=30)
+    try:
+        assert client.create(CREATE).id == "job-1"
+        assert [r[0] for r in started[0].requests] == ["POST"]  # sent once it was up, once
+    finally:
+        for server in started:
+            server.stop()
+
+
+def test_a_create_that_never_connects_gives_up_after_the_window_saying_why():
+    client, delays = client_for(f"http://127.0.0.1:{free_port()}", max_retries=2,
+                                connect_retry_seconds=20)
+    with pytest.raises(APIConnectionError) as caught:
+        client.create(CREATE)
+    assert caught.value.code == "provider_unreachable" and not caught.value.request_sent
+    assert "nothing was sent" in str(caught.value)
+    assert len(delays) > 2 and 10 <= sum(delays) <= 20
+
+
+def test_a_create_that_may_have_arrived_is_still_never_sent_again(scripted):
+    scripted.script = ["drop", (200, {}, JOB)]
+    client, _ = client_for(scripted.url, connect_retry_seconds=60)
+    with pytest.raises(SubmissionOutcomeUnknown):
+        client.create(CREATE)
+    assert scripted.paths() == ["/v2/videos"]

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.urls import reverse
 
-from tests.client.scripted import KEY, Scripted
+from tests.client.scripted import KEY, Scripted, back_after, free_port
 from tests.client.test_hostile import ECHOES, leaks
 from videogen import api, lifecycle
 from videogen.models import JobEvent, Status, VideoJob
@@ -133,3 +133,42 @@ def test_the_cli_refuses_bad_input_before_sending(provider, args, message):
         call_command("videogen", *args)
     str(caught.value).encode("utf-8")  # printable: no lone surrogate in the message
     assert provider.requests == [] and not VideoJob.objects.exists()
+
+
+# --- A provider that cannot be reached for a while -------------------------------------------
+
+
+def test_a_provider_outage_of_a_few_seconds_fails_no_job(settings):
+    port = free_port()
+    answers = [(200, {}, json.dumps({"id": f"r-{n}", "status": "queued"}).encode())
+               for n in range(3)]
+    started = back_after(2.0, port, answers)
+    settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "API_KEY": KEY,
+                         "BASE_URL": f"http://127.0.0.1:{port}", "SUBMIT_CONNECT_RETRY": 30}
+    try:
+        jobs = [lifecycle.submit(new_job()) for _ in range(3)]
+    finally:
+        for server in started:
+            server.stop()
+    assert [job.status for job in jobs] == [Status.QUEUED] * 3
+    assert [job.remote_id for job in jobs] == ["r-0", "r-1", "r-2"]
+    assert len(started[0].requests) == 3  # each sent once
+
+
+def test_a_provider_unreachable_past_the_window_fails_the_job_saying_why(settings):
+    settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "API_KEY": KEY,
+                         "BASE_URL": f"http://127.0.0.1:{free_port()}",
+                         "SUBMIT_CONNECT_RETRY": 1.5}
+    job = lifecycle.submit(new_job())
+    assert job.status == Status.FAILED
+    assert job.error_code == "provider_unreachable"
+    assert "could not connect to the video API" in job.error_message
+    assert "nothing was sent" in job.error_message
+
+
+def test_the_connect_window_ends_well_before_the_task_queue_kills_the_worker(settings):
+    from videogen.client.core import settings_kwargs
+
+    settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "SUBMIT_CONNECT_RETRY": 600}
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 90}
+    assert settings_kwargs()["connect_retry_seconds"] == 45

@@ -52,6 +52,8 @@ MAX_REDIRECTS = 10
 Guard = Callable[[str], None]
 BACKOFF_START = 0.5
 BACKOFF_CAP = 8.0
+#: ``code`` of the error a create raises when the provider could not be reached at all.
+UNREACHABLE = "provider_unreachable"
 
 
 class _Core:
@@ -59,7 +61,7 @@ class _Core:
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None) -> None:
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0) -> None:
         if api_key and not _header_safe(api_key):
             # Checked here, because httpx's encoding error would carry the key with it.
             raise ValueError("api_key must be printable ASCII without spaces")
@@ -68,6 +70,9 @@ class _Core:
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self.max_retries = max_retries
+        # A create that never reached the provider is sent again for this long (not only
+        # max_retries times): an outage of a few seconds must not fail a job.
+        self.connect_retry_seconds = connect_retry_seconds
         self.user_agent = user_agent or f"videogen/{__version__} httpx/{httpx.__version__}"
         path = urlsplit(self.base_url).path.rstrip("/")
         # SDKs differ: some take a base ending in /v2 and append /videos.
@@ -158,8 +163,8 @@ class _Core:
                 self.scrub(f"unexpected answer from the video API ({problem}): {excerpt!r}"),
                 status_code=response.status_code) from None
 
-    def transport_error(self, error: httpx.HTTPError, *, create_body: dict[str, Any] | None
-                        ) -> errors.VideoAPIError:
+    def transport_error(self, error: httpx.HTTPError, *, create_body: dict[str, Any] | None,
+                        elapsed: float = 0.0) -> errors.VideoAPIError:
         """Map an httpx failure; for a create, anything after sending is 'outcome unknown'."""
         message = self.scrub(f"{type(error).__name__}: {error}")
         sent = not never_sent(error)
@@ -170,18 +175,27 @@ class _Core:
             return errors.SubmissionOutcomeUnknown(message, request_body=create_body)
         if isinstance(error, httpx.TimeoutException) and sent:
             return errors.APITimeout(message)
+        if create_body is not None:
+            return errors.APIConnectionError(
+                f"could not connect to the video API for {elapsed:.0f} s; nothing was sent "
+                f"({message})", request_sent=False, code=UNREACHABLE)
         return errors.APIConnectionError(message, request_sent=sent)
 
     # --- retries ----------------------------------------------------------------------------
 
     def retry_delay(self, attempt: int, *, create: bool, response: httpx.Response | None = None,
-                    error: httpx.HTTPError | None = None) -> float | None:
-        """Seconds to wait before retry ``attempt`` (1-based), or None: do not retry."""
+                    error: httpx.HTTPError | None = None, elapsed: float = 0.0) -> float | None:
+        """Seconds to wait before retry ``attempt`` (1-based), or None: do not retry.
+        ``elapsed``: seconds since the first attempt."""
+        if error is not None and create and never_sent(error):
+            delay = backoff(attempt)
+            within = elapsed + delay <= self.connect_retry_seconds
+            return delay if attempt <= self.max_retries or within else None
         if attempt > self.max_retries:
             return None
         if error is not None:
-            retryable = never_sent(error) if create else isinstance(error, httpx.TransportError)
-            return backoff(attempt) if retryable else None
+            return backoff(attempt) if not create and isinstance(error, httpx.TransportError) \
+                else None
         assert response is not None
         return self._status_delay(attempt, response, create)
 
@@ -201,13 +215,14 @@ class _Core:
     def next_delay(self, attempt: int, request: httpx.Request, *,
                    response: httpx.Response | None = None, body: bytes = b"",
                    error: httpx.HTTPError | None = None,
-                   create_body: dict[str, Any] | None = None) -> float:
+                   create_body: dict[str, Any] | None = None, elapsed: float = 0.0) -> float:
         """The wait before the next attempt; raises the mapped error when there is none."""
         delay = self.retry_delay(attempt, create=create_body is not None, response=response,
-                                 error=error)
+                                 error=error, elapsed=elapsed)
         if delay is None:
             if error is not None:
-                raise self.transport_error(error, create_body=create_body) from None
+                raise self.transport_error(error, create_body=create_body,
+                                           elapsed=elapsed) from None
             assert response is not None
             raise self.error(response, body)
         reason = f"HTTP {response.status_code}" if response is not None \
@@ -221,6 +236,22 @@ class _Core:
         if str(url).startswith(self.videos_url):
             return url.path
         return f"download from {url.host}"
+
+
+class _Clock:
+    """Time since a call's first attempt: the wall clock, or the waits asked for when they
+    add up to more (a test's sleep that does not sleep still ends the retries)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.waited = 0.0
+
+    def waits(self, delay: float) -> float:
+        self.waited += delay
+        return delay
+
+    def elapsed(self) -> float:
+        return max(self.waited, time.monotonic() - self.started)
 
 
 @functools.cache
@@ -358,12 +389,13 @@ class VideoClient(_Core):
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None, transport: httpx.BaseTransport | None = None,
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 transport: httpx.BaseTransport | None = None,
                  http_client: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
-                         user_agent=user_agent)
+                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds)
         self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport,
                                                  verify=tls_context())
         self._own_http = http_client is None
@@ -415,6 +447,7 @@ class VideoClient(_Core):
     def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
               create_body: dict[str, Any] | None = None, follow_redirects: bool = True
               ) -> httpx.Response:
+        clock = _Clock()
         for attempt in itertools.count(1):
             request = self.build(self._http, method, url, json)
             try:
@@ -422,7 +455,9 @@ class VideoClient(_Core):
                     request, stream=stream,
                     follow_redirects=follow_redirects and create_body is None)
             except httpx.HTTPError as error:
-                self._sleep(self.next_delay(attempt, request, error=error, create_body=create_body))
+                self._sleep(clock.waits(self.next_delay(
+                    attempt, request, error=error, create_body=create_body,
+                    elapsed=clock.elapsed())))
                 continue
             if response.status_code < 400:
                 return response
@@ -449,12 +484,13 @@ class AsyncVideoClient(_Core):
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 transport: httpx.AsyncBaseTransport | None = None,
                  http_client: httpx.AsyncClient | None = None, max_connections: int = 100,
                  sleep: Callable[[float], Any] = asyncio.sleep) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
-                         user_agent=user_agent)
+                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds)
         self._pools = [http_client] if http_client else self._make_pools(max_connections,
                                                                           transport)
         self._own_http = http_client is None
@@ -524,6 +560,7 @@ class AsyncVideoClient(_Core):
     async def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
                     create_body: dict[str, Any] | None = None, follow_redirects: bool = True
                     ) -> httpx.Response:
+        clock = _Clock()
         for attempt in itertools.count(1):
             pool = self._http
             request = self.build(pool, method, url, json)
@@ -532,8 +569,9 @@ class AsyncVideoClient(_Core):
                     request, stream=stream,
                     follow_redirects=follow_redirects and create_body is None)
             except httpx.HTTPError as error:
-                await self._sleep(self.next_delay(attempt, request, error=error,
-                                                  create_body=create_body))
+                await self._sleep(clock.waits(self.next_delay(
+                    attempt, request, error=error, create_body=create_body,
+                    elapsed=clock.elapsed())))
                 continue
             if response.status_code < 400:
                 return response
@@ -550,4 +588,14 @@ def settings_kwargs() -> dict[str, Any]:
 
     conf = get_settings()
     return {"api_key": conf.api_key_value(), "base_url": conf.base_url, "timeout": conf.timeout,
-            "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries}
+            "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries,
+            "connect_retry_seconds": _connect_window(conf.submit_connect_retry)}
+
+
+def _connect_window(configured: float) -> float:
+    """``SUBMIT_CONNECT_RETRY``, cut to end well before django-q2 kills the task that waits
+    (a killed worker would leave a job in ``submitting`` that was never sent)."""
+    from videogen.schedules import task_timeout
+
+    timeout = task_timeout()
+    return configured if timeout is None else max(0.0, min(configured, timeout * 0.5))
