@@ -7,7 +7,8 @@ Each request takes the next step of ``script``:
 - ``"drop"``: read the request, close the socket without an answer;
 - ``"reset"``: read the request, reset the connection (TCP RST);
 - ``("stall", seconds)``: wait, then answer a queued job (too late for a short timeout);
-- ``("partial", status, body)``: promise ``len(body) * 2`` bytes, send ``body``, close.
+- ``("partial", status, body)``: promise ``len(body) * 2`` bytes, send ``body``, close;
+- ``("trickle", seconds, body)``: a 200 sending ``body`` one byte every ``seconds``.
 
 An empty script answers ``200 {}``. ``requests`` records ``(method, path, headers, body)``.
 """
@@ -68,6 +69,8 @@ class Scripted:
                 elif step[0] == "stall":
                     time.sleep(step[1])
                     self.send(200, {}, b'{"id": "late", "status": "queued"}')
+                elif step[0] == "trickle":
+                    self.trickle(*step[1:])
                 elif step[0] == "partial":
                     self.send(step[1], {"content-length": str(len(step[2]) * 2)}, step[2])
                     self.hang_up()
@@ -82,6 +85,16 @@ class Scripted:
                 self.end_headers()
                 self.wfile.write(body)
                 self.wfile.flush()
+
+            def trickle(self, seconds: float, body: bytes) -> None:
+                self.send(200, {"content-length": str(len(body))}, b"")
+                for byte in body:
+                    time.sleep(seconds)
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the client gave up, as it should
+                        return
 
             def hang_up(self, reset: bool = False) -> None:
                 if reset:  # linger 0: close() sends RST instead of FIN

@@ -121,3 +121,63 @@ def test_a_create_that_may_have_arrived_is_still_never_sent_again(scripted):
     with pytest.raises(SubmissionOutcomeUnknown):
         client.create(CREATE)
     assert scripted.paths() == ["/v2/videos"]
+
+
+# --- Answers too large or too slow -------------------------------------------------------------
+
+
+def test_an_answer_declaring_150_mb_is_refused_without_reading_it(scripted):
+    scripted.script = [(200, {"content-length": str(150 * 1024 * 1024)}, b'{"id": "x"')]
+    client, _ = client_for(scripted.url, max_retries=0)
+    with pytest.raises(InvalidResponse, match="larger than 1048576 bytes"):
+        client.retrieve("job-1")
+
+
+def test_an_answer_that_grows_past_the_cap_as_it_is_decoded_is_refused(scripted):
+    import gzip
+
+    bomb = gzip.compress(b'{"id": "job-1", "status": "queued", "pad": "' + b"a" * 3_000_000
+                         + b'"}')
+    scripted.script = [(200, {"content-encoding": "gzip"}, bomb)] * 2
+    client, _ = client_for(scripted.url, max_retries=0)
+    with pytest.raises(InvalidResponse, match="larger than"):
+        client.retrieve("job-1")
+    big, _ = client_for(scripted.url, max_retries=0, max_response_bytes=4_000_000)
+    assert big.retrieve("job-1").id == "job-1"  # the cap is configurable
+
+
+def test_the_async_client_caps_answers_too(scripted):
+    import asyncio
+
+    from videogen.client import AsyncVideoClient
+
+    async def scenario():
+        async with AsyncVideoClient(api_key=KEY, base_url=scripted.url,
+                                    max_retries=0) as client:
+            with pytest.raises(InvalidResponse, match="larger than"):
+                await client.retrieve("job-1")
+            assert (await client.retrieve("job-1")).id == "job-1"  # a normal one after
+
+    scripted.script = [(200, {"content-length": str(150 * 1024 * 1024)}, b"{"),
+                       (200, {}, JOB)]
+    asyncio.run(scenario())
+
+
+def test_an_answer_trickling_in_is_cut_at_the_timeout_in_all(scripted):
+    import time
+
+    from videogen.client import APITimeout
+
+    scripted.script = [("trickle", 0.25, JOB)]
+    client, _ = client_for(scripted.url, max_retries=0, timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(APITimeout):
+        client.retrieve("job-1")
+    assert time.monotonic() - started < 2.5  # not len(JOB) * 0.25 = 10 s
+
+
+def test_an_error_body_is_cut_at_the_cap_not_refused(scripted):
+    scripted.script = [(400, {}, b"x" * 3_000_000)]
+    client, _ = client_for(scripted.url, max_retries=0)
+    with pytest.raises(BadRequest):
+        client.retrieve("job-1")

@@ -22,7 +22,9 @@ import contextlib
 import email.utils
 import functools
 import itertools
+import json
 import logging
+import math
 import random
 import ssl
 import time
@@ -54,6 +56,8 @@ BACKOFF_START = 0.5
 BACKOFF_CAP = 8.0
 #: ``code`` of the error a create raises when the provider could not be reached at all.
 UNREACHABLE = "provider_unreachable"
+#: The largest API answer (not download) read; the default of ``max_response_bytes``.
+MAX_RESPONSE_BYTES = 1024 * 1024
 
 
 class _Core:
@@ -61,7 +65,8 @@ class _Core:
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None, connect_retry_seconds: float = 0.0) -> None:
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         if api_key and not _header_safe(api_key):
             # Checked here, because httpx's encoding error would carry the key with it.
             raise ValueError("api_key must be printable ASCII without spaces")
@@ -73,6 +78,8 @@ class _Core:
         # A create that never reached the provider is sent again for this long (not only
         # max_retries times): an outage of a few seconds must not fail a job.
         self.connect_retry_seconds = connect_retry_seconds
+        # An API answer is a small JSON document: a huge one is refused, not held in memory.
+        self.max_response_bytes = max_response_bytes
         self.user_agent = user_agent or f"videogen/{__version__} httpx/{httpx.__version__}"
         path = urlsplit(self.base_url).path.rstrip("/")
         # SDKs differ: some take a base ending in /v2 and append /videos.
@@ -152,13 +159,13 @@ class _Core:
         error.args = (error.message,)
         return error
 
-    def job(self, response: httpx.Response) -> RemoteJob:
+    def job(self, response: httpx.Response, body: bytes) -> RemoteJob:
         try:
             # The key is removed where the answer enters: nothing stored, shown or sent
             # later can hold it.
-            return RemoteJob.from_payload(self._redactor.data(response.json()))
+            return RemoteJob.from_payload(self._redactor.data(json.loads(body)))
         except (ValueError, TypeError, OverflowError, RecursionError) as problem:
-            excerpt = response.content[:200].decode("utf-8", "replace")
+            excerpt = body[:200].decode("utf-8", "replace")
             raise errors.InvalidResponse(
                 self.scrub(f"unexpected answer from the video API ({problem}): {excerpt!r}"),
                 status_code=response.status_code) from None
@@ -180,6 +187,19 @@ class _Core:
                 f"could not connect to the video API for {elapsed:.0f} s; nothing was sent "
                 f"({message})", request_sent=False, code=UNREACHABLE)
         return errors.APIConnectionError(message, request_sent=sent)
+
+    def body_reader(self, response: httpx.Response) -> _Body:
+        """Collects an answer's body within ``max_response_bytes`` and ``timeout``."""
+        whole = response.status_code < 400
+        declared = response.headers.get("content-length", "")
+        if whole and declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self._too_large(response)
+        return _Body(self, response, whole)
+
+    def _too_large(self, response: httpx.Response) -> errors.InvalidResponse:
+        return errors.InvalidResponse(
+            f"the video API's answer is larger than {self.max_response_bytes} bytes "
+            f"(VIDEOGEN MAX_RESPONSE_BYTES); not read", status_code=response.status_code)
 
     # --- retries ----------------------------------------------------------------------------
 
@@ -236,6 +256,34 @@ class _Core:
         if str(url).startswith(self.videos_url):
             return url.path
         return f"download from {url.host}"
+
+
+class _Body:
+    """At most ``max_response_bytes`` of an answer, arrived within ``timeout`` in all (a
+    trickle of bytes never trips a read timeout). An answer that must be whole (a job) and is
+    larger raises ``InvalidResponse``; an error body is simply cut."""
+
+    def __init__(self, core: _Core, response: httpx.Response, whole: bool) -> None:
+        self.core, self.response, self.whole = core, response, whole
+        self.until = time.monotonic() + (core.timeout.read or math.inf)
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; True when enough was read."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if self.size > self.core.max_response_bytes:
+            if self.whole:
+                raise self.core._too_large(self.response)
+            return True
+        if time.monotonic() > self.until:
+            raise httpx.ReadTimeout(f"the answer took over {self.core.timeout.read:.0f} s in "
+                                    "all", request=self.response.request)
+        return False
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)[:self.core.max_response_bytes]
 
 
 class _Clock:
@@ -390,12 +438,14 @@ class VideoClient(_Core):
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
                  user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES,
                  transport: httpx.BaseTransport | None = None,
                  http_client: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
-                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds)
+                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds,
+                         max_response_bytes=max_response_bytes)
         self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport,
                                                  verify=tls_context())
         self._own_http = http_client is None
@@ -417,10 +467,10 @@ class VideoClient(_Core):
 
     def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
         body = self.create_body(request)
-        return self.job(self._send("POST", self.videos_url, json=body, create_body=body))
+        return self.job(*self._send("POST", self.videos_url, json=body, create_body=body))
 
     def retrieve(self, job_id: str) -> RemoteJob:
-        return self.job(self._send("GET", self.job_url(job_id)))
+        return self.job(*self._send("GET", self.job_url(job_id)))
 
     def cancel(self, job_id: str) -> None:
         raise errors.CancelNotSupported()
@@ -431,13 +481,13 @@ class VideoClient(_Core):
         before it is requested, and refuses one by raising (an SSRF check, say)."""
         if guard is not None:
             guard(url)
-        response = self._send("GET", url, stream=True, follow_redirects=guard is None)
+        response, _ = self._send("GET", url, stream=True, follow_redirects=guard is None)
         for _ in range(MAX_REDIRECTS):
             if guard is None or not response.has_redirect_location:
                 break
             response.close()
-            response = self._send("GET", self.next_hop(response, guard), stream=True,
-                                  follow_redirects=False)
+            response, _ = self._send("GET", self.next_hop(response, guard), stream=True,
+                                     follow_redirects=False)
         try:
             self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
@@ -446,23 +496,30 @@ class VideoClient(_Core):
 
     def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
               create_body: dict[str, Any] | None = None, follow_redirects: bool = True
-              ) -> httpx.Response:
+              ) -> tuple[httpx.Response, bytes]:
+        """The answer and, unless ``stream``, its body (read within ``max_response_bytes``)."""
         clock = _Clock()
         for attempt in itertools.count(1):
             request = self.build(self._http, method, url, json)
+            body = b""
             try:
                 response = self._http.send(
-                    request, stream=stream,
+                    request, stream=True,
                     follow_redirects=follow_redirects and create_body is None)
+                if not stream or response.status_code >= 400:
+                    with contextlib.closing(response):
+                        reader = self.body_reader(response)
+                        for chunk in response.iter_bytes():
+                            if reader.add(chunk):
+                                break
+                        body = reader.body()
             except httpx.HTTPError as error:
                 self._sleep(clock.waits(self.next_delay(
                     attempt, request, error=error, create_body=create_body,
                     elapsed=clock.elapsed())))
                 continue
             if response.status_code < 400:
-                return response
-            body = response.read()
-            response.close()
+                return response, body
             self._sleep(self.next_delay(attempt, request, response=response, body=body,
                                         create_body=create_body))
         raise AssertionError("unreachable")
@@ -485,12 +542,14 @@ class AsyncVideoClient(_Core):
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
                  user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES,
                  transport: httpx.AsyncBaseTransport | None = None,
                  http_client: httpx.AsyncClient | None = None, max_connections: int = 100,
                  sleep: Callable[[float], Any] = asyncio.sleep) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
-                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds)
+                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds,
+                         max_response_bytes=max_response_bytes)
         self._pools = [http_client] if http_client else self._make_pools(max_connections,
                                                                           transport)
         self._own_http = http_client is None
@@ -530,10 +589,11 @@ class AsyncVideoClient(_Core):
 
     async def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
         body = self.create_body(request)
-        return self.job(await self._send("POST", self.videos_url, json=body, create_body=body))
+        return self.job(*await self._send("POST", self.videos_url, json=body,
+                                          create_body=body))
 
     async def retrieve(self, job_id: str) -> RemoteJob:
-        return self.job(await self._send("GET", self.job_url(job_id)))
+        return self.job(*await self._send("GET", self.job_url(job_id)))
 
     async def cancel(self, job_id: str) -> None:
         raise errors.CancelNotSupported()
@@ -544,13 +604,14 @@ class AsyncVideoClient(_Core):
         """As :meth:`VideoClient.download`."""
         if guard is not None:
             guard(url)
-        response = await self._send("GET", url, stream=True, follow_redirects=guard is None)
+        response, _ = await self._send("GET", url, stream=True,
+                                       follow_redirects=guard is None)
         for _ in range(MAX_REDIRECTS):
             if guard is None or not response.has_redirect_location:
                 break
             await response.aclose()
-            response = await self._send("GET", self.next_hop(response, guard), stream=True,
-                                        follow_redirects=False)
+            response, _ = await self._send("GET", self.next_hop(response, guard),
+                                           stream=True, follow_redirects=False)
         try:
             self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
@@ -559,24 +620,33 @@ class AsyncVideoClient(_Core):
 
     async def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
                     create_body: dict[str, Any] | None = None, follow_redirects: bool = True
-                    ) -> httpx.Response:
+                    ) -> tuple[httpx.Response, bytes]:
+        """As :meth:`VideoClient._send`."""
         clock = _Clock()
         for attempt in itertools.count(1):
             pool = self._http
             request = self.build(pool, method, url, json)
+            body = b""
             try:
                 response = await pool.send(
-                    request, stream=stream,
+                    request, stream=True,
                     follow_redirects=follow_redirects and create_body is None)
+                if not stream or response.status_code >= 400:
+                    try:
+                        reader = self.body_reader(response)
+                        async for chunk in response.aiter_bytes():
+                            if reader.add(chunk):
+                                break
+                        body = reader.body()
+                    finally:
+                        await response.aclose()
             except httpx.HTTPError as error:
                 await self._sleep(clock.waits(self.next_delay(
                     attempt, request, error=error, create_body=create_body,
                     elapsed=clock.elapsed())))
                 continue
             if response.status_code < 400:
-                return response
-            body = await response.aread()
-            await response.aclose()
+                return response, body
             await self._sleep(self.next_delay(attempt, request, response=response, body=body,
                                               create_body=create_body))
         raise AssertionError("unreachable")
@@ -589,7 +659,8 @@ def settings_kwargs() -> dict[str, Any]:
     conf = get_settings()
     return {"api_key": conf.api_key_value(), "base_url": conf.base_url, "timeout": conf.timeout,
             "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries,
-            "connect_retry_seconds": _connect_window(conf.submit_connect_retry)}
+            "connect_retry_seconds": _connect_window(conf.submit_connect_retry),
+            "max_response_bytes": conf.max_response_bytes}
 
 
 def _connect_window(configured: float) -> float:
