@@ -151,6 +151,14 @@ class VideogenSettings(_Section):
     timeout: float = Field(60.0, gt=0, description="Read/write timeout of provider calls.")
     connect_timeout: float = Field(5.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
+    max_response_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest provider answer (not a download) read; "
+        "a larger one is a failed call, never held in memory.")
+    submit_connect_retry: float = Field(
+        120.0, ge=0, le=3600,
+        description="Seconds a create that could not connect (so never reached the provider) "
+                    "keeps being sent again, with backoff, before the job fails.",
+    )
     storage: str = Field("default", min_length=1, description="STORAGES alias for archives.")
     upload_to: str = Field(
         "videogen/%Y/%m/{id}.{ext}",

@@ -1,10 +1,10 @@
 """JSON the app stores for people (job metadata, webhook headers): what every supported
 database accepts.
 
-PostgreSQL's ``jsonb`` refuses NUL characters (``\\u0000``) and ``NaN``/``Infinity``, which SQLite
-and Python's ``json`` take; other values (sets, objects) fail to serialize at all. Checking here
-turns what would be a database error — a 500 in the admin, an exception at ``save()`` — into a
-validation error on the field.
+PostgreSQL's ``jsonb`` refuses NUL characters (``\\u0000``), lone surrogates (``\\udc80``) and
+``NaN``/``Infinity``, which SQLite and Python's ``json`` take; other values (sets, objects) fail
+to serialize at all. Checking here turns what would be a database error — a 500 in the admin,
+an exception at ``save()`` — into a validation error on the field.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 
+from videogen.client.schemas import unstorable
+
 
 def json_problem(value: Any) -> str | None:
     """Why ``value`` cannot be stored as JSON in every database, or None when it can."""
@@ -23,17 +25,18 @@ def json_problem(value: Any) -> str | None:
     except (TypeError, ValueError, RecursionError):
         return _("must be plain JSON (objects, lists, strings, finite numbers, true, false, "
                  "null)")
-    if _has_nul(value):
-        return _("must not contain NUL (\\u0000) characters")
+    if _has_unstorable(value):
+        return _("must not contain NUL (\\u0000) or lone surrogate (\\ud800-\\udfff) "
+                 "characters")
     return None
 
 
-def _has_nul(value: Any) -> bool:
+def _has_unstorable(value: Any) -> bool:
     # A loop, not recursion: json.dumps has already refused anything absurdly deep.
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, str) and "\x00" in item:
+        if isinstance(item, str) and unstorable(item):
             return True
         if isinstance(item, dict):
             pending.extend(item.keys())
@@ -66,3 +69,11 @@ class JSONFormField(forms.JSONField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs["decoder"] = kwargs.get("decoder") or DepthSafeDecoder
         super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        # A refused value is shown again as typed; a lone surrogate in it has no UTF-8 form
+        # and would fail the whole page (a 500), so such a value is shown escaped.
+        text = super().prepare_value(value)
+        if isinstance(text, str) and unstorable(text.replace("\x00", "")):
+            return json.dumps(value, ensure_ascii=True, cls=self.encoder)
+        return text

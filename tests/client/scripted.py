@@ -7,7 +7,8 @@ Each request takes the next step of ``script``:
 - ``"drop"``: read the request, close the socket without an answer;
 - ``"reset"``: read the request, reset the connection (TCP RST);
 - ``("stall", seconds)``: wait, then answer a queued job (too late for a short timeout);
-- ``("partial", status, body)``: promise ``len(body) * 2`` bytes, send ``body``, close.
+- ``("partial", status, body)``: promise ``len(body) * 2`` bytes, send ``body``, close;
+- ``("trickle", seconds, body)``: a 200 sending ``body`` one byte every ``seconds``.
 
 An empty script answers ``200 {}``. ``requests`` records ``(method, path, headers, body)``.
 """
@@ -71,6 +72,8 @@ class Scripted:
                 elif step[0] == "stall":
                     time.sleep(step[1])
                     self.send(200, {}, b'{"id": "late", "status": "queued"}')
+                elif step[0] == "trickle":
+                    self.trickle(*step[1:])
                 elif step[0] == "partial":
                     self.send(step[1], {"content-length": str(len(step[2]) * 2)}, step[2])
                     self.hang_up()
@@ -85,6 +88,16 @@ class Scripted:
                 self.end_headers()
                 self.wfile.write(body)
                 self.wfile.flush()
+
+            def trickle(self, seconds: float, body: bytes) -> None:
+                self.send(200, {"content-length": str(len(body))}, b"")
+                for byte in body:
+                    time.sleep(seconds)
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:  # the client gave up, as it should
+                        return
 
             def hang_up(self, reset: bool = False) -> None:
                 if reset:  # linger 0: close() sends RST instead of FIN
@@ -106,6 +119,20 @@ def client_for(url: str, **kwargs: Any) -> tuple[VideoClient, list[float]]:
     delays: list[float] = []
     kwargs.setdefault("api_key", KEY)
     return VideoClient(base_url=url, sleep=delays.append, **kwargs), delays
+
+
+def back_after(seconds: float, port: int, script: list[Any]) -> list[Scripted]:
+    """A provider that is down (connections refused on ``port``) and comes back after
+    ``seconds``, answering ``script``. The list gets the server once it is up (to stop it)."""
+    started: list[Scripted] = []
+
+    def start() -> None:
+        server = Scripted(port=port)
+        server.script = script
+        started.append(server)
+
+    threading.Timer(seconds, start).start()
+    return started
 
 
 def free_port() -> int:

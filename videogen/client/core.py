@@ -22,7 +22,9 @@ import contextlib
 import email.utils
 import functools
 import itertools
+import json
 import logging
+import math
 import random
 import ssl
 import time
@@ -36,6 +38,7 @@ import pydantic
 
 from videogen import __version__
 from videogen.client import errors
+from videogen.client.redact import Redactor
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 
 logger = logging.getLogger("videogen.client")
@@ -64,6 +67,10 @@ class Target(Protocol):
 Guard = Callable[[str], "Target | None"]
 BACKOFF_START = 0.5
 BACKOFF_CAP = 8.0
+#: ``code`` of the error a create raises when the provider could not be reached at all.
+UNREACHABLE = "provider_unreachable"
+#: The largest API answer (not download) read; the default of ``max_response_bytes``.
+MAX_RESPONSE_BYTES = 1024 * 1024
 
 
 class _Core:
@@ -71,14 +78,21 @@ class _Core:
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None) -> None:
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         if api_key and not _header_safe(api_key):
             # Checked here, because httpx's encoding error would carry the key with it.
             raise ValueError("api_key must be printable ASCII without spaces")
         self._api_key = api_key or ""
+        self._redactor = Redactor(self._api_key)
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self.max_retries = max_retries
+        # A create that never reached the provider is sent again for this long (not only
+        # max_retries times): an outage of a few seconds must not fail a job.
+        self.connect_retry_seconds = connect_retry_seconds
+        # An API answer is a small JSON document: a huge one is refused, not held in memory.
+        self.max_response_bytes = max_response_bytes
         self.user_agent = user_agent or f"videogen/{__version__} httpx/{httpx.__version__}"
         path = urlsplit(self.base_url).path.rstrip("/")
         # SDKs differ: some take a base ending in /v2 and append /videos.
@@ -147,27 +161,35 @@ class _Core:
     # --- answers ----------------------------------------------------------------------------
 
     def scrub(self, text: str) -> str:
-        """Remove the API key from any text that might reach a log or an exception."""
-        return text.replace(self._api_key, "[redacted]") if self._api_key else text
+        """Text fit for a log or an exception: no piece of the API key, no URL query string."""
+        return self._redactor.message(text)
 
     def error(self, response: httpx.Response, body: bytes) -> errors.VideoAPIError:
         error = errors.from_response(response.status_code, response.headers, body,
                                      retry_after=retry_after(response.headers))
+        # Every field the provider filled may echo the key (param and code too).
         error.message = self.scrub(error.message)
+        for name in ("code", "type", "param", "request_id"):
+            value = getattr(error, name)
+            setattr(error, name, value and self._redactor.text(value))
+        error.rate_limit = {name: self._redactor.text(value)
+                            for name, value in error.rate_limit.items()}
         error.args = (error.message,)
         return error
 
-    def job(self, response: httpx.Response) -> RemoteJob:
+    def job(self, response: httpx.Response, body: bytes) -> RemoteJob:
         try:
-            return RemoteJob.from_payload(response.json())
+            # The key is removed where the answer enters: nothing stored, shown or sent
+            # later can hold it.
+            return RemoteJob.from_payload(self._redactor.data(json.loads(body)))
         except (ValueError, TypeError, OverflowError, RecursionError) as problem:
-            excerpt = response.content[:200].decode("utf-8", "replace")
+            excerpt = body[:200].decode("utf-8", "replace")
             raise errors.InvalidResponse(
                 self.scrub(f"unexpected answer from the video API ({problem}): {excerpt!r}"),
                 status_code=response.status_code) from None
 
-    def transport_error(self, error: httpx.HTTPError, *, create_body: dict[str, Any] | None
-                        ) -> errors.VideoAPIError:
+    def transport_error(self, error: httpx.HTTPError, *, create_body: dict[str, Any] | None,
+                        elapsed: float = 0.0) -> errors.VideoAPIError:
         """Map an httpx failure; for a create, anything after sending is 'outcome unknown'."""
         message = self.scrub(f"{type(error).__name__}: {error}")
         sent = not never_sent(error)
@@ -178,18 +200,40 @@ class _Core:
             return errors.SubmissionOutcomeUnknown(message, request_body=create_body)
         if isinstance(error, httpx.TimeoutException) and sent:
             return errors.APITimeout(message)
+        if create_body is not None:
+            return errors.APIConnectionError(
+                f"could not connect to the video API for {elapsed:.0f} s; nothing was sent "
+                f"({message})", request_sent=False, code=UNREACHABLE)
         return errors.APIConnectionError(message, request_sent=sent)
+
+    def body_reader(self, response: httpx.Response) -> _Body:
+        """Collects an answer's body within ``max_response_bytes`` and ``timeout``."""
+        whole = response.status_code < 400
+        declared = response.headers.get("content-length", "")
+        if whole and declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise self._too_large(response)
+        return _Body(self, response, whole)
+
+    def _too_large(self, response: httpx.Response) -> errors.InvalidResponse:
+        return errors.InvalidResponse(
+            f"the video API's answer is larger than {self.max_response_bytes} bytes "
+            f"(VIDEOGEN MAX_RESPONSE_BYTES); not read", status_code=response.status_code)
 
     # --- retries ----------------------------------------------------------------------------
 
     def retry_delay(self, attempt: int, *, create: bool, response: httpx.Response | None = None,
-                    error: httpx.HTTPError | None = None) -> float | None:
-        """Seconds to wait before retry ``attempt`` (1-based), or None: do not retry."""
+                    error: httpx.HTTPError | None = None, elapsed: float = 0.0) -> float | None:
+        """Seconds to wait before retry ``attempt`` (1-based), or None: do not retry.
+        ``elapsed``: seconds since the first attempt."""
+        if error is not None and create and never_sent(error):
+            delay = backoff(attempt)
+            within = elapsed + delay <= self.connect_retry_seconds
+            return delay if attempt <= self.max_retries or within else None
         if attempt > self.max_retries:
             return None
         if error is not None:
-            retryable = never_sent(error) if create else isinstance(error, httpx.TransportError)
-            return backoff(attempt) if retryable else None
+            return backoff(attempt) if not create and isinstance(error, httpx.TransportError) \
+                else None
         assert response is not None
         return self._status_delay(attempt, response, create)
 
@@ -209,13 +253,14 @@ class _Core:
     def next_delay(self, attempt: int, request: httpx.Request, *,
                    response: httpx.Response | None = None, body: bytes = b"",
                    error: httpx.HTTPError | None = None,
-                   create_body: dict[str, Any] | None = None) -> float:
+                   create_body: dict[str, Any] | None = None, elapsed: float = 0.0) -> float:
         """The wait before the next attempt; raises the mapped error when there is none."""
         delay = self.retry_delay(attempt, create=create_body is not None, response=response,
-                                 error=error)
+                                 error=error, elapsed=elapsed)
         if delay is None:
             if error is not None:
-                raise self.transport_error(error, create_body=create_body) from None
+                raise self.transport_error(error, create_body=create_body,
+                                           elapsed=elapsed) from None
             assert response is not None
             raise self.error(response, body)
         reason = f"HTTP {response.status_code}" if response is not None \
@@ -229,6 +274,50 @@ class _Core:
         if str(url).startswith(self.videos_url):
             return url.path
         return f"download from {url.host}"
+
+
+class _Body:
+    """At most ``max_response_bytes`` of an answer, arrived within ``timeout`` in all (a
+    trickle of bytes never trips a read timeout). An answer that must be whole (a job) and is
+    larger raises ``InvalidResponse``; an error body is simply cut."""
+
+    def __init__(self, core: _Core, response: httpx.Response, whole: bool) -> None:
+        self.core, self.response, self.whole = core, response, whole
+        self.until = time.monotonic() + (core.timeout.read or math.inf)
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> bool:
+        """Keep ``chunk``; True when enough was read."""
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        if self.size > self.core.max_response_bytes:
+            if self.whole:
+                raise self.core._too_large(self.response)
+            return True
+        if time.monotonic() > self.until:
+            raise httpx.ReadTimeout(f"the answer took over {self.core.timeout.read:.0f} s in "
+                                    "all", request=self.response.request)
+        return False
+
+    def body(self) -> bytes:
+        return b"".join(self.chunks)[:self.core.max_response_bytes]
+
+
+class _Clock:
+    """Time since a call's first attempt: the wall clock, or the waits asked for when they
+    add up to more (a test's sleep that does not sleep still ends the retries)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.waited = 0.0
+
+    def waits(self, delay: float) -> float:
+        self.waited += delay
+        return delay
+
+    def elapsed(self) -> float:
+        return max(self.waited, time.monotonic() - self.started)
 
 
 @functools.cache
@@ -366,12 +455,15 @@ class VideoClient(_Core):
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None, transport: httpx.BaseTransport | None = None,
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES,
+                 transport: httpx.BaseTransport | None = None,
                  http_client: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
-                         user_agent=user_agent)
+                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds,
+                         max_response_bytes=max_response_bytes)
         self._http = http_client or httpx.Client(timeout=self.timeout, transport=transport,
                                                  verify=tls_context())
         self._own_http = http_client is None
@@ -393,10 +485,10 @@ class VideoClient(_Core):
 
     def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
         body = self.create_body(request)
-        return self.job(self._send("POST", self.videos_url, json=body, create_body=body))
+        return self.job(*self._send("POST", self.videos_url, json=body, create_body=body))
 
     def retrieve(self, job_id: str) -> RemoteJob:
-        return self.job(self._send("GET", self.job_url(job_id)))
+        return self.job(*self._send("GET", self.job_url(job_id)))
 
     def cancel(self, job_id: str) -> None:
         raise errors.CancelNotSupported()
@@ -406,15 +498,15 @@ class VideoClient(_Core):
         """Stream ``url``. ``guard`` is called with the URL and with every redirect target
         before it is requested, and refuses one by raising (an SSRF check, say)."""
         target = guard(url) if guard is not None else None
-        response = self._send("GET", url, stream=True, follow_redirects=guard is None,
-                              target=target)
+        response, _ = self._send("GET", url, stream=True, follow_redirects=guard is None,
+                                 target=target)
         for _ in range(MAX_REDIRECTS):
             if guard is None or not response.has_redirect_location:
                 break
             response.close()
             url, target = self.next_hop(url, response, guard)
-            response = self._send("GET", url, stream=True, follow_redirects=False,
-                                  target=target)
+            response, _ = self._send("GET", url, stream=True, follow_redirects=False,
+                                     target=target)
         try:
             self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
@@ -423,20 +515,30 @@ class VideoClient(_Core):
 
     def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
               create_body: dict[str, Any] | None = None, follow_redirects: bool = True,
-              target: Target | None = None) -> httpx.Response:
+              target: Target | None = None) -> tuple[httpx.Response, bytes]:
+        """The answer and, unless ``stream``, its body (read within ``max_response_bytes``)."""
+        clock = _Clock()
         for attempt in itertools.count(1):
             request = self.build(self._http, method, url, json, target)
+            body = b""
             try:
                 response = self._http.send(
-                    request, stream=stream,
+                    request, stream=True,
                     follow_redirects=follow_redirects and create_body is None)
+                if not stream or response.status_code >= 400:
+                    with contextlib.closing(response):
+                        reader = self.body_reader(response)
+                        for chunk in response.iter_bytes():
+                            if reader.add(chunk):
+                                break
+                        body = reader.body()
             except httpx.HTTPError as error:
-                self._sleep(self.next_delay(attempt, request, error=error, create_body=create_body))
+                self._sleep(clock.waits(self.next_delay(
+                    attempt, request, error=error, create_body=create_body,
+                    elapsed=clock.elapsed())))
                 continue
             if response.status_code < 400:
-                return response
-            body = response.read()
-            response.close()
+                return response, body
             self._sleep(self.next_delay(attempt, request, response=response, body=body,
                                         create_body=create_body))
         raise AssertionError("unreachable")
@@ -458,12 +560,15 @@ class AsyncVideoClient(_Core):
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
-                 user_agent: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                 user_agent: str | None = None, connect_retry_seconds: float = 0.0,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES,
+                 transport: httpx.AsyncBaseTransport | None = None,
                  http_client: httpx.AsyncClient | None = None, max_connections: int = 100,
                  sleep: Callable[[float], Any] = asyncio.sleep) -> None:
         super().__init__(api_key=api_key, base_url=base_url, timeout=timeout,
                          connect_timeout=connect_timeout, max_retries=max_retries,
-                         user_agent=user_agent)
+                         user_agent=user_agent, connect_retry_seconds=connect_retry_seconds,
+                         max_response_bytes=max_response_bytes)
         self._pools = [http_client] if http_client else self._make_pools(max_connections,
                                                                           transport)
         self._own_http = http_client is None
@@ -503,10 +608,11 @@ class AsyncVideoClient(_Core):
 
     async def create(self, request: CreateVideoRequest | Mapping[str, Any]) -> RemoteJob:
         body = self.create_body(request)
-        return self.job(await self._send("POST", self.videos_url, json=body, create_body=body))
+        return self.job(*await self._send("POST", self.videos_url, json=body,
+                                          create_body=body))
 
     async def retrieve(self, job_id: str) -> RemoteJob:
-        return self.job(await self._send("GET", self.job_url(job_id)))
+        return self.job(*await self._send("GET", self.job_url(job_id)))
 
     async def cancel(self, job_id: str) -> None:
         raise errors.CancelNotSupported()
@@ -516,15 +622,15 @@ class AsyncVideoClient(_Core):
                        ) -> AsyncIterator[DownloadStream]:
         """As :meth:`VideoClient.download`."""
         target = guard(url) if guard is not None else None
-        response = await self._send("GET", url, stream=True, follow_redirects=guard is None,
-                                    target=target)
+        response, _ = await self._send("GET", url, stream=True,
+                                       follow_redirects=guard is None, target=target)
         for _ in range(MAX_REDIRECTS):
             if guard is None or not response.has_redirect_location:
                 break
             await response.aclose()
             url, target = self.next_hop(url, response, guard)
-            response = await self._send("GET", url, stream=True, follow_redirects=False,
-                                        target=target)
+            response, _ = await self._send("GET", url, stream=True, follow_redirects=False,
+                                           target=target)
         try:
             self.refuse_more_hops(response, guard)
             yield DownloadStream(response, self)
@@ -533,22 +639,33 @@ class AsyncVideoClient(_Core):
 
     async def _send(self, method: str, url: str, *, json: Any = None, stream: bool = False,
                     create_body: dict[str, Any] | None = None, follow_redirects: bool = True,
-                    target: Target | None = None) -> httpx.Response:
+                    target: Target | None = None) -> tuple[httpx.Response, bytes]:
+        """As :meth:`VideoClient._send`."""
+        clock = _Clock()
         for attempt in itertools.count(1):
             pool = self._http
             request = self.build(pool, method, url, json, target)
+            body = b""
             try:
                 response = await pool.send(
-                    request, stream=stream,
+                    request, stream=True,
                     follow_redirects=follow_redirects and create_body is None)
+                if not stream or response.status_code >= 400:
+                    try:
+                        reader = self.body_reader(response)
+                        async for chunk in response.aiter_bytes():
+                            if reader.add(chunk):
+                                break
+                        body = reader.body()
+                    finally:
+                        await response.aclose()
             except httpx.HTTPError as error:
-                await self._sleep(self.next_delay(attempt, request, error=error,
-                                                  create_body=create_body))
+                await self._sleep(clock.waits(self.next_delay(
+                    attempt, request, error=error, create_body=create_body,
+                    elapsed=clock.elapsed())))
                 continue
             if response.status_code < 400:
-                return response
-            body = await response.aread()
-            await response.aclose()
+                return response, body
             await self._sleep(self.next_delay(attempt, request, response=response, body=body,
                                               create_body=create_body))
         raise AssertionError("unreachable")
@@ -560,4 +677,15 @@ def settings_kwargs() -> dict[str, Any]:
 
     conf = get_settings()
     return {"api_key": conf.api_key_value(), "base_url": conf.base_url, "timeout": conf.timeout,
-            "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries}
+            "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries,
+            "connect_retry_seconds": _connect_window(conf.submit_connect_retry),
+            "max_response_bytes": conf.max_response_bytes}
+
+
+def _connect_window(configured: float) -> float:
+    """``SUBMIT_CONNECT_RETRY``, cut to end well before django-q2 kills the task that waits
+    (a killed worker would leave a job in ``submitting`` that was never sent)."""
+    from videogen.schedules import task_timeout
+
+    timeout = task_timeout()
+    return configured if timeout is None else max(0.0, min(configured, timeout * 0.5))

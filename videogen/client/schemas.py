@@ -27,15 +27,30 @@ class _Strict(BaseModel):
     # Infinity are refused because they are not JSON (PostgreSQL's jsonb rejects them).
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, allow_inf_nan=False)
 
-    @field_validator("*")
+    @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        # A NUL character cannot be stored in PostgreSQL text or jsonb: refuse it here, on
-        # the field, rather than as a database error at save time.
+    def _storable_text(cls, value: Any) -> Any:
+        # NUL and lone surrogates (a "\udc80" from a JSON escape or a mis-decoded argv)
+        # cannot be stored in PostgreSQL text or jsonb, nor encoded as UTF-8: refuse them
+        # here, on the field and before any other check, rather than as a database error.
         items = value if isinstance(value, list) else [value]
-        if any(isinstance(item, str) and "\x00" in item for item in items):
-            raise ValueError("must not contain NUL characters")
+        if any(isinstance(item, str) and unstorable(item) for item in items):
+            raise ValueError(UNSTORABLE)
         return value
+
+
+UNSTORABLE = "must not contain NUL (\\u0000) or lone surrogate (\\ud800-\\udfff) characters"
+
+
+def unstorable(text: str) -> bool:
+    """True when ``text`` holds a NUL or a surrogate code point (no UTF-8 form)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class FrameImage(_Strict):
@@ -91,14 +106,12 @@ class CreateVideoRequest(_Strict):
     @classmethod
     def _seconds_as_string(cls, value: Any) -> Any:
         # The API types seconds as a string; accept 5 and "5" alike, but not 5.5 or True.
-        if isinstance(value, bool):
+        # Numbers go through the same check as text, so that what is saved from -5 is
+        # refused now, not when the draft is submitted.
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError("must be a whole number of seconds")
-        if isinstance(value, int):
-            return str(value)
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ValueError("must be a whole number of seconds")
-            return str(int(value))
+        if isinstance(value, int | float):
+            value = str(int(value))
         if isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
             raise ValueError("must be a whole number of seconds, like \"5\"")
         return value.strip() if isinstance(value, str) else value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import sys
@@ -18,6 +19,8 @@ from videogen import api, jsondata, lifecycle, polling
 from videogen.models import REQUEST_FIELDS, Status, VideoJob
 
 INT_FIELDS = ("width", "height", "fps", "steps", "seed", "output_quality")
+# The most jobs one `list` shows (a larger number is no database's integer either).
+MAX_LIST = 10_000
 
 
 class Command(BaseCommand):
@@ -41,7 +44,8 @@ class Command(BaseCommand):
                               help=_("keyframe image, e.g. first=photo.png (or a URL)"))
         generate.add_argument("--media", help=_("media object as JSON"))
         generate.add_argument("--wait", action="store_true", help=_("wait and show progress"))
-        generate.add_argument("--timeout", type=float, default=900)
+        generate.add_argument("--timeout", type=_timeout, default=900,
+                              help=_("seconds --wait waits in all, archive included"))
         generate.add_argument("--out", help=_("copy the archived video here (implies --wait)"))
         generate.add_argument("--json", action="store_true", help=_("print the job as JSON"))
         status = commands.add_parser("status", help=_("show one job"))
@@ -49,7 +53,8 @@ class Command(BaseCommand):
         status.add_argument("--json", action="store_true")
         listing = commands.add_parser("list", help=_("list recent jobs"))
         listing.add_argument("--status", choices=Status.values)
-        listing.add_argument("--limit", type=_positive_int, default=20)
+        listing.add_argument("--limit", type=_positive_int, default=20,
+                             help=_("at most %(max)d") % {"max": MAX_LIST})
         listing.add_argument("--json", action="store_true")
         cancel = commands.add_parser("cancel", help=_("cancel a job"))
         cancel.add_argument("job_id")
@@ -205,10 +210,23 @@ def _positive_int(value: str) -> int:
         number = int(value)
     except ValueError:
         number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(_("must be a whole number from 1, got %(v)r")
-                                         % {"v": value[:20]})
+    if not 1 <= number <= MAX_LIST:
+        raise argparse.ArgumentTypeError(_("must be a whole number from 1 to %(max)d, got %(v)r")
+                                         % {"max": MAX_LIST, "v": value[:20]})
     return number
+
+
+def _timeout(value: str) -> float:
+    # Checked before anything is sent: NaN would never time out, and 0 or less would send a
+    # job only to report it still queued.
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(_("must be a number of seconds above 0, got %(v)r")
+                                         % {"v": value[:20]})
+    return seconds
 
 
 def _check_out_folder(path: str) -> None:
