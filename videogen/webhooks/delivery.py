@@ -7,10 +7,13 @@ timestamp and signature are made afresh for each attempt (receivers reject old t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,13 +29,14 @@ from videogen.conf import WebhookSettings, get_settings
 from videogen.schedules import enqueue
 from videogen.webhooks import signing
 from videogen.webhooks.events import new_event_id
+from videogen.webhooks.headers import reserved
 from videogen.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-from videogen.webhooks.safety import Unresolved, UnsafeURL, pinned
+from videogen.webhooks.safety import Pinned, Unresolved, UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.webhooks")
 
@@ -42,7 +46,7 @@ LEASE = timedelta(minutes=2)
 # An endpoint whose whole backlog waits on retries (up to 10 h away) is probed this often.
 PROBE_EVERY = timedelta(minutes=5)
 # What makes deliver_due skip an endpoint for the rest of its run.
-FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed"})
+FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed", "error"})
 # While a delivery of the same job to the same endpoint is pending, later ones wait this long.
 ORDER_WAIT = timedelta(seconds=5)
 
@@ -70,6 +74,7 @@ def headers_for(endpoint: WebhookEndpoint, event: WebhookEvent, body: bytes,
     signature = signing.signature_header(endpoint.active_secrets(), event.id, timestamp, body)
     return {**{str(k): str(v) for k, v in (endpoint.headers or {}).items()},
             "content-type": "application/json", "user-agent": f"videogen-webhooks/{__version__}",
+            "accept-encoding": "identity",
             "webhook-id": event.id, "webhook-timestamp": str(timestamp),
             "webhook-signature": signature}
 
@@ -167,7 +172,9 @@ def _same_job(delivery: WebhookDelivery) -> QuerySet[WebhookDelivery]:
 
 
 def attempt(delivery: WebhookDelivery) -> AttemptResult:
-    """One signed POST (no redirects followed), after the SSRF check of the resolved host."""
+    """One signed POST (no redirects followed), after the SSRF check of the resolved host.
+    Whatever the receiver or a stored value does, the outcome is an :class:`AttemptResult`:
+    one failed attempt of this delivery, never an exception that stops the caller."""
     conf = get_settings().webhooks
     endpoint, event = delivery.endpoint, delivery.event
     try:
@@ -183,24 +190,76 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
         # A stored secret that cannot sign: a failed attempt staff can see and fix (the
         # message names no secret), not a task that crashes on every retry.
         return AttemptResult(error=f"cannot sign: {error}")
+    clash = next((str(name) for name in endpoint.headers or {} if reserved(str(name))), None)
+    if clash:  # an endpoint made in code or a migration, past the checks made when saving
+        return AttemptResult(error=f"cannot send: the extra header {clash} {reserved(clash)}")
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5)),
-                          follow_redirects=False, verify=tls_context()) as client:
-            response = client.post(target.url, content=body, extensions=target.extensions,
-                                   headers=headers)
+        result = _run(_post(target, body, headers, conf))
+    except TimeoutError:
+        result = AttemptResult(error=f"no complete answer within {conf.timeout:g} s "
+                                     "(WEBHOOKS['TIMEOUT'], for the whole attempt)")
     except httpx.HTTPError as error:
-        return AttemptResult(error=f"{type(error).__name__}: {error}"[:2000],
-                             duration_ms=_ms(started))
+        result = AttemptResult(error=_storable(f"{type(error).__name__}: {error}"[:2000]))
     except (UnicodeError, ValueError):
         # A header value httpx cannot encode (an endpoint made in code or a migration, past
         # the admin's checks): a failed attempt staff can see, not a task that crashes and
         # stops the periodic run. The message quotes no header value (they may be secrets).
-        return AttemptResult(error="cannot send: an extra header is not printable ASCII",
-                             duration_ms=_ms(started))
-    return AttemptResult(status_code=response.status_code, duration_ms=_ms(started),
-                         excerpt=response.text[:conf.response_excerpt_bytes],
+        result = AttemptResult(error="cannot send: an extra header is not printable ASCII")
+    except Exception as error:  # whatever else a hostile answer provokes: this attempt fails
+        logger.warning("webhook delivery %s: unexpected %s while sending", delivery.pk,
+                       type(error).__name__)
+        result = AttemptResult(error=f"unexpected error while sending: {type(error).__name__}")
+    result.duration_ms = _ms(started)
+    return result
+
+
+async def _post(target: Pinned, body: bytes, headers: dict[str, str],
+                conf: WebhookSettings) -> AttemptResult:
+    """The POST and the first ``RESPONSE_EXCERPT_BYTES`` of the answer, within ``TIMEOUT``
+    seconds in all: a receiver trickling a byte every few seconds never trips a per-read
+    timeout, so the whole attempt has a deadline. Straight to the transport: no redirect is
+    followed or even parsed (a ``Location: javascript:…`` is the receiver's business), and the
+    body is read raw, so a compressed answer is never inflated."""
+    timeout = httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5))
+    request = httpx.Request("POST", target.url, content=body, headers=headers,
+                            extensions={**target.extensions, "timeout": timeout.as_dict()})
+    async with asyncio.timeout(conf.timeout), \
+            httpx.AsyncHTTPTransport(verify=tls_context()) as transport:
+        response = await transport.handle_async_request(request)
+        try:
+            excerpt = await _read_excerpt(response, conf.response_excerpt_bytes)
+        finally:
+            await response.aclose()
+    return AttemptResult(status_code=response.status_code, excerpt=excerpt,
                          retry_after=retry_after(response.headers))
+
+
+async def _read_excerpt(response: httpx.Response, limit: int) -> str:
+    """At most ``limit`` bytes of the answer (a 2 GiB answer is not read), as storable text."""
+    data = bytearray()
+    if limit:
+        async for chunk in response.aiter_raw():
+            data += chunk[:limit - len(data)]
+            if len(data) >= limit:
+                break
+    return _storable(data.decode("utf-8", errors="replace"))
+
+
+def _storable(text: str) -> str:
+    """Text every database can store: no NUL (PostgreSQL refuses it), no lone surrogate."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _run(coroutine: Coroutine[Any, Any, AttemptResult]) -> AttemptResult:
+    """Run a send on an event loop of its own; in a thread when the caller's thread already
+    runs one (``asyncio.run`` does not nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1, thread_name_prefix="videogen-webhook") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _ms(started: float) -> int:
@@ -368,8 +427,19 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
             break
         if endpoint_id in failing:
             continue
-        _tally(counts, failing, endpoint_id, deliver(pk))
+        _tally(counts, failing, endpoint_id, _deliver_guarded(pk))
     return counts
+
+
+def _deliver_guarded(delivery_id: int) -> str:
+    """:func:`deliver`, for the periodic run: a delivery that still raises (a bug, a database
+    error on its row) is logged and left to its claim's expiry; the run goes on to the others."""
+    try:
+        return deliver(delivery_id)
+    except Exception as error:
+        logger.error("webhook delivery %s raised %s; it is tried again once its claim runs out",
+                     delivery_id, type(error).__name__)
+        return "error"
 
 
 def _tally(counts: dict[str, int], failing: set[int], endpoint_id: int, outcome: str) -> None:
