@@ -49,6 +49,9 @@ PROBE_EVERY = timedelta(minutes=5)
 FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed", "error"})
 # While a delivery of the same job to the same endpoint is pending, later ones wait this long.
 ORDER_WAIT = timedelta(seconds=5)
+# django-q2's scheduler looks for due schedules only about every 30 s: a retry due sooner is
+# sent by a task queued at once that waits for its time (see schedule_retry).
+SHORT_WAIT = timedelta(seconds=30)
 
 
 @dataclass
@@ -284,7 +287,50 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> str:
         if delivery.attempts:
             _release_backlog(delivery.endpoint, now)
         _release_next(delivery)
+    elif outcome == "retrying":
+        due = fields["next_attempt_at"]
+        transaction.on_commit(lambda: schedule_retry(delivery.pk, due))
     return outcome
+
+
+def schedule_retry(delivery_id: int, due: datetime) -> None:
+    """Have the retry sent at ``due``, the time the retry schedule gives it, rather than
+    whenever the minute schedule comes round (which remains the safety net for a lost task).
+    A retry due within SHORT_WAIT is queued now and its task waits for it
+    (:func:`deliver_when_due`); a later one is a one-off django-q2 schedule. Without a
+    cluster (django-q2's sync mode runs a task inside its caller, a web request say) nothing
+    waits: the one-off schedule is written instead."""
+    from django_q.conf import Conf
+
+    if due - timezone.now() <= SHORT_WAIT and not Conf.SYNC:
+        enqueue("retry_webhook", delivery_id)
+        return
+    try:
+        from django_q.models import Schedule
+        from django_q.tasks import schedule
+
+        schedule("videogen.tasks.deliver_webhook", delivery_id, schedule_type=Schedule.ONCE,
+                 next_run=due, repeats=-1)
+    except Exception as error:  # the database of the queue is down: the minute run sends it
+        logger.warning("could not schedule the retry of webhook delivery %s (%s); the "
+                       "minute schedule sends it", delivery_id, type(error).__name__)
+
+
+def deliver_when_due(delivery_id: int) -> str:
+    """The task of a retry due soon: wait until the delivery is due (at most SHORT_WAIT; the
+    time it spent queued counts), then :func:`deliver` it."""
+    due = (WebhookDelivery.objects.filter(pk=delivery_id, status=Status.PENDING)
+           .values_list("next_attempt_at", flat=True).first())
+    if due is not None:
+        wait = min((due - timezone.now()).total_seconds(), SHORT_WAIT.total_seconds())
+        if wait > 0:
+            sleep(wait + 0.01)
+    return deliver(delivery_id)
+
+
+def sleep(seconds: float) -> None:
+    """``time.sleep``; a test's simulated clock moves instead."""
+    time.sleep(seconds)
 
 
 def _release_backlog(endpoint: WebhookEndpoint, now: Any) -> None:
@@ -410,9 +456,10 @@ def _queue_missed(endpoint: WebhookEndpoint, *, since: Any, now: Any) -> None:
 
 def deliver_due(seconds: float = 45.0) -> dict[str, int]:
     """The periodic task: probe endpoints whose backlog waits on retries, then deliver what is
-    due (retries, and first attempts whose task was lost), oldest first, for at most
-    ``seconds``; an endpoint that fails is skipped for the rest of the run so one dead
-    receiver cannot hold up the others."""
+    due and was left behind (first attempts and retries whose task was lost, paused ones),
+    oldest first, for at most ``seconds``; an endpoint that fails is skipped for the rest of
+    the run so one dead receiver cannot hold up the others (each retry has its own task,
+    :func:`schedule_retry`: the skip delays none that was scheduled)."""
     started, counts, failing = time.monotonic(), {}, set()
     for endpoint_id, outcome in probe_waiting_endpoints():
         _tally(counts, failing, endpoint_id, outcome)
