@@ -36,6 +36,14 @@ from videogen.webhooks.safety import UnsafeURL, check_url
 from videogen.webhooks.signing import generate_secret
 
 
+class ShownOnce(str):
+    """A secret on the page that shows it. Its repr is masked: Django logs the whole template
+    context when a variable lookup fails (DEBUG), and error pages show it."""
+
+    def __repr__(self) -> str:
+        return f"'whsec_…{self[-4:]}'"
+
+
 class EndpointForm(forms.ModelForm):
     url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
@@ -129,7 +137,8 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         is signed, not encrypted; and not kept by any cache or the browser's history."""
         response = TemplateResponse(request, "admin/videogen/webhookendpoint/secrets.html", {
             **self.admin_site.each_context(request), "opts": self.opts, "title": title,
-            "secrets": secrets, "onward": onward})
+            "subtitle": None, "onward": onward,
+            "secrets": [(endpoint, ShownOnce(secret)) for endpoint, secret in secrets]})
         add_never_cache_headers(response)
         patch_cache_control(response, no_store=True, private=True)
         return response
