@@ -49,8 +49,7 @@ from videogen.forms import (
 )
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
 from videogen.progress import is_moving, progress, status_json
-from videogen.webhooks import admin as webhooks_admin  # noqa: F401  (registers webhook pages)
-from videogen.webhooks.models import WebhookDelivery
+from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
 #: job); the report says so, and staff run it again for the rest.
@@ -505,11 +504,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             "request_json": pretty_json(sent_request(job)),
             "response_json": pretty_json(job.last_response) if job.last_response else "",
             "events": job.events.select_related("actor"),
-            "deliveries": WebhookDelivery.objects.filter(event__job=job)
-            .select_related("event", "endpoint").order_by("event__created_at", "pk")[:100],
-            "can_view_deliveries": WebhookDelivery in self.admin_site._registry
-            and request.user.has_perm("videogen.view_webhookdelivery"),
-            "delivery_url_name": f"{self.admin_site.name}:videogen_webhookdelivery_change",
+            **webhooks_admin.job_deliveries(request, job, self.admin_site),
             "uncertain": actions.is_uncertain(job),
         }
 

@@ -126,13 +126,18 @@ class WebhookSettings(_Section):
     allowed_hosts: list[str] = Field(
         default_factory=list, description="Hosts or CIDR ranges exempt from the SSRF guard."
     )
-    timeout: float = Field(10.0, gt=0)
+    timeout: float = Field(
+        10.0, gt=0, le=300,
+        description="Seconds one attempt may take in all: connect, send, answer, excerpt.")
     max_consecutive_failures: int = Field(20, ge=1)
     retry_schedule: list[float] = Field(
         default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000],
         description="Seconds to wait before each retry of one delivery.",
     )
-    response_excerpt_bytes: int = Field(2048, ge=0)
+    response_excerpt_bytes: int = Field(
+        2048, ge=0, le=1024 * 1024,
+        description="Bytes of a receiver's answer read and kept in the delivery log; no more "
+                    "is read.")
 
     @field_validator("site_url")
     @classmethod

@@ -79,6 +79,13 @@ def deliver_webhook(delivery_id: int) -> str:
     return delivery.deliver(delivery_id)
 
 
+def retry_webhook(delivery_id: int) -> str:
+    """A retry due within half a minute: waits for its time, then delivers."""
+    from videogen.webhooks import delivery
+
+    return delivery.deliver_when_due(delivery_id)
+
+
 def deliver_due_webhooks() -> dict[str, int]:
     """Scheduled every minute: retries that are due, and deliveries whose task was lost."""
     from videogen.webhooks import delivery

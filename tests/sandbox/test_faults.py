@@ -261,6 +261,7 @@ def test_control_api_errors(sb):
     assert httpx.post(f"{url}/config", json={"colour": 1}).status_code == 400
     assert httpx.post(f"{url}/advance", json={"job_id": "nope"}).status_code == 400
     assert httpx.get(f"{url}/nothing").status_code == 404
-    assert httpx.post(f"{url}/faults", content=b"{").status_code == 400
+    assert httpx.post(f"{url}/faults", content=b"{",
+                      headers={"content-type": "application/json"}).status_code == 400
     response = httpx.post(f"{url}/faults", json={"rules": ["drop count=1"], "replace": True})
     assert [r["kind"] for r in response.json()["rules"]] == ["drop"]

@@ -1,6 +1,11 @@
 """``/_sandbox/...``: the control API for tests and benchmarks in other processes.
 
-No auth (the sandbox binds 127.0.0.1) and never subject to faults.
+No key (the sandbox binds 127.0.0.1) and never subject to faults. Not for browsers, though: a
+page on any site can make a browser send a request to 127.0.0.1, so a request with a foreign
+``Origin`` is refused (403), and so is a body not declared ``application/json`` (415): a page
+can send ``text/plain`` or a form without the CORS preflight the sandbox never answers, but
+not JSON. Programs (``RemoteSandbox``, curl with ``-H 'content-type: application/json'``) send
+no ``Origin``.
 
     GET    /_sandbox/stats     counters (see ``Stats.snapshot``)
     GET    /_sandbox/faults    the active rules
@@ -19,6 +24,7 @@ No auth (the sandbox binds 127.0.0.1) and never subject to faults.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .api import Reply, error_reply
@@ -28,7 +34,11 @@ if TYPE_CHECKING:
     from .server import SandboxServer
 
 
-def handle(sandbox: SandboxServer, method: str, name: str, body: bytes) -> Reply:
+def handle(sandbox: SandboxServer, method: str, name: str, body: bytes,
+           headers: Mapping[str, str] | None = None) -> Reply:
+    refused = cross_site(headers or {}, body)
+    if refused is not None:
+        return refused
     try:
         data = json.loads(body) if body.strip() else {}
     except ValueError as error:
@@ -41,6 +51,20 @@ def handle(sandbox: SandboxServer, method: str, name: str, body: bytes) -> Reply
         return Reply(200, action(sandbox, data))
     except (FaultError, ValueError, TypeError, KeyError) as error:
         return error_reply(400, str(error), code="invalid_parameter")
+
+
+def cross_site(headers: Mapping[str, str], body: bytes) -> Reply | None:
+    """The refusal of a request a web page may have made, or None."""
+    origin, host = headers.get("Origin"), headers.get("Host") or ""
+    if origin is not None and origin.rstrip("/").lower() not in (f"http://{host}".lower(),
+                                                                  f"https://{host}".lower()):
+        return error_reply(403, "The control API refuses requests from another Origin "
+                                "(a web page); call it from a program.", code="forbidden")
+    kind = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if (kind or body.strip()) and kind != "application/json":
+        return error_reply(415, "Send the body as JSON with Content-Type: application/json.",
+                           code="unsupported_media_type")
+    return None
 
 
 def _stats(sandbox: SandboxServer, data: Any) -> Any:

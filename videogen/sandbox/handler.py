@@ -84,7 +84,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         self.sandbox.stats_counter.request(route)
         if route == "control":
-            self._send(control.handle(self.sandbox, self.command, argument or "", body))
+            self._send(control.handle(self.sandbox, self.command, argument or "", body,
+                                      self.headers))
             return
         try:
             faults = RequestFaults(self.sandbox.faults, self.headers.get("X-Sandbox-Fault"))

@@ -4,9 +4,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +34,14 @@ from videogen.webhooks.models import (
 )
 from videogen.webhooks.safety import UnsafeURL, check_url
 from videogen.webhooks.signing import generate_secret
+
+
+class ShownOnce(str):
+    """A secret on the page that shows it. Its repr is masked: Django logs the whole template
+    context when a variable lookup fails (DEBUG), and error pages show it."""
+
+    def __repr__(self) -> str:
+        return f"'whsec_…{self[-4:]}'"
 
 
 class EndpointForm(forms.ModelForm):
@@ -54,12 +67,8 @@ class EndpointForm(forms.ModelForm):
         headers = self.cleaned_data.get("headers") or {}
         if not isinstance(headers, dict):
             raise forms.ValidationError(_('Give a JSON object of strings, e.g. {"X-Team": "a"}.'))
-        reserved = sorted(k for k in headers if str(k).lower().startswith("webhook-"))
-        if reserved:
-            raise forms.ValidationError(_("These headers are set by the signature: %(h)s")
-                                        % {"h": ", ".join(reserved)})
         why = header_problem(headers)
-        if why:  # é, a line break or a space would fail every delivery
+        if why:  # é, a line break, Host, Transfer-Encoding…: refused now, not at send time
             raise forms.ValidationError(_("These headers cannot be sent: %(why)s")
                                         % {"why": why})
         return headers
@@ -102,7 +111,6 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def events(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.event_types) if obj.event_types else _("all")
 
-    @method_decorator(sensitive_variables("secret"))
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if change and "enabled" in form.changed_data:
@@ -113,12 +121,27 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                 sending.enable(obj)
             else:
                 sending.disable(obj, str(_("Disabled by %(user)s.") % {"user": request.user}))
-        if not change:
-            secret = generate_secret()
-            WebhookSecret.objects.create(endpoint=obj, secret=secret)
-            messages.warning(request, format_html(
-                _("Signing secret (copy it now, it will not be shown again): <code>{}</code>"),
-                secret))
+
+    @method_decorator(sensitive_variables("secret"))
+    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        """The new endpoint's secret, made here (in the add's transaction) and shown in this
+        answer only, with a link on to where the add would have gone."""
+        secret = generate_secret()
+        WebhookSecret.objects.create(endpoint=obj, secret=secret)
+        onward = super().response_add(request, obj, post_url_continue)
+        return self.show_secrets(request, [(obj, secret)], onward["Location"], _(
+            "Signing secret of the new endpoint. Copy it now: it will not be shown again."))
+
+    def show_secrets(self, request, secrets, onward: str, title: str) -> HttpResponse:
+        """A page with the secrets in full. Not a message: messages travel in a cookie that
+        is signed, not encrypted; and not kept by any cache or the browser's history."""
+        response = TemplateResponse(request, "admin/videogen/webhookendpoint/secrets.html", {
+            **self.admin_site.each_context(request), "opts": self.opts, "title": title,
+            "subtitle": None, "onward": onward,
+            "secrets": [(endpoint, ShownOnce(secret)) for endpoint, secret in secrets]})
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True, private=True)
+        return response
 
     @admin.action(description=_("Send a test event"), permissions=["send_test"])
     def send_test_event(self, request, queryset) -> None:
@@ -137,12 +160,11 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Rotate signing secret"), permissions=["rotate_secret"])
     @method_decorator(sensitive_variables("secret"))
-    def rotate_secrets(self, request, queryset) -> None:
-        for endpoint in queryset:
-            secret = rotate_secret(endpoint)
-            messages.warning(request, format_html(
-                _("New secret for {} (copy it now; the old one signs for 24 more hours): "
-                  "<code>{}</code>"), endpoint, secret))
+    def rotate_secrets(self, request, queryset) -> HttpResponse:
+        secrets = [(endpoint, rotate_secret(endpoint)) for endpoint in queryset]
+        return self.show_secrets(request, secrets, request.get_full_path(), _(
+            "New signing secrets. Copy them now: they will not be shown again; the old ones "
+            "keep signing for 24 more hours."))
 
     def has_rotate_secret_permission(self, request) -> bool:
         return request.user.has_perm("videogen.rotate_secret_webhookendpoint")
@@ -225,3 +247,28 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("videogen.resend_webhookevent")
+
+
+def job_deliveries(request: HttpRequest, job: Any, site: admin.AdminSite) -> dict[str, Any]:
+    """The job page's webhook section. Whoever may see the job sees where its events went,
+    by host only, and how they fared; the endpoint's name and URL (which may carry a token)
+    need "view webhook endpoint", the last error (which may name internal addresses) and the
+    link to the delivery log need "view webhook delivery", as on the webhook pages."""
+    may_see_endpoints = request.user.has_perm("videogen.view_webhookendpoint")
+    deliveries = list(WebhookDelivery.objects.filter(event__job=job)
+                      .select_related("event", "endpoint")
+                      .order_by("event__created_at", "pk")[:100])
+    for delivery in deliveries:
+        delivery.endpoint_label = (str(delivery.endpoint) if may_see_endpoints
+                                   else _host(delivery.endpoint.url))
+    return {"deliveries": deliveries,
+            "can_view_deliveries": WebhookDelivery in site._registry
+            and request.user.has_perm("videogen.view_webhookdelivery"),
+            "delivery_url_name": f"{site.name}:videogen_webhookdelivery_change"}
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "—"
+    except ValueError:
+        return "—"

@@ -7,10 +7,13 @@ timestamp and signature are made afresh for each attempt (receivers reject old t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,13 +29,14 @@ from videogen.conf import WebhookSettings, get_settings
 from videogen.schedules import enqueue
 from videogen.webhooks import signing
 from videogen.webhooks.events import new_event_id
+from videogen.webhooks.headers import reserved
 from videogen.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-from videogen.webhooks.safety import Unresolved, UnsafeURL, pinned
+from videogen.webhooks.safety import Pinned, Unresolved, UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.webhooks")
 
@@ -42,9 +46,12 @@ LEASE = timedelta(minutes=2)
 # An endpoint whose whole backlog waits on retries (up to 10 h away) is probed this often.
 PROBE_EVERY = timedelta(minutes=5)
 # What makes deliver_due skip an endpoint for the rest of its run.
-FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed"})
+FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed", "error"})
 # While a delivery of the same job to the same endpoint is pending, later ones wait this long.
 ORDER_WAIT = timedelta(seconds=5)
+# django-q2's scheduler looks for due schedules only about every 30 s: a retry due sooner is
+# sent by a task queued at once that waits for its time (see schedule_retry).
+SHORT_WAIT = timedelta(seconds=30)
 
 
 @dataclass
@@ -70,6 +77,7 @@ def headers_for(endpoint: WebhookEndpoint, event: WebhookEvent, body: bytes,
     signature = signing.signature_header(endpoint.active_secrets(), event.id, timestamp, body)
     return {**{str(k): str(v) for k, v in (endpoint.headers or {}).items()},
             "content-type": "application/json", "user-agent": f"videogen-webhooks/{__version__}",
+            "accept-encoding": "identity",
             "webhook-id": event.id, "webhook-timestamp": str(timestamp),
             "webhook-signature": signature}
 
@@ -167,7 +175,9 @@ def _same_job(delivery: WebhookDelivery) -> QuerySet[WebhookDelivery]:
 
 
 def attempt(delivery: WebhookDelivery) -> AttemptResult:
-    """One signed POST (no redirects followed), after the SSRF check of the resolved host."""
+    """One signed POST (no redirects followed), after the SSRF check of the resolved host.
+    Whatever the receiver or a stored value does, the outcome is an :class:`AttemptResult`:
+    one failed attempt of this delivery, never an exception that stops the caller."""
     conf = get_settings().webhooks
     endpoint, event = delivery.endpoint, delivery.event
     try:
@@ -183,24 +193,76 @@ def attempt(delivery: WebhookDelivery) -> AttemptResult:
         # A stored secret that cannot sign: a failed attempt staff can see and fix (the
         # message names no secret), not a task that crashes on every retry.
         return AttemptResult(error=f"cannot sign: {error}")
+    clash = next((str(name) for name in endpoint.headers or {} if reserved(str(name))), None)
+    if clash:  # an endpoint made in code or a migration, past the checks made when saving
+        return AttemptResult(error=f"cannot send: the extra header {clash} {reserved(clash)}")
     started = time.monotonic()
     try:
-        with httpx.Client(timeout=httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5)),
-                          follow_redirects=False, verify=tls_context()) as client:
-            response = client.post(target.url, content=body, extensions=target.extensions,
-                                   headers=headers)
+        result = _run(_post(target, body, headers, conf))
+    except TimeoutError:
+        result = AttemptResult(error=f"no complete answer within {conf.timeout:g} s "
+                                     "(WEBHOOKS['TIMEOUT'], for the whole attempt)")
     except httpx.HTTPError as error:
-        return AttemptResult(error=f"{type(error).__name__}: {error}"[:2000],
-                             duration_ms=_ms(started))
+        result = AttemptResult(error=_storable(f"{type(error).__name__}: {error}"[:2000]))
     except (UnicodeError, ValueError):
         # A header value httpx cannot encode (an endpoint made in code or a migration, past
         # the admin's checks): a failed attempt staff can see, not a task that crashes and
         # stops the periodic run. The message quotes no header value (they may be secrets).
-        return AttemptResult(error="cannot send: an extra header is not printable ASCII",
-                             duration_ms=_ms(started))
-    return AttemptResult(status_code=response.status_code, duration_ms=_ms(started),
-                         excerpt=response.text[:conf.response_excerpt_bytes],
+        result = AttemptResult(error="cannot send: an extra header is not printable ASCII")
+    except Exception as error:  # whatever else a hostile answer provokes: this attempt fails
+        logger.warning("webhook delivery %s: unexpected %s while sending", delivery.pk,
+                       type(error).__name__)
+        result = AttemptResult(error=f"unexpected error while sending: {type(error).__name__}")
+    result.duration_ms = _ms(started)
+    return result
+
+
+async def _post(target: Pinned, body: bytes, headers: dict[str, str],
+                conf: WebhookSettings) -> AttemptResult:
+    """The POST and the first ``RESPONSE_EXCERPT_BYTES`` of the answer, within ``TIMEOUT``
+    seconds in all: a receiver trickling a byte every few seconds never trips a per-read
+    timeout, so the whole attempt has a deadline. Straight to the transport: no redirect is
+    followed or even parsed (a ``Location: javascript:…`` is the receiver's business), and the
+    body is read raw, so a compressed answer is never inflated."""
+    timeout = httpx.Timeout(conf.timeout, connect=min(conf.timeout, 5))
+    request = httpx.Request("POST", target.url, content=body, headers=headers,
+                            extensions={**target.extensions, "timeout": timeout.as_dict()})
+    async with asyncio.timeout(conf.timeout), \
+            httpx.AsyncHTTPTransport(verify=tls_context()) as transport:
+        response = await transport.handle_async_request(request)
+        try:
+            excerpt = await _read_excerpt(response, conf.response_excerpt_bytes)
+        finally:
+            await response.aclose()
+    return AttemptResult(status_code=response.status_code, excerpt=excerpt,
                          retry_after=retry_after(response.headers))
+
+
+async def _read_excerpt(response: httpx.Response, limit: int) -> str:
+    """At most ``limit`` bytes of the answer (a 2 GiB answer is not read), as storable text."""
+    data = bytearray()
+    if limit:
+        async for chunk in response.aiter_raw():
+            data += chunk[:limit - len(data)]
+            if len(data) >= limit:
+                break
+    return _storable(data.decode("utf-8", errors="replace"))
+
+
+def _storable(text: str) -> str:
+    """Text every database can store: no NUL (PostgreSQL refuses it), no lone surrogate."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _run(coroutine: Coroutine[Any, Any, AttemptResult]) -> AttemptResult:
+    """Run a send on an event loop of its own; in a thread when the caller's thread already
+    runs one (``asyncio.run`` does not nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1, thread_name_prefix="videogen-webhook") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _ms(started: float) -> int:
@@ -225,7 +287,50 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> str:
         if delivery.attempts:
             _release_backlog(delivery.endpoint, now)
         _release_next(delivery)
+    elif outcome == "retrying":
+        due = fields["next_attempt_at"]
+        transaction.on_commit(lambda: schedule_retry(delivery.pk, due))
     return outcome
+
+
+def schedule_retry(delivery_id: int, due: datetime) -> None:
+    """Have the retry sent at ``due``, the time the retry schedule gives it, rather than
+    whenever the minute schedule comes round (which remains the safety net for a lost task).
+    A retry due within SHORT_WAIT is queued now and its task waits for it
+    (:func:`deliver_when_due`); a later one is a one-off django-q2 schedule. Without a
+    cluster (django-q2's sync mode runs a task inside its caller, a web request say) nothing
+    waits: the one-off schedule is written instead."""
+    from django_q.conf import Conf
+
+    if due - timezone.now() <= SHORT_WAIT and not Conf.SYNC:
+        enqueue("retry_webhook", delivery_id)
+        return
+    try:
+        from django_q.models import Schedule
+        from django_q.tasks import schedule
+
+        schedule("videogen.tasks.deliver_webhook", delivery_id, schedule_type=Schedule.ONCE,
+                 next_run=due, repeats=-1)
+    except Exception as error:  # the database of the queue is down: the minute run sends it
+        logger.warning("could not schedule the retry of webhook delivery %s (%s); the "
+                       "minute schedule sends it", delivery_id, type(error).__name__)
+
+
+def deliver_when_due(delivery_id: int) -> str:
+    """The task of a retry due soon: wait until the delivery is due (at most SHORT_WAIT; the
+    time it spent queued counts), then :func:`deliver` it."""
+    due = (WebhookDelivery.objects.filter(pk=delivery_id, status=Status.PENDING)
+           .values_list("next_attempt_at", flat=True).first())
+    if due is not None:
+        wait = min((due - timezone.now()).total_seconds(), SHORT_WAIT.total_seconds())
+        if wait > 0:
+            sleep(wait + 0.01)
+    return deliver(delivery_id)
+
+
+def sleep(seconds: float) -> None:
+    """``time.sleep``; a test's simulated clock moves instead."""
+    time.sleep(seconds)
 
 
 def _release_backlog(endpoint: WebhookEndpoint, now: Any) -> None:
@@ -351,9 +456,10 @@ def _queue_missed(endpoint: WebhookEndpoint, *, since: Any, now: Any) -> None:
 
 def deliver_due(seconds: float = 45.0) -> dict[str, int]:
     """The periodic task: probe endpoints whose backlog waits on retries, then deliver what is
-    due (retries, and first attempts whose task was lost), oldest first, for at most
-    ``seconds``; an endpoint that fails is skipped for the rest of the run so one dead
-    receiver cannot hold up the others."""
+    due and was left behind (first attempts and retries whose task was lost, paused ones),
+    oldest first, for at most ``seconds``; an endpoint that fails is skipped for the rest of
+    the run so one dead receiver cannot hold up the others (each retry has its own task,
+    :func:`schedule_retry`: the skip delays none that was scheduled)."""
     started, counts, failing = time.monotonic(), {}, set()
     for endpoint_id, outcome in probe_waiting_endpoints():
         _tally(counts, failing, endpoint_id, outcome)
@@ -368,8 +474,19 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
             break
         if endpoint_id in failing:
             continue
-        _tally(counts, failing, endpoint_id, deliver(pk))
+        _tally(counts, failing, endpoint_id, _deliver_guarded(pk))
     return counts
+
+
+def _deliver_guarded(delivery_id: int) -> str:
+    """:func:`deliver`, for the periodic run: a delivery that still raises (a bug, a database
+    error on its row) is logged and left to its claim's expiry; the run goes on to the others."""
+    try:
+        return deliver(delivery_id)
+    except Exception as error:
+        logger.error("webhook delivery %s raised %s; it is tried again once its claim runs out",
+                     delivery_id, type(error).__name__)
+        return "error"
 
 
 def _tally(counts: dict[str, int], failing: set[int], endpoint_id: int, outcome: str) -> None:
