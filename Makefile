@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-sqlite test-postgres reliability lint lock bench clean
+.PHONY: install demo test test-sqlite test-postgres reliability soak lint lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/mypy --follow-imports=silent videogen/api.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint test-sqlite test-postgres reliability
+test: lint test-sqlite test-postgres reliability soak
 
 test-sqlite: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -38,6 +38,13 @@ test-postgres: install
 reliability: install
 	VIDEOGEN_RELIABILITY=1 DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) \
 		$(BIN)/python -m pytest -m reliability tests/reliability $(PYTEST_ARGS)
+
+# The shipped demo (`make demo`: sandbox, qcluster, web server) run unattended for minutes,
+# on its own SQLite settings, then on PostgreSQL + Redis; about 6 minutes each.
+soak: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -s -m soak tests/soak $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) \
+		$(BIN)/python -m pytest -s -m soak tests/soak $(PYTEST_ARGS)
 
 lock: install
 	$(BIN)/python -m pip install --quiet uv

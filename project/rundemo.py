@@ -52,10 +52,11 @@ def start(*args: str) -> subprocess.Popen:
     # A session of its own, so Ctrl-C reaches only this script, which then stops each child;
     # and on Linux each child is told to stop if this script dies without doing so (kill -9).
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT,
-                            start_new_session=True, preexec_fn=_die_with_parent)
+                            start_new_session=True, preexec_fn=die_with_parent)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """In a child, before exec: SIGTERM when the process that started it dies (Linux)."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 

@@ -83,12 +83,13 @@ def remove_unrecorded_files() -> int:
 
 
 def remove_stale_partials() -> int:
-    """Delete half-written downloads untouched for longer than an archive's lease (a download
-    in progress keeps writing, so its file stays fresh)."""
+    """Delete half-written downloads untouched for longer than a worker's archive lease (a
+    download in progress keeps writing, so its file stays fresh; one that stalls for that long
+    has hit its read timeout long before)."""
     directory = archive.partial_directory()
     if directory is None or not os.path.isdir(directory):
         return 0
-    cutoff, removed = time.time() - archive.lease_seconds(), 0
+    cutoff, removed = time.time() - archive.lease_seconds(in_worker=True), 0
     for entry in os.scandir(directory):
         if entry.name.endswith(archive.PARTIAL_SUFFIX) and entry.stat().st_mtime < cutoff:
             try:

@@ -49,12 +49,11 @@ def facts() -> dict[str, Any]:
     from videogen.models import JobEvent, VideoJob
     from videogen.webhooks.models import WebhookAttempt, WebhookDelivery
 
-    schedules = {s.name: {"next_run": _when(s.next_run), "func": s.func, "minutes": s.minutes,
-                          "runs": None} for s in Schedule.objects.filter(name__startswith="videogen")}
+    schedules = {s.name: {"next_run": _when(s.next_run), "minutes": s.minutes}
+                 for s in Schedule.objects.filter(name__startswith="videogen")}
     jobs = [{
         "id": str(job.pk), "model": job.model, "status": job.status,
         "archive_status": job.archive_status, "error": job.error_code,
-        "submit_requested_at": _when(job.submit_requested_at), "created_at": _when(job.created_at),
         "archived_at": _when(job.archived_at), "workers_lost": job.archive_workers_lost,
         "video": job.video.name or "", "poster": job.poster.name or "",
         "metadata": job.metadata,
