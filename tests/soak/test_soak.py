@@ -192,7 +192,8 @@ def kill_a_worker_mid_archive(demo: Demo) -> int:
     found: list[int] = []
 
     def writing() -> bool:
-        found[:] = [pid for pid in demo.tree() if _holds_partial(pid)]
+        found[:] = [pid for pid in demo.tree()
+                    if "qcluster" in command(pid) and _holds_partial(pid, demo.media)]
         return bool(found)
 
     wait_for(writing, 60, "a worker to download into a .part file")
@@ -200,12 +201,14 @@ def kill_a_worker_mid_archive(demo: Demo) -> int:
     return found[0]
 
 
-def _holds_partial(pid: int) -> bool:
+def _holds_partial(pid: int, media: Path) -> bool:
+    """Whether ``pid`` has a half-written download of the archive open (the sandbox has
+    files of its own that end in .part)."""
     try:
         links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
     except OSError:
         return False
-    return any(link.endswith(".part") for link in links)
+    return any(link.startswith(str(media)) and link.endswith(".part") for link in links)
 
 
 class Memory:
