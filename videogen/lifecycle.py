@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from videogen import catalog, signals
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.conf import get_settings
+from videogen.jsondata import storable_decimal, storable_json, storable_text
 from videogen.models import (
     IN_FLIGHT_STATUSES,
     REQUEST_FIELDS,
@@ -49,6 +50,11 @@ _RANK = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3, Status.FA
          Status.CANCELLED: 3}
 SUBMITTABLE = frozenset({Status.DRAFT})
 CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.IN_PROGRESS})
+#: What a write of values the database refuses raises: its own errors, and the driver's
+#: ValueError/UnicodeEncodeError for text it cannot send.
+WRITE_ERRORS = (DatabaseError, ValueError, TypeError, ArithmeticError)
+#: Poll answers in a row that cannot be stored, even made storable, before the job fails.
+UNSTORABLE_LIMIT = 3
 
 
 class LifecycleError(Exception):
@@ -83,6 +89,8 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
     """Apply ``change`` if the job's current status is in ``allowed`` (and its archive status
     in ``archive_allowed``, and its archive attempt is ``archive_attempt``, when given).
     Returns the saved job, or None when refused."""
+    fields, notes = _storable(change.fields)
+    detail = storable_text(" ".join([change.detail, *notes]).strip())
     with transaction.atomic():
         current = VideoJob.objects.select_for_update().get(pk=job.pk)
         if current.status not in allowed:
@@ -92,22 +100,46 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
         if archive_attempt is not None and current.archive_attempts != archive_attempt:
             return None
         old = current.status
-        for name, value in change.fields.items():
+        for name, value in fields.items():
             setattr(current, name, value)
         if change.status is not None:
             current.status = change.status
         # Only what changed: a full-row save costs more and would rewrite columns that a
         # concurrent routine poll may have just updated.
-        current.save(update_fields={*change.fields, "status", "updated_at"})
+        current.save(update_fields={*fields, "status", "updated_at"})
         JobEvent.objects.create(
             job=current, kind=change.kind, old_status=old if change.status else "",
-            new_status=change.status or "", detail=change.detail[:10_000], data=change.data,
+            new_status=change.status or "", detail=detail[:10_000],
+            data=storable_json(change.data),
             actor=actor if getattr(actor, "pk", None) else None,
         )
         _write_outbox(current, old, change)
         _after_commit(current, old, change)
     _copy_into(job, current)
     return current
+
+
+def _storable(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``fields`` as every supported database stores them (:mod:`videogen.jsondata`): text and
+    JSON with NULs and lone surrogates escaped, a number too large for its column unknown
+    (None), with a note saying so."""
+    storable, notes = {}, []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = storable_text(value)
+        elif isinstance(value, dict | list):
+            value = storable_json(value)
+        elif isinstance(value, Decimal):
+            column = VideoJob._meta.get_field(name)
+            fitted = storable_decimal(value, column.max_digits, column.decimal_places)
+            if fitted is None:
+                notes.append(_("The provider reported a %(field)s of %(value)s, which cannot be "
+                               "stored (it must stay below 10^%(digits)d); recorded as unknown.")
+                             % {"field": column.verbose_name, "value": value,
+                                "digits": column.max_digits - column.decimal_places})
+            value = fitted
+        storable[name] = value
+    return storable, notes
 
 
 def _write_outbox(job: VideoJob, old: str, change: Change) -> None:
@@ -317,7 +349,7 @@ def _refused_by_provider(job: VideoJob, error: Exception, actor: Any) -> VideoJo
     code = getattr(error, "code", None) or type(error).__name__
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
-        fields={"error_code": str(code)[:100], "error_message": str(error),
+        fields={"error_code": storable_text(str(code))[:100], "error_message": str(error),
                 "finished_at": timezone.now()},
         detail=_("Refused by the provider: %(error)s") % {"error": error},
         data={"param": getattr(error, "param", None)},
@@ -417,9 +449,20 @@ def routine_fields(job: VideoJob, remote: RemoteJob, next_poll_at: datetime | No
 
 def _save_poll(job: VideoJob, fields: dict[str, Any]) -> None:
     """No status change: a plain conditional UPDATE (no history line for routine polls)."""
-    VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
+    fields = _storable_poll(job, fields)
+    with transaction.atomic():  # a savepoint when nested: a refused value undoes only this
+        VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
+
+
+def _storable_poll(job: VideoJob, fields: dict[str, Any]) -> dict[str, Any]:
+    """A poll's fields made storable; what could not be is logged (there is no history line
+    to note it in)."""
+    fields, notes = _storable(fields)
+    for note in notes:
+        logger.warning("job %s: %s", job.pk, note)
+    return fields
 
 
 def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
@@ -436,7 +479,9 @@ def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
         change.detail = _("Completed at the provider; archiving.")
     elif new == Status.FAILED:
         error = remote.error
-        fields.update(error_code=(error.code or "failed")[:100] if error else "failed",
+        # Escaped before it is cut: the escapes of a NUL are longer than the NUL.
+        fields.update(error_code=storable_text(error.code or "failed")[:100] if error
+                      else "failed",
                       error_message=error.message if error else _("The provider reported a "
                                                                   "failure without a reason."))
         change.detail = fields["error_message"]
@@ -455,6 +500,8 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
                               "poll_attempts": job.poll_attempts + 1, "poll_failures": 0}
     if job.poll_not_found:  # only then: routine write-backs stay one column narrower
         fields["poll_not_found"] = 0
+    if job.poll_unstorable:
+        fields["poll_unstorable"] = 0
     if remote.cost is not None:
         fields["cost"] = remote.cost
     if remote.video_url:
@@ -464,35 +511,61 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
     return fields
 
 
-def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
-    """Write the bookkeeping of many status-less polls at once.
+def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]
+                         ) -> list[tuple[VideoJob, Exception]]:
+    """Write the bookkeeping of many status-less polls at once; returns the polls that could
+    not be written, each with its error.
 
     Each row is guarded by the status the poller saw, so a routine write never lands on a job
     whose status changed meanwhile (a cancel, another poller). On PostgreSQL this is one
     ``UPDATE … FROM (VALUES …)`` (a third of the server's time of a statement per row); elsewhere
     ``executemany`` of a plain ``UPDATE … WHERE id AND status``. Either costs a tenth of Django's
-    ``bulk_update``, a CASE WHEN per field and row (bench P1).
+    ``bulk_update``, a CASE WHEN per field and row (bench P1). Every value is made storable
+    first; should the database still refuse one, the one statement fails for all, so each row
+    is then written alone and only the rows refused again are returned.
     """
+    polls = [(job, _storable_poll(job, fields)) for job, fields in polls]
+    try:
+        _write_routine(polls)
+    except WRITE_ERRORS as error:
+        if len(polls) == 1:
+            return [(polls[0][0], error)]
+        logger.warning("a routine write of %d polls failed (%s); writing them one by one",
+                       len(polls), type(error).__name__)
+        return [failed for poll in polls if (failed := _write_alone(poll))]
+    return []
+
+
+def _write_alone(poll: tuple[VideoJob, dict[str, Any]]) -> tuple[VideoJob, Exception] | None:
+    try:
+        _write_routine([poll])
+    except WRITE_ERRORS as error:
+        return poll[0], error
+    return None
+
+
+def _write_routine(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
     if not polls:
         return
-    for job, fields in polls:
-        for name, value in fields.items():
-            setattr(job, name, value)
     columns = [VideoJob._meta.get_field(name)
                for name in sorted({name for _, fields in polls for name in fields})]
     connection = connections[router.db_for_write(VideoJob)]
-    # Every row writes every column any of these polls touched, then its key and guard (the
-    # order of both statements' parameters).
-    rows = [[column.get_db_prep_save(getattr(job, column.attname), connection)
+    # Every row writes every column any of these polls touched (its own value, or the one it
+    # had), then its key and guard (the order of both statements' parameters).
+    rows = [[column.get_db_prep_save(fields[column.name] if column.name in fields
+                                     else getattr(job, column.attname), connection)
              for column in columns]
             + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
-            for job, _ in polls]
+            for job, fields in polls]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_update_from_values(connection, columns, len(rows)),
                            [value for row in rows for value in row])
         else:
             cursor.executemany(_update_one(connection, columns), rows)
+    for job, fields in polls:
+        for name, value in fields.items():
+            setattr(job, name, value)
 
 
 def _update_one(connection: Any, columns: list[Any]) -> str:
@@ -542,18 +615,48 @@ def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> No
     ))
 
 
-def poll_failed(job: VideoJob, error: Exception, *, next_poll_at: datetime) -> None:
-    """A poll that got no usable answer: count it, back off, keep the job."""
+def poll_failed(job: VideoJob, error: Exception, *, next_poll_at: datetime,
+                **counts: int) -> None:
+    """A poll that got no usable answer: count it, back off, keep the job. ``counts`` are
+    further counters to write (``poll_unstorable``)."""
     fields = {"last_polled_at": timezone.now(), "poll_attempts": job.poll_attempts + 1,
-              "poll_failures": job.poll_failures + 1, "next_poll_at": next_poll_at}
+              "poll_failures": job.poll_failures + 1, "next_poll_at": next_poll_at, **counts}
     if isinstance(error, api_errors.NotFound):
         fields["poll_not_found"] = job.poll_not_found + 1
-    if job.poll_failures == 0 or isinstance(error, api_errors.NotFound):
+    if job.poll_failures == 0 or isinstance(error, api_errors.NotFound | UnstorableAnswer):
         # One history line per run of failures, not one per attempt.
         transition(job, IN_FLIGHT_STATUSES, Change(
             fields=fields, kind=JobEvent.Kind.POLL_ERROR, detail=str(error)[:2000]))
         return
     _save_poll(job, fields)
+
+
+def answer_unstorable(job: VideoJob, error: Exception, *, next_poll_at: datetime) -> None:
+    """The database refused to store a poll's answer even made storable (``error`` says why,
+    for the log only: a database's message may quote the bad value). A failed poll; after
+    ``UNSTORABLE_LIMIT`` in a row the job fails, since the provider keeps sending it."""
+    count = job.poll_unstorable + 1
+    logger.warning("job %s: the provider's answer could not be stored (%s: %s), %d in a row",
+                   job.pk, type(error).__name__, error, count)
+    if count < UNSTORABLE_LIMIT:
+        poll_failed(job, UnstorableAnswer(_(
+            "The provider's answer could not be stored (%(error)s); polling again.")
+            % {"error": type(error).__name__}), next_poll_at=next_poll_at,
+            poll_unstorable=count)
+        return
+    message = _("The provider's answer could not be stored %(count)d times in a row "
+                "(%(error)s); gave up polling. See the log for the value refused.") % {
+        "count": count, "error": type(error).__name__}
+    transition(job, IN_FLIGHT_STATUSES, Change(
+        status=Status.FAILED,
+        fields={"error_code": "unstorable_answer", "error_message": message,
+                "poll_unstorable": count, "finished_at": timezone.now(), "next_poll_at": None},
+        detail=message,
+    ))
+
+
+class UnstorableAnswer(Exception):
+    """A poll answer the database refused (recorded as a failed poll)."""
 
 
 def lost_remotely(job: VideoJob, reason: str) -> VideoJob:
