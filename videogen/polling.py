@@ -8,7 +8,8 @@ status changes to :mod:`videogen.lifecycle`.
 
 The schedule: the first poll comes at a fraction of the model's typical duration (learned from
 this site's finished jobs), polls are tight around the expected finish, then back off; errors back
-off exponentially; ``Retry-After`` is honoured; jobs older than ``POLL["MAX_AGE"]`` time out.
+off exponentially; ``Retry-After`` is honoured up to ``MAX_INTERVAL``; jobs older than
+``POLL["MAX_AGE"]`` time out.
 
 One job's answer never costs another's: each job's write-back stands alone (a value the
 database refuses is a failed poll of that job only), and the loop carries on.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import queue
 import random
 import threading
@@ -71,8 +73,13 @@ def next_poll_delay(age: float, typical: float, conf: PollSettings) -> float:
 
 
 def error_delay(failures: int, conf: PollSettings, retry_after: float | None = None) -> float:
+    """Exponential backoff, or the provider's ``Retry-After`` when longer; always within
+    ``MIN_INTERVAL…MAX_INTERVAL`` (a Retry-After of years froze a job; inf or NaN crashed the
+    loop), an unreadable value ignored."""
     backoff = conf.min_interval * 2 ** min(failures, 16) * random.uniform(0.8, 1.2)
-    return max(_clamp(backoff, conf), retry_after or 0.0)
+    if retry_after is None or not math.isfinite(retry_after):
+        retry_after = 0.0
+    return _clamp(max(backoff, retry_after), conf)
 
 
 def _clamp(seconds: float, conf: PollSettings) -> float:

@@ -1,8 +1,9 @@
-"""Provider answers nobody planned for cost only the job that carries them (issue 18, items 1
-and 9): a scripted provider on 127.0.0.1 answers each job's GET with its own body."""
+"""Provider answers nobody planned for cost only the job that carries them (issue 18, items 1,
+2 and 9): a scripted provider on 127.0.0.1 answers each job's GET with its own body."""
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.client.scripted import KEY, Scripted
-from videogen import lifecycle, polling
+from videogen import lifecycle, polling, sweeper
+from videogen.conf import get_settings
 from videogen.models import JobEvent, Status, VideoJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,6 +137,61 @@ def test_a_write_that_still_fails_costs_only_its_job_then_fails_it(provider, mon
     assert "could not be stored" in job.error_message
     assert job.events.filter(kind=JobEvent.Kind.POLL_ERROR).exists()
     assert "could not be stored" in caplog.text
+
+
+# --- Item 2: every delay within MIN_INTERVAL…MAX_INTERVAL -----------------------------------
+
+RETRY_AFTERS = {
+    "Retry-After 99999999999": {"retry-after": "99999999999"},
+    "Retry-After in 9999": {"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"},
+    "retry-after-ms inf": {"retry-after-ms": "inf"},
+    "retry-after-ms 1e308": {"retry-after-ms": "1e308"},
+    "retry-after-ms nan": {"retry-after-ms": "nan"},
+    "Retry-After unreadable": {"retry-after": "soon-ish"},
+}
+
+
+@pytest.mark.parametrize("headers", RETRY_AFTERS.values(), ids=RETRY_AFTERS)
+def test_a_retry_after_never_delays_a_poll_past_max_interval(provider, headers):
+    job = in_flight(provider, {"status": "queued"})
+    provider.routes.clear()
+    provider.script = [(429, headers, b'{"error": {"message": "slow down"}}')]
+    report = polling.poll_jobs([job])
+    assert report.errors == 1
+    job = fresh(job)
+    conf = get_settings().poll
+    delay = (job.next_poll_at - timezone.now()).total_seconds()
+    assert job.status == Status.QUEUED and job.poll_failures == 1
+    assert 0.8 * conf.min_interval - 1 <= delay <= conf.max_interval
+
+
+def test_the_sandbox_rate_limit_fault_is_capped_too(sandbox):
+    sandbox.configure(time_scale=1)
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", seconds="1")
+    lifecycle.submit(job)
+    sandbox.faults.add("rate_limit", route="retrieve", retry_after=99999999)
+    polling.poll_jobs([fresh(job)])
+    delay = (fresh(job).next_poll_at - timezone.now()).total_seconds()
+    assert 0 < delay <= get_settings().poll.max_interval
+
+
+def test_the_sweeper_times_out_a_job_nobody_polls():
+    """A job whose next poll lies far ahead (a Retry-After from before the cap, a stuck
+    schedule) failed only when polled; the sweeper now ends it past MAX_AGE."""
+    conf = get_settings().poll
+    old = timezone.now() - timedelta(seconds=conf.max_age + conf.max_interval
+                                     + conf.claim_seconds + 60)
+    frozen = datetime(2030, 1, 1, tzinfo=UTC)
+    stale, young = (VideoJob.objects.create(
+        model="google/veo-2.0", prompt="p", status=Status.QUEUED, remote_id=f"r-{i}",
+        submitted_at=submitted, next_poll_at=frozen)
+        for i, submitted in enumerate([old, timezone.now()]))
+    report = sweeper.sweep()
+    assert report.timed_out == [str(stale.pk)]
+    stale = fresh(stale)
+    assert stale.status == Status.FAILED and stale.error_code == "timeout"
+    assert stale.next_poll_at is None
+    assert fresh(young).status == Status.QUEUED
 
 
 # --- Item 9: an answer about another job ------------------------------------------------------
