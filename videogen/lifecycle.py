@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -319,16 +319,55 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
     """submitting → queued/in_progress with the provider's id."""
     status = remote.status if remote.status in (Status.QUEUED, Status.IN_PROGRESS) \
         else Status.QUEUED
-    done = transition(job, {Status.SUBMITTING}, Change(
-        status=status,
-        fields={"remote_id": remote.id, "last_response": remote.raw or None,
-                "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
-        detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
-    ), actor=actor)
+    problem = _remote_id_problem(job, remote.id)
+    if problem:
+        return _unusable_remote_id(job, remote.id, problem, actor)
+    try:
+        done = transition(job, {Status.SUBMITTING}, Change(
+            status=status,
+            fields={"remote_id": remote.id, "last_response": remote.raw or None,
+                    "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
+            detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
+        ), actor=actor)
+    except IntegrityError:  # another job recorded the same id a moment ago
+        return _unusable_remote_id(job, remote.id, _("another job already has it"), actor)
     if done is None:
         raise _refuse(job, _("record the submission of"))
     if remote.is_terminal:
         apply_remote(job, remote)
+    return job
+
+
+def _remote_id_problem(job: VideoJob, remote_id: str) -> str | None:
+    """Why the provider's id for ``job`` cannot be stored and polled, or None."""
+    if storable_text(remote_id) != remote_id:
+        return _("it holds characters no database stores (NUL or a lone surrogate)")
+    limit = VideoJob._meta.get_field("remote_id").max_length
+    if len(remote_id) > limit:
+        return _("it is %(length)d characters long, more than the %(limit)d stored") % {
+            "length": len(remote_id), "limit": limit}
+    other = VideoJob.objects.filter(remote_id=remote_id).exclude(pk=job.pk).first()
+    if other is not None:
+        return _("job %(other)s already has it") % {"other": other.pk}
+    return None
+
+
+def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Any
+                        ) -> VideoJob:
+    """The provider accepted (and may bill) a job whose id this site cannot follow: failed
+    here, with the id kept in the history for the provider's dashboard."""
+    kept = storable_text(remote_id)
+    message = _(
+        "The provider accepted this job as %(id)s, but that id cannot be used here: "
+        "%(problem)s. It cannot be followed; the provider may still make it and bill: check "
+        "the provider's dashboard.") % {"id": kept[:200], "problem": problem}
+    logger.error("job %s: provider id %r refused: %s", job.pk, kept[:200], problem)
+    transition(job, {Status.SUBMITTING}, Change(
+        status=Status.FAILED,
+        fields={"error_code": "unusable_remote_id", "error_message": message,
+                "remote_may_finish": True, "finished_at": timezone.now()},
+        detail=message, data={"remote_id": kept},
+    ), actor=actor)
     return job
 
 

@@ -1,5 +1,5 @@
 """Provider answers nobody planned for cost only the job that carries them (issue 18, items 1,
-2 and 9): a scripted provider on 127.0.0.1 answers each job's GET with its own body."""
+2, 3 and 9): a scripted provider on 127.0.0.1 answers each job's GET with its own body."""
 
 import json
 import logging
@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.client.scripted import KEY, Scripted
-from videogen import lifecycle, polling, sweeper
+from videogen import api, lifecycle, polling, sweeper
 from videogen.conf import get_settings
 from videogen.models import JobEvent, Status, VideoJob
 
@@ -192,6 +192,28 @@ def test_the_sweeper_times_out_a_job_nobody_polls():
     assert stale.status == Status.FAILED and stale.error_code == "timeout"
     assert stale.next_poll_at is None
     assert fresh(young).status == Status.QUEUED
+
+
+# --- Item 3: provider ids the database cannot store -------------------------------------------
+
+def _create_answer(remote_id):
+    return (200, {}, json.dumps({"id": remote_id, "status": "queued"}).encode())
+
+
+@pytest.mark.parametrize("remote_id", ["x" * 300, "job-\x00-1", "taken"],
+                         ids=["300 characters", "a NUL", "another job's id"])
+def test_a_provider_id_the_database_cannot_store_fails_the_job_clearly(provider, remote_id):
+    VideoJob.objects.create(model="google/veo-2.0", prompt="older", status=Status.COMPLETED,
+                            remote_id="taken")
+    provider.script = [_create_answer(remote_id)]
+    job = api.submit(VideoJob.objects.create(model="google/veo-2.0", prompt="a harbour"))
+    job = fresh(job)
+    assert job.status == Status.FAILED and job.error_code == "unusable_remote_id"
+    assert job.remote_id is None and job.remote_may_finish is True
+    event = job.events.get(new_status=Status.FAILED)
+    kept = remote_id.replace("\x00", "\\u0000")
+    assert event.data["remote_id"] == kept and kept[:100] in event.detail
+    assert "dashboard" in job.error_message
 
 
 # --- Item 9: an answer about another job ------------------------------------------------------
