@@ -17,7 +17,7 @@ import logging
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -508,10 +508,10 @@ def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
              now: datetime) -> VideoJob:
     change = Change(status=new, fields=fields)
     if new == Status.IN_PROGRESS:
-        fields.setdefault("started_at", remote.started_at or now)
+        fields.setdefault("started_at", _storable_time(remote.started_at) or now)
         fields["next_poll_at"] = fields.get("next_poll_at") or now
     else:
-        fields.update(finished_at=remote.completed_at or now, next_poll_at=None)
+        fields.update(finished_at=_storable_time(remote.completed_at) or now, next_poll_at=None)
     if new == Status.COMPLETED:
         fields.update(archive_status=ArchiveStatus.PENDING, archive_error="")
         change.after_commit.append(lambda j: enqueue("archive_job", str(j.pk)))
@@ -545,9 +545,20 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
         fields["cost"] = remote.cost
     if remote.video_url:
         fields["provider_video_url"] = remote.video_url[:2000]
-    if remote.started_at and not job.started_at:
-        fields["started_at"] = remote.started_at
+    if _storable_time(remote.started_at) and not job.started_at:
+        fields["started_at"] = _storable_time(remote.started_at)
     return fields
+
+
+def _storable_time(value: datetime | None) -> datetime | None:
+    """A provider's time in UTC, or None when it has no UTC form a database stores (year 9999
+    at -01:00 is past year 9999 in UTC; PostgreSQL refuses offsets beyond ±16 hours)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]

@@ -75,6 +75,11 @@ def _completed_cost_unknown(job):
     assert "1000000" in note and "unknown" in note
 
 
+def _completed_times_unknown(job):
+    assert job.status == Status.COMPLETED and job.started_at is None
+    assert timezone.now() - job.finished_at < timedelta(minutes=1)
+
+
 BAD_ANSWERS = {
     "nul in the answer": ({"status": "queued", "note": "a\x00b"}, _escaped_in_answer),
     "lone surrogate in the answer": ({"status": "queued", "note": "a\udc80b"},
@@ -84,6 +89,11 @@ BAD_ANSWERS = {
     "nul in error.message": ({"status": "failed", "error": {
         "message": "it broke \x00 here", "code": "bad\x00code"}}, _failed_with_escaped_message),
     "cost of 10^6": (None, _completed_cost_unknown),
+    "times no database stores": ({"status": "completed",
+                                  "completed_at": "9999-12-31T23:59:59-01:00",
+                                  "claimed_at": "9999-12-31T23:30:00-05:00",
+                                  "outputs": {"video_url": "https://cdn.example/v.mp4"}},
+                                 _completed_times_unknown),
 }
 
 
