@@ -2,6 +2,18 @@
 
 from django.db import migrations, models
 
+# A cost of 10^6 or more does not fit the column (12 digits, 6 after the point): SQLite
+# stored it anyway, then failed every read of its row (the admin's job list was a 500).
+# Such a cost was never real; it is made unknown, as a poll answer's is now.
+COST_LIMIT = 10**6
+
+
+def forget_unstorable_costs(apps, schema_editor):
+    jobs = apps.get_model("videogen", "VideoJob").objects.using(schema_editor.connection.alias)
+    # Compared, never read: reading is what fails.
+    jobs.filter(cost__gte=COST_LIMIT).update(cost=None)
+    jobs.filter(cost__lte=-COST_LIMIT).update(cost=None)
+
 
 class Migration(migrations.Migration):
 
@@ -15,4 +27,5 @@ class Migration(migrations.Migration):
             name='poll_unstorable',
             field=models.PositiveIntegerField(db_default=0, default=0, help_text='Poll answers in a row that the database refused even made storable; a few in a row fail the job.', verbose_name='unstorable answers'),
         ),
+        migrations.RunPython(forget_unstorable_costs, migrations.RunPython.noop),
     ]
