@@ -24,9 +24,10 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -183,7 +184,7 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
             result = _someone_elses(job, result)
         if isinstance(result, Exception):
             report.errors += 1
-            _alone(job, report, conf, now, _failed_poll, job, result, now, conf, report)
+            _alone(job, now, conf, partial(_failed_poll, job, result, now, conf, report))
             continue
         report.statuses[result.status] = report.statuses.get(result.status, 0) + 1
         age = _age(job, now)
@@ -191,7 +192,8 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
         if lifecycle.is_routine(job, result) and age <= conf.max_age:
             routine.append((job, lifecycle.routine_fields(job, result, next_at)))
             continue
-        _alone(job, report, conf, now, _apply, job, result, next_at, age, conf, report)
+        if not _alone(job, now, conf, partial(_apply, job, result, next_at, age, conf, report)):
+            report.errors += 1
     for job, error in lifecycle.record_routine_polls(routine):
         report.errors += 1
         _unstorable(job, error, now, conf)
@@ -206,19 +208,21 @@ def _apply(job: VideoJob, result: RemoteJob, next_at: datetime, age: float,
     report.changed += 1
 
 
-def _alone(job: VideoJob, report: PollReport, conf: PollSettings, now: datetime,
-           write: Any, *args: Any) -> None:
-    """One job's write-back, which no error of it stops the others': a value the database
-    refuses is a failed poll of this job (its own count ends it), anything else is logged."""
+def _alone(job: VideoJob, now: datetime, conf: PollSettings, write: Callable[[], None]
+           ) -> bool:
+    """Run one job's ``write``-back so that no error of it stops the others'; False when it
+    failed. A value the database refuses is a failed poll of this job (its own count ends
+    it); anything else is logged, and the job comes due again when its lease runs out."""
     try:
-        write(*args)
+        write()
     except lifecycle.WRITE_ERRORS as error:
-        report.errors += 1
         _unstorable(job, error, now, conf)
+        return False
     except Exception:
-        report.errors += 1
         logger.exception("write-back of job %s failed; it is polled again when its lease "
                          "runs out", job.pk)
+        return False
+    return True
 
 
 def _unstorable(job: VideoJob, error: Exception, now: datetime, conf: PollSettings) -> None:
