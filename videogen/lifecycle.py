@@ -50,9 +50,9 @@ _RANK = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3, Status.FA
          Status.CANCELLED: 3}
 SUBMITTABLE = frozenset({Status.DRAFT})
 CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.IN_PROGRESS})
-#: What a write of values the database refuses raises: its own errors, and the driver's
-#: ValueError/UnicodeEncodeError for text it cannot send.
-WRITE_ERRORS = (DatabaseError, ValueError, TypeError, ArithmeticError)
+#: What a write of values the database refuses raises: its own errors, the driver's
+#: ValueError/UnicodeEncodeError for text it cannot send, OverflowError for a date.
+WRITE_ERRORS = (DatabaseError, ValueError, ArithmeticError)
 #: Poll answers in a row that cannot be stored, even made storable, before the job fails.
 UNSTORABLE_LIMIT = 3
 
