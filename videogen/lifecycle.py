@@ -329,8 +329,10 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
                     "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
             detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
         ), actor=actor)
-    except IntegrityError:  # another job recorded the same id a moment ago
-        return _unusable_remote_id(job, remote.id, _("another job already has it"), actor)
+    except WRITE_ERRORS as error:  # another job recorded the same id a moment ago, say
+        problem = _("another job already has it") if isinstance(error, IntegrityError) \
+            else _("the database refused it (%(error)s)") % {"error": type(error).__name__}
+        return _unusable_remote_id(job, remote.id, problem, actor)
     if done is None:
         raise _refuse(job, _("record the submission of"))
     if remote.is_terminal:

@@ -229,6 +229,20 @@ def test_a_provider_id_the_database_cannot_store_fails_the_job_clearly(provider,
     assert "dashboard" in job.error_message
 
 
+def test_an_id_another_job_records_after_the_check_fails_the_job_clearly(provider,
+                                                                       monkeypatch):
+    """The race: the duplicate check passed, then another job got the id before the write
+    (played by skipping the check): the unique index refuses it, the outcome is the same."""
+    VideoJob.objects.create(model="google/veo-2.0", prompt="older", status=Status.COMPLETED,
+                            remote_id="taken")
+    monkeypatch.setattr(lifecycle, "_remote_id_problem", lambda job, remote_id: None)
+    provider.script = [_create_answer("taken")]
+    job = fresh(api.submit(VideoJob.objects.create(model="google/veo-2.0", prompt="a harbour")))
+    assert job.status == Status.FAILED and job.error_code == "unusable_remote_id"
+    assert "another job already has it" in job.error_message
+    assert job.events.get(new_status=Status.FAILED).data["remote_id"] == "taken"
+
+
 # --- Item 9: an answer about another job ------------------------------------------------------
 
 @pytest.mark.parametrize("answer", [{"status": "completed"}, {"status": "in_progress"}])
