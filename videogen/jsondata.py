@@ -1,15 +1,19 @@
-"""JSON the app stores for people (job metadata, webhook headers): what every supported
-database accepts.
+"""JSON and text the app stores: what every supported database accepts.
 
-PostgreSQL's ``jsonb`` refuses NUL characters (``\\u0000``), lone surrogates (``\\udc80``) and
-``NaN``/``Infinity``, which SQLite and Python's ``json`` take; other values (sets, objects) fail
-to serialize at all. Checking here turns what would be a database error — a 500 in the admin,
-an exception at ``save()`` — into a validation error on the field.
+PostgreSQL's ``jsonb`` refuses NUL characters (``\\u0000``) and ``NaN``/``Infinity``, which SQLite
+and Python's ``json`` take; other values (sets, objects) fail to serialize at all; neither
+database takes a lone surrogate (``"\\udc80"``, which has no UTF-8 form) in text. For what people
+enter (job metadata, webhook headers), checking here turns what would be a database error — a
+500 in the admin, an exception at ``save()`` — into a validation error on the field. What the
+provider sends cannot be refused, so it is made storable instead (:func:`storable_json`,
+:func:`storable_text`, :func:`storable_decimal`).
 """
 
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -44,6 +48,60 @@ def _has_unstorable(value: Any) -> bool:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return False
+
+
+# --- Making what the provider sends storable ----------------------------------------------------
+
+
+def storable_text(text: str) -> str:
+    """``text`` with NULs and lone surrogates written out as escapes (``\\u0000``,
+    ``\\udc80``): legible, and stored by every database. Idempotent."""
+    if text.isascii() and "\x00" not in text:  # nearly every string, at C speed
+        return text
+    text = text.replace("\x00", "\\u0000")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` (parsed JSON) with every string made storable (:func:`storable_text`, keys
+    too) and ``NaN``/``Infinity`` as null."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")  # a lone surrogate raises here
+    except (TypeError, ValueError, RecursionError):
+        pass
+    else:
+        if "\\u0000" not in text:  # json.dumps writes a NUL as this escape
+            return value
+    try:
+        return _storable(value)
+    except RecursionError:
+        return {"unstorable": "nested too deeply to store"}
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {storable_text(key) if isinstance(key, str) else key: _storable(item)
+                for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
+def storable_decimal(value: Decimal, max_digits: int, decimal_places: int) -> Decimal | None:
+    """``value`` rounded to ``decimal_places``, or None when it does not fit a column of
+    ``max_digits`` (PostgreSQL refuses it; SQLite stores it, then fails every read of the row)."""
+    try:
+        rounded = value.quantize(Decimal(1).scaleb(-decimal_places))
+    except InvalidOperation:  # NaN, or more digits than the context holds
+        return None
+    if not rounded.is_finite() or abs(rounded) >= Decimal(10) ** (max_digits - decimal_places):
+        return None
+    return rounded
 
 
 class DepthSafeDecoder(json.JSONDecoder):

@@ -17,11 +17,11 @@ import logging
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from videogen import catalog, signals, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.conf import get_settings
+from videogen.jsondata import storable_decimal, storable_json, storable_text
 from videogen.models import (
     IN_FLIGHT_STATUSES,
     REQUEST_FIELDS,
@@ -49,6 +50,11 @@ _RANK = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3, Status.FA
          Status.CANCELLED: 3}
 SUBMITTABLE = frozenset({Status.DRAFT})
 CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.IN_PROGRESS})
+#: What a write of values the database refuses raises: its own errors, the driver's
+#: ValueError/UnicodeEncodeError for text it cannot send, OverflowError for a date.
+WRITE_ERRORS = (DatabaseError, ValueError, ArithmeticError)
+#: Poll answers in a row that cannot be stored, even made storable, before the job fails.
+UNSTORABLE_LIMIT = 3
 
 
 class LifecycleError(Exception):
@@ -83,6 +89,8 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
     """Apply ``change`` if the job's current status is in ``allowed`` (and its archive status
     in ``archive_allowed``, and its archive attempt is ``archive_attempt``, when given).
     Returns the saved job, or None when refused."""
+    fields, notes = _storable(change.fields)
+    detail = storable_text(" ".join([change.detail, *notes]).strip())
     with transaction.atomic():
         current = VideoJob.objects.select_for_update().get(pk=job.pk)
         if current.status not in allowed:
@@ -92,22 +100,46 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
         if archive_attempt is not None and current.archive_attempts != archive_attempt:
             return None
         old = current.status
-        for name, value in change.fields.items():
+        for name, value in fields.items():
             setattr(current, name, value)
         if change.status is not None:
             current.status = change.status
         # Only what changed: a full-row save costs more and would rewrite columns that a
         # concurrent routine poll may have just updated.
-        current.save(update_fields={*change.fields, "status", "updated_at"})
+        current.save(update_fields={*fields, "status", "updated_at"})
         JobEvent.objects.create(
             job=current, kind=change.kind, old_status=old if change.status else "",
-            new_status=change.status or "", detail=change.detail[:10_000], data=change.data,
+            new_status=change.status or "", detail=detail[:10_000],
+            data=storable_json(change.data),
             actor=actor if getattr(actor, "pk", None) else None,
         )
         _write_outbox(current, old, change)
         _after_commit(current, old, change)
     _copy_into(job, current)
     return current
+
+
+def _storable(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``fields`` as every supported database stores them (:mod:`videogen.jsondata`): text and
+    JSON with NULs and lone surrogates escaped, a number too large for its column unknown
+    (None), with a note saying so."""
+    storable, notes = {}, []
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value = storable_text(value)
+        elif isinstance(value, dict | list):
+            value = storable_json(value)
+        elif isinstance(value, Decimal):
+            column = VideoJob._meta.get_field(name)
+            fitted = storable_decimal(value, column.max_digits, column.decimal_places)
+            if fitted is None:
+                notes.append(_("The provider reported a %(field)s of %(value)s, which cannot be "
+                               "stored (it must stay below 10^%(digits)d); recorded as unknown.")
+                             % {"field": column.verbose_name, "value": value,
+                                "digits": column.max_digits - column.decimal_places})
+            value = fitted
+        storable[name] = value
+    return storable, notes
 
 
 def _write_outbox(job: VideoJob, old: str, change: Change) -> None:
@@ -287,17 +319,58 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
     """submitting → queued/in_progress with the provider's id."""
     status = remote.status if remote.status in (Status.QUEUED, Status.IN_PROGRESS) \
         else Status.QUEUED
-    done = transition(job, {Status.SUBMITTING}, Change(
-        status=status,
-        fields={"remote_id": remote.id, "last_response": remote.raw or None,
-                "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
-        detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
-        after_commit=[lambda j: poll_soon(j.next_poll_at)],
-    ), actor=actor)
+    problem = _remote_id_problem(job, remote.id)
+    if problem:
+        return _unusable_remote_id(job, remote.id, problem, actor)
+    try:
+        done = transition(job, {Status.SUBMITTING}, Change(
+            status=status,
+            fields={"remote_id": remote.id, "last_response": remote.raw or None,
+                    "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
+            detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
+            after_commit=[lambda j: poll_soon(j.next_poll_at)],
+        ), actor=actor)
+    except WRITE_ERRORS as error:  # another job recorded the same id a moment ago, say
+        problem = _("another job already has it") if isinstance(error, IntegrityError) \
+            else _("the database refused it (%(error)s)") % {"error": type(error).__name__}
+        return _unusable_remote_id(job, remote.id, problem, actor)
     if done is None:
         raise _refuse(job, _("record the submission of"))
     if remote.is_terminal:
         apply_remote(job, remote)
+    return job
+
+
+def _remote_id_problem(job: VideoJob, remote_id: str) -> str | None:
+    """Why the provider's id for ``job`` cannot be stored and polled, or None."""
+    if storable_text(remote_id) != remote_id:
+        return _("it holds characters no database stores (NUL or a lone surrogate)")
+    limit = VideoJob._meta.get_field("remote_id").max_length
+    if len(remote_id) > limit:
+        return _("it is %(length)d characters long, more than the %(limit)d stored") % {
+            "length": len(remote_id), "limit": limit}
+    other = VideoJob.objects.filter(remote_id=remote_id).exclude(pk=job.pk).first()
+    if other is not None:
+        return _("job %(other)s already has it") % {"other": other.pk}
+    return None
+
+
+def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Any
+                        ) -> VideoJob:
+    """The provider accepted (and may bill) a job whose id this site cannot follow: failed
+    here, with the id kept in the history for the provider's dashboard."""
+    kept = storable_text(remote_id)
+    message = _(
+        "The provider accepted this job as %(id)s, but that id cannot be used here: "
+        "%(problem)s. It cannot be followed; the provider may still make it and bill: check "
+        "the provider's dashboard.") % {"id": kept[:200], "problem": problem}
+    logger.error("job %s: provider id %r refused: %s", job.pk, kept[:200], problem)
+    transition(job, {Status.SUBMITTING}, Change(
+        status=Status.FAILED,
+        fields={"error_code": "unusable_remote_id", "error_message": message,
+                "remote_may_finish": True, "finished_at": timezone.now()},
+        detail=message, data={"remote_id": kept},
+    ), actor=actor)
     return job
 
 
@@ -318,7 +391,7 @@ def _refused_by_provider(job: VideoJob, error: Exception, actor: Any) -> VideoJo
     code = getattr(error, "code", None) or type(error).__name__
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
-        fields={"error_code": str(code)[:100], "error_message": str(error),
+        fields={"error_code": storable_text(str(code))[:100], "error_message": str(error),
                 "finished_at": timezone.now()},
         detail=_("Refused by the provider: %(error)s") % {"error": error},
         data={"param": getattr(error, "param", None)},
@@ -418,26 +491,39 @@ def routine_fields(job: VideoJob, remote: RemoteJob, next_poll_at: datetime | No
 
 def _save_poll(job: VideoJob, fields: dict[str, Any]) -> None:
     """No status change: a plain conditional UPDATE (no history line for routine polls)."""
-    VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
+    fields = _storable_poll(job, fields)
+    with transaction.atomic():  # a savepoint when nested: a refused value undoes only this
+        VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
+
+
+def _storable_poll(job: VideoJob, fields: dict[str, Any]) -> dict[str, Any]:
+    """A poll's fields made storable; what could not be is logged (there is no history line
+    to note it in)."""
+    fields, notes = _storable(fields)
+    for note in notes:
+        logger.warning("job %s: %s", job.pk, note)
+    return fields
 
 
 def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
              now: datetime) -> VideoJob:
     change = Change(status=new, fields=fields)
     if new == Status.IN_PROGRESS:
-        fields.setdefault("started_at", remote.started_at or now)
+        fields.setdefault("started_at", _storable_time(remote.started_at) or now)
         fields["next_poll_at"] = fields.get("next_poll_at") or now
     else:
-        fields.update(finished_at=remote.completed_at or now, next_poll_at=None)
+        fields.update(finished_at=_storable_time(remote.completed_at) or now, next_poll_at=None)
     if new == Status.COMPLETED:
         fields.update(archive_status=ArchiveStatus.PENDING, archive_error="")
         change.after_commit.append(lambda j: enqueue("archive_job", str(j.pk)))
         change.detail = _("Completed at the provider; archiving.")
     elif new == Status.FAILED:
         error = remote.error
-        fields.update(error_code=(error.code or "failed")[:100] if error else "failed",
+        # Escaped before it is cut: the escapes of a NUL are longer than the NUL.
+        fields.update(error_code=storable_text(error.code or "failed")[:100] if error
+                      else "failed",
                       error_message=error.message if error else _("The provider reported a "
                                                                   "failure without a reason."))
         change.detail = fields["error_message"]
@@ -456,44 +542,83 @@ def _remote_fields(job: VideoJob, remote: RemoteJob, now: datetime) -> dict[str,
                               "poll_attempts": job.poll_attempts + 1, "poll_failures": 0}
     if job.poll_not_found:  # only then: routine write-backs stay one column narrower
         fields["poll_not_found"] = 0
+    if job.poll_unstorable:
+        fields["poll_unstorable"] = 0
     if remote.cost is not None:
         fields["cost"] = remote.cost
     if remote.video_url:
         fields["provider_video_url"] = remote.video_url
-    if remote.started_at and not job.started_at:
-        fields["started_at"] = remote.started_at
+    if _storable_time(remote.started_at) and not job.started_at:
+        fields["started_at"] = _storable_time(remote.started_at)
     return fields
 
 
-def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
-    """Write the bookkeeping of many status-less polls at once.
+def _storable_time(value: datetime | None) -> datetime | None:
+    """A provider's time in UTC, or None when it has no UTC form a database stores (year 9999
+    at -01:00 is past year 9999 in UTC; PostgreSQL refuses offsets beyond ±16 hours)."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]
+                         ) -> list[tuple[VideoJob, Exception]]:
+    """Write the bookkeeping of many status-less polls at once; returns the polls that could
+    not be written, each with its error.
 
     Each row is guarded by the status the poller saw, so a routine write never lands on a job
     whose status changed meanwhile (a cancel, another poller). On PostgreSQL this is one
     ``UPDATE … FROM (VALUES …)`` (a third of the server's time of a statement per row); elsewhere
     ``executemany`` of a plain ``UPDATE … WHERE id AND status``. Either costs a tenth of Django's
-    ``bulk_update``, a CASE WHEN per field and row (bench P1).
+    ``bulk_update``, a CASE WHEN per field and row (bench P1). Every value is made storable
+    first; should the database still refuse one, the one statement fails for all, so each row
+    is then written alone and only the rows refused again are returned.
     """
+    polls = [(job, _storable_poll(job, fields)) for job, fields in polls]
+    try:
+        _write_routine(polls)
+    except WRITE_ERRORS as error:
+        if len(polls) == 1:
+            return [(polls[0][0], error)]
+        logger.warning("a routine write of %d polls failed (%s); writing them one by one",
+                       len(polls), type(error).__name__)
+        return [failed for poll in polls if (failed := _write_alone(poll))]
+    return []
+
+
+def _write_alone(poll: tuple[VideoJob, dict[str, Any]]) -> tuple[VideoJob, Exception] | None:
+    try:
+        _write_routine([poll])
+    except WRITE_ERRORS as error:
+        return poll[0], error
+    return None
+
+
+def _write_routine(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
     if not polls:
         return
-    for job, fields in polls:
-        for name, value in fields.items():
-            setattr(job, name, value)
     columns = [VideoJob._meta.get_field(name)
                for name in sorted({name for _, fields in polls for name in fields})]
     connection = connections[router.db_for_write(VideoJob)]
-    # Every row writes every column any of these polls touched, then its key and guard (the
-    # order of both statements' parameters).
-    rows = [[column.get_db_prep_save(getattr(job, column.attname), connection)
+    # Every row writes every column any of these polls touched (its own value, or the one it
+    # had), then its key and guard (the order of both statements' parameters).
+    rows = [[column.get_db_prep_save(fields[column.name] if column.name in fields
+                                     else getattr(job, column.attname), connection)
              for column in columns]
             + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
-            for job, _ in polls]
+            for job, fields in polls]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_update_from_values(connection, columns, len(rows)),
                            [value for row in rows for value in row])
         else:
             cursor.executemany(_update_one(connection, columns), rows)
+    for job, fields in polls:
+        for name, value in fields.items():
+            setattr(job, name, value)
 
 
 def _update_one(connection: Any, columns: list[Any]) -> str:
@@ -543,18 +668,48 @@ def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> No
     ))
 
 
-def poll_failed(job: VideoJob, error: Exception, *, next_poll_at: datetime) -> None:
-    """A poll that got no usable answer: count it, back off, keep the job."""
+def poll_failed(job: VideoJob, error: Exception, *, next_poll_at: datetime,
+                **counts: int) -> None:
+    """A poll that got no usable answer: count it, back off, keep the job. ``counts`` are
+    further counters to write (``poll_unstorable``)."""
     fields = {"last_polled_at": timezone.now(), "poll_attempts": job.poll_attempts + 1,
-              "poll_failures": job.poll_failures + 1, "next_poll_at": next_poll_at}
+              "poll_failures": job.poll_failures + 1, "next_poll_at": next_poll_at, **counts}
     if isinstance(error, api_errors.NotFound):
         fields["poll_not_found"] = job.poll_not_found + 1
-    if job.poll_failures == 0 or isinstance(error, api_errors.NotFound):
+    if job.poll_failures == 0 or isinstance(error, api_errors.NotFound | UnstorableAnswer):
         # One history line per run of failures, not one per attempt.
         transition(job, IN_FLIGHT_STATUSES, Change(
             fields=fields, kind=JobEvent.Kind.POLL_ERROR, detail=str(error)[:2000]))
         return
     _save_poll(job, fields)
+
+
+def answer_unstorable(job: VideoJob, error: Exception, *, next_poll_at: datetime) -> None:
+    """The database refused to store a poll's answer even made storable (``error`` says why,
+    for the log only: a database's message may quote the bad value). A failed poll; after
+    ``UNSTORABLE_LIMIT`` in a row the job fails, since the provider keeps sending it."""
+    count = job.poll_unstorable + 1
+    logger.warning("job %s: the provider's answer could not be stored (%s: %s), %d in a row",
+                   job.pk, type(error).__name__, error, count)
+    if count < UNSTORABLE_LIMIT:
+        poll_failed(job, UnstorableAnswer(_(
+            "The provider's answer could not be stored (%(error)s); polling again.")
+            % {"error": type(error).__name__}), next_poll_at=next_poll_at,
+            poll_unstorable=count)
+        return
+    message = _("The provider's answer could not be stored %(count)d times in a row "
+                "(%(error)s); gave up polling. See the log for the value refused.") % {
+        "count": count, "error": type(error).__name__}
+    transition(job, IN_FLIGHT_STATUSES, Change(
+        status=Status.FAILED,
+        fields={"error_code": "unstorable_answer", "error_message": message,
+                "poll_unstorable": count, "finished_at": timezone.now(), "next_poll_at": None},
+        detail=message,
+    ))
+
+
+class UnstorableAnswer(Exception):
+    """A poll answer the database refused (recorded as a failed poll)."""
 
 
 def lost_remotely(job: VideoJob, reason: str) -> VideoJob:

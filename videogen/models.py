@@ -165,6 +165,10 @@ class VideoJob(models.Model):
         _("404 answers"), default=0, db_default=0,
         help_text=_("Polls answered 404 since the last successful one; a few in a row mean the "
                     "provider no longer knows the job."))
+    poll_unstorable = models.PositiveIntegerField(
+        _("unstorable answers"), default=0, db_default=0,
+        help_text=_("Poll answers in a row that the database refused even made storable; a "
+                    "few in a row fail the job."))
 
     # Links: free metadata, the host object, the person, and the job this one retries.
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)

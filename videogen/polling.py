@@ -8,20 +8,26 @@ status changes to :mod:`videogen.lifecycle`.
 
 The schedule: the first poll comes at a fraction of the model's typical duration (learned from
 this site's finished jobs), polls are tight around the expected finish, then back off; errors back
-off exponentially; ``Retry-After`` is honoured; jobs older than ``POLL["MAX_AGE"]`` time out.
+off exponentially; ``Retry-After`` is honoured up to ``MAX_INTERVAL``; jobs older than
+``POLL["MAX_AGE"]`` time out.
+
+One job's answer never costs another's: each job's write-back stands alone (a value the
+database refuses is a failed poll of that job only), and the loop carries on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import queue
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -69,8 +75,13 @@ def next_poll_delay(age: float, typical: float, conf: PollSettings) -> float:
 
 
 def error_delay(failures: int, conf: PollSettings, retry_after: float | None = None) -> float:
+    """Exponential backoff, or the provider's ``Retry-After`` when longer; always within
+    ``MIN_INTERVAL…MAX_INTERVAL`` (a Retry-After of years froze a job; inf or NaN crashed the
+    loop), an unreadable value ignored."""
     backoff = conf.min_interval * 2 ** min(failures, 16) * random.uniform(0.8, 1.2)
-    return max(_clamp(backoff, conf), retry_after or 0.0)
+    if retry_after is None or not math.isfinite(retry_after):
+        retry_after = 0.0
+    return _clamp(max(backoff, retry_after), conf)
 
 
 def _clamp(seconds: float, conf: PollSettings) -> float:
@@ -170,9 +181,11 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
     routine: list[tuple[VideoJob, dict[str, Any]]] = []
     for job, result in zip(jobs, results, strict=True):
         report.polled += 1
+        if isinstance(result, RemoteJob) and result.id != job.remote_id:
+            result = _someone_elses(job, result)
         if isinstance(result, Exception):
             report.errors += 1
-            _failed_poll(job, result, now, conf, report)
+            _alone(job, now, conf, partial(_failed_poll, job, result, now, conf, report))
             continue
         report.statuses[result.status] = report.statuses.get(result.status, 0) + 1
         age = _age(job, now)
@@ -180,12 +193,53 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
         if lifecycle.is_routine(job, result) and age <= conf.max_age:
             routine.append((job, lifecycle.routine_fields(job, result, next_at)))
             continue
-        lifecycle.apply_remote(job, result, next_poll_at=next_at)
-        if job.is_in_flight and age > conf.max_age:
-            lifecycle.time_out(job, max_age=conf.max_age)
-            report.timed_out += 1
-        report.changed += 1
-    lifecycle.record_routine_polls(routine)
+        if not _alone(job, now, conf, partial(_apply, job, result, next_at, age, conf, report)):
+            report.errors += 1
+    for job, error in lifecycle.record_routine_polls(routine):
+        report.errors += 1
+        _unstorable(job, error, now, conf)
+
+
+def _apply(job: VideoJob, result: RemoteJob, next_at: datetime, age: float,
+           conf: PollSettings, report: PollReport) -> None:
+    lifecycle.apply_remote(job, result, next_poll_at=next_at)
+    if job.is_in_flight and age > conf.max_age:
+        lifecycle.time_out(job, max_age=conf.max_age)
+        report.timed_out += 1
+    report.changed += 1
+
+
+def _alone(job: VideoJob, now: datetime, conf: PollSettings, write: Callable[[], None]
+           ) -> bool:
+    """Run one job's ``write``-back so that no error of it stops the others'; False when it
+    failed. A value the database refuses is a failed poll of this job (its own count ends
+    it); anything else is logged, and the job comes due again when its lease runs out."""
+    try:
+        write()
+    except lifecycle.WRITE_ERRORS as error:
+        _unstorable(job, error, now, conf)
+        return False
+    except Exception:
+        logger.exception("write-back of job %s failed; it is polled again when its lease "
+                         "runs out", job.pk)
+        return False
+    return True
+
+
+def _unstorable(job: VideoJob, error: Exception, now: datetime, conf: PollSettings) -> None:
+    try:
+        lifecycle.answer_unstorable(job, error, next_poll_at=now + timedelta(
+            seconds=error_delay(job.poll_failures, conf)))
+    except Exception:  # the database is gone: the lease brings the job back later
+        logger.exception("could not record the failed write-back of job %s", job.pk)
+
+
+def _someone_elses(job: VideoJob, result: RemoteJob) -> Exception:
+    """An answer about another job than the one asked for is no answer: applying it would
+    give this job another's status, video and cost."""
+    return api_errors.InvalidResponse(
+        f"the provider answered about job {result.id[:200]!r} when asked about "
+        f"{job.remote_id!r}; nothing of it was applied")
 
 
 def _failed_poll(job: VideoJob, error: Exception, now: datetime, conf: PollSettings,

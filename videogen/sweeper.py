@@ -4,7 +4,8 @@ Tasks are enqueued after commit; a broker outage or a killed worker can lose one
 task would do is visible in the database, so this periodic sweep re-enqueues it: archives pending
 longer than a grace period, archives whose worker's lease ran out, drafts queued for sending
 whose submit task never ran, and it reports jobs stuck in
-``submitting`` (which are never re-sent automatically). It also removes downloads that a killed
+``submitting`` (which are never re-sent automatically). It times out jobs past
+``POLL["MAX_AGE"]`` that the poller no longer looks at, and removes downloads that a killed
 worker left half-written in local storage, and archive files saved but never recorded.
 """
 
@@ -19,7 +20,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from videogen import archive, lifecycle, upload_stash
-from videogen.models import ArchiveStatus, Status, VideoJob
+from videogen.conf import get_settings
+from videogen.models import IN_FLIGHT_STATUSES, ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
 
 logger = logging.getLogger("videogen.sweeper")
@@ -36,6 +38,7 @@ class SweepReport:
     submits_requeued: list[str] = field(default_factory=list)
     leases_expired: list[str] = field(default_factory=list)
     stuck_submitting: list[str] = field(default_factory=list)
+    timed_out: list[str] = field(default_factory=list)
     partial_downloads_removed: int = 0
     unrecorded_files_removed: int = 0
     kept_uploads_removed: int = 0
@@ -67,6 +70,7 @@ def sweep() -> SweepReport:
         logger.warning("%d job(s) stuck in submitting; staff must mark them failed or "
                        "resubmit: %s", len(report.stuck_submitting),
                        ", ".join(report.stuck_submitting[:20]))
+    report.timed_out = time_out_forgotten()
     report.partial_downloads_removed = remove_stale_partials()
     report.unrecorded_files_removed = remove_unrecorded_files()
     report.kept_uploads_removed = upload_stash.remove_stale()
@@ -80,6 +84,24 @@ def remove_unrecorded_files() -> int:
     jobs = VideoJob.objects.filter(archive_unrecorded__isnull=False).exclude(
         archive_status=ArchiveStatus.ARCHIVING)
     return sum(archive.remove_unrecorded(pk) for pk in jobs.values_list("pk", flat=True))
+
+
+def time_out_forgotten() -> list[str]:
+    """Fail the in-flight jobs past ``MAX_AGE`` that polling has not ended: the poller times a
+    job out only when it polls it, and a job whose next poll lies far ahead (a schedule written
+    before delays were capped, a poller that keeps failing on it) would wait for ever. A job
+    gets ``MAX_INTERVAL`` and a lease beyond ``MAX_AGE`` for the poller's own last look."""
+    conf = get_settings().poll
+    cutoff = timezone.now() - timedelta(
+        seconds=conf.max_age + conf.max_interval + conf.claim_seconds)
+    ended = []
+    for job in VideoJob.objects.filter(status__in=IN_FLIGHT_STATUSES, submitted_at__lt=cutoff):
+        if lifecycle.time_out(job, max_age=conf.max_age).status == Status.FAILED:
+            ended.append(str(job.pk))
+    if ended:
+        logger.warning("timed out %d job(s) past POLL['MAX_AGE'] that were not being polled: "
+                       "%s", len(ended), ", ".join(ended[:20]))
+    return ended
 
 
 def remove_stale_partials() -> int:

@@ -10,7 +10,9 @@ Each request takes the next step of ``script``:
 - ``("partial", status, body)``: promise ``len(body) * 2`` bytes, send ``body``, close;
 - ``("trickle", seconds, body)``: a 200 sending ``body`` one byte every ``seconds``.
 
-An empty script answers ``200 {}``. ``requests`` records ``(method, path, headers, body)``.
+An empty script answers ``200 {}``. ``routes`` maps a path to a step answered every time that
+path is asked for, before the script (concurrent pollers ask in no fixed order).
+``requests`` records ``(method, path, headers, body)``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Scripted:
         """``host`` another loopback address (127.0.0.2…) and ``port`` a given one when a test
         needs two servers behind one host name and port (DNS rebinding)."""
         self.script: list[Any] = []
+        self.routes: dict[str, Any] = {}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self.server = _Server((host, port), self._handler())
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
@@ -66,7 +69,8 @@ class Scripted:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 scripted.requests.append((self.command, self.path, headers, body))
-                step = scripted.script.pop(0) if scripted.script else (200, {}, b"{}")
+                step = scripted.routes.get(self.path) or (
+                    scripted.script.pop(0) if scripted.script else (200, {}, b"{}"))
                 if step in ("drop", "reset"):
                     self.hang_up(reset=step == "reset")
                 elif step[0] == "stall":
