@@ -13,6 +13,15 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(autouse=True)
+def _real_api_timing(settings):
+    """Tests plan on the real API's durations, as a host site does; the demo's sandbox speed
+    (project/settings.py) is for the demo. Tests on a sandbox get its speed from
+    ``videogen_sandbox_settings``."""
+    poll = {**settings.VIDEOGEN.get("POLL", {}), "TIME_SCALE": 1}
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": poll}
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     """Every test archives into its own folder, never into the demo's media/."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
