@@ -200,8 +200,9 @@ def wait(job: VideoJob, timeout: float = 900.0, on_progress: ProgressCallback | 
         job.refresh_from_db()
         if _done(job, time.monotonic() - started, timeout, on_progress):
             return job
-        _step(job)
-        time.sleep(interval)
+        # An archive done here stops at the deadline too (and goes back to the task queue).
+        _step(job, deadline=started + timeout)
+        time.sleep(max(0.0, min(interval, started + timeout - time.monotonic() + 0.01)))
 
 
 def _done(job: VideoJob, elapsed: float, timeout: float,
@@ -217,7 +218,7 @@ def _done(job: VideoJob, elapsed: float, timeout: float,
     return False
 
 
-def _step(job: VideoJob) -> None:
+def _step(job: VideoJob, *, deadline: float | None = None) -> None:
     from django.utils import timezone
 
     from videogen import archive, polling
@@ -225,7 +226,7 @@ def _step(job: VideoJob) -> None:
     if job.is_in_flight and (job.next_poll_at is None or job.next_poll_at <= timezone.now()):
         polling.poll_jobs([job])
     elif job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.PENDING:
-        archive.archive_job(job.pk)
+        archive.archive_job(job.pk, deadline=deadline)
 
 
 def expected_seconds(job: VideoJob) -> float:
@@ -253,5 +254,5 @@ async def await_job(job: VideoJob, timeout: float = 900.0,
         await job.arefresh_from_db()
         if _done(job, time.monotonic() - started, timeout, on_progress):
             return job
-        await sync_to_async(_step, thread_sensitive=True)(job)
-        await asyncio.sleep(interval)
+        await sync_to_async(_step, thread_sensitive=True)(job, deadline=started + timeout)
+        await asyncio.sleep(max(0.0, min(interval, started + timeout - time.monotonic() + 0.01)))

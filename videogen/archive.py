@@ -64,6 +64,10 @@ class ExpiredURL(ArchiveError):
     pass
 
 
+class CallerGaveUp(Exception):
+    """The caller archiving inline (``wait()``) ran out of time: not the archive's fault."""
+
+
 @dataclass
 class Download:
     file: IO[bytes]
@@ -84,9 +88,10 @@ class Probe:
     warnings: list[str] = field(default_factory=list)
 
 
-def archive_job(job_id: Any, *, in_worker: bool = False) -> str:
+def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None = None) -> str:
     """The task body (``in_worker``: run by django-q2): claim, download, verify, store.
-    Returns what happened."""
+    ``deadline`` (``time.monotonic()``) is when a caller archiving inline stops waiting: the
+    download stops then and the archive goes back to the task queue. Returns what happened."""
     # Only what the claim needs: the claim itself reads the whole row, under its lock.
     job = VideoJob.objects.only("pk", "status", "archive_status", "archive_attempts"
                                 ).filter(pk=job_id).first()
@@ -96,7 +101,10 @@ def archive_job(job_id: Any, *, in_worker: bool = False) -> str:
         return "skipped"
     old_files = _files_of(job)
     try:
-        fields, warnings = fetch_and_store(job)
+        fields, warnings = fetch_and_store(job, deadline)
+    except CallerGaveUp:
+        lifecycle.hand_back_archive(job)
+        return "handed back"
     except ArchiveError as error:
         return _failed(job, str(error))
     except Exception as error:
@@ -151,27 +159,30 @@ def lease_seconds(*, in_worker: bool = False) -> float:
     return timeout + 60 if in_worker else max(LEASE_SECONDS, timeout + 60)
 
 
-def fetch_and_store(job: VideoJob) -> tuple[dict[str, Any], list[str]]:
+def fetch_and_store(job: VideoJob, caller_deadline: float | None = None
+                    ) -> tuple[dict[str, Any], list[str]]:
     conf = get_settings().archive
     with VideoClient.from_settings() as client:
-        download, probe = _verified_download(job, client, conf)
+        download, probe = _verified_download(job, client, conf, caller_deadline)
     try:
         return _store(job, download, probe), probe.warnings
     finally:
         discard(download.file, download.path)
 
 
-def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings
-                       ) -> tuple[Download, Probe]:
+def _verified_download(job: VideoJob, client: VideoClient, conf: ArchiveSettings,
+                       caller_deadline: float | None = None) -> tuple[Download, Probe]:
     url, refreshed, last_error = job.provider_video_url, False, None
     if not url:
         # Completed without a URL in that answer: ask the provider once more.
         url, refreshed = _fresh_url(job), True
     attempts, deadline = 0, time.monotonic() + conf.download_timeout
+    if caller_deadline is not None and caller_deadline < deadline:
+        deadline = caller_deadline
     while attempts <= conf.download_retries:
-        _check_deadline(deadline, conf)
+        _check_deadline(deadline, conf, caller_deadline)
         try:
-            download = stream_to_file(client, url, conf, deadline)
+            download = stream_to_file(client, url, conf, deadline, caller_deadline)
             return download, _probed(download, job)
         except ExpiredURL as error:
             if refreshed:
@@ -199,21 +210,24 @@ def _fresh_url(job: VideoJob) -> str:
 
 
 def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings,
-                   deadline: float | None = None) -> Download:
+                   deadline: float | None = None, caller_deadline: float | None = None
+                   ) -> Download:
     """Download ``url`` into a temporary file (see :func:`new_spool`), hashing as it goes,
-    by ``deadline`` (``time.monotonic()``; default ``ARCHIVE.DOWNLOAD_TIMEOUT`` from now)."""
+    by ``deadline`` (``time.monotonic()``; default ``ARCHIVE.DOWNLOAD_TIMEOUT`` from now).
+    When ``deadline`` is the ``caller_deadline``, running out of it raises
+    :class:`CallerGaveUp` instead of failing the archive."""
     if deadline is None:
         deadline = time.monotonic() + conf.download_timeout
     spool, path = new_spool(conf)
     try:
-        return _receive(client, url, conf, spool, path, deadline)
+        return _receive(client, url, conf, spool, path, deadline, caller_deadline)
     except BaseException:
         discard(spool, path)
         raise
 
 
 def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[bytes],
-             path: str | None, deadline: float) -> Download:
+             path: str | None, deadline: float, caller_deadline: float | None) -> Download:
     writer = _Writer(spool)
     try:
         with client.download(url, guard=download_guard()) as response:
@@ -226,7 +240,7 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
                     raise ArchiveError("the video is over ARCHIVE.MAX_BYTES")
                 # Each read has the client's read timeout; a body that trickles in (a byte
                 # now and then) passes it for ever, so the whole download has a deadline.
-                _check_deadline(deadline, conf)
+                _check_deadline(deadline, conf, caller_deadline)
     except (api_errors.PermissionDenied, api_errors.NotFound) as error:
         raise ExpiredURL(f"the video URL was refused ({error.status_code})") from None
     except (api_errors.APIConnectionError, api_errors.APITimeout, api_errors.ServerError,
@@ -244,9 +258,13 @@ def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[byt
     return Download(file=spool, size=size, sha256=sha256, path=path)
 
 
-def _check_deadline(deadline: float, conf: ArchiveSettings) -> None:
-    if time.monotonic() > deadline:
-        raise ArchiveError(f"the download took longer than ARCHIVE.DOWNLOAD_TIMEOUT "
+def _check_deadline(deadline: float, conf: ArchiveSettings,
+                    caller_deadline: float | None = None) -> None:
+    if time.monotonic() <= deadline:
+        return
+    if deadline == caller_deadline:
+        raise CallerGaveUp("the caller stopped waiting")
+    raise ArchiveError(f"the download took longer than ARCHIVE.DOWNLOAD_TIMEOUT "
                            f"({conf.download_timeout:g} s)")
 
 

@@ -869,6 +869,18 @@ def archive_failed(job: VideoJob, reason: str, **fields: Any) -> bool:
 ARCHIVE_WORKER_LOSSES = 3
 
 
+def hand_back_archive(job: VideoJob) -> bool:
+    """archiving → pending when the caller that archived inline stopped waiting (``wait()``'s
+    timeout): nothing went wrong with the video, so the task queue archives it."""
+    return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
+        fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None},
+        kind=JobEvent.Kind.ARCHIVE,
+        detail=_("The caller stopped waiting; the task queue archives it."),
+        after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
+    ), archive_allowed={ArchiveStatus.ARCHIVING},
+        archive_attempt=job.archive_attempts) is not None
+
+
 def release_archive(job: VideoJob) -> bool:
     """archiving with an expired lease (a worker died) → pending, for the sweeper; after
     ``ARCHIVE_WORKER_LOSSES`` lost attempts in a row → failed, saying why."""

@@ -107,3 +107,24 @@ def test_names_are_reachable_from_the_package():
     assert videogen.generate is api.generate and "await_job" in dir(videogen)
     with pytest.raises(AttributeError):
         videogen.no_such_thing  # noqa: B018
+
+
+def test_wait_bounds_an_archive_it_does_itself(videogen_sandbox_settings, monkeypatch):
+    # The video trickles in a byte every half second: wait() stops at its timeout, and the
+    # archive goes back to the task queue instead of failing.
+    import time
+
+    from videogen import lifecycle
+
+    queued = []
+    monkeypatch.setattr(lifecycle, "enqueue", lambda task, *args: queued.append((task, *args)))
+    videogen_sandbox_settings.faults.add("trickle", ms=500, count=1)
+    job = videogen.generate(model="google/veo-2.0", prompt="a slow download", seconds=1)
+    started = time.monotonic()
+    with pytest.raises(videogen.WaitTimeout):
+        videogen.wait(job, timeout=3, interval=0.1)
+    assert time.monotonic() - started < 6
+    job.refresh_from_db()
+    assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.PENDING
+    assert ("archive_job", str(job.pk)) in queued
+    assert "stopped waiting" in job.events.last().detail

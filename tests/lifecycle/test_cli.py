@@ -102,3 +102,15 @@ def test_a_failed_write_to_out_names_the_path_and_keeps_the_job(videogen_sandbox
                      "--seconds", "1", "--fps", "8", "--wait", "--out", str(out))
     job = VideoJob.objects.get()
     assert job.archive_status == ArchiveStatus.ARCHIVED and job.video
+
+
+def test_generate_wait_timeout_bounds_the_archive_too(videogen_sandbox_settings):
+    import time
+
+    videogen_sandbox_settings.faults.add("trickle", ms=500, count=1)
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="keeps running"):
+        call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt",
+                     "a trickling lighthouse", "--seconds", "1", "--wait", "--timeout", "3")
+    assert time.monotonic() - started < 8
+    assert VideoJob.objects.get().archive_status == ArchiveStatus.PENDING
