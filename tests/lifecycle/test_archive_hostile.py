@@ -272,8 +272,8 @@ def test_files_of_a_worker_that_outlived_its_lease_are_removed(sandbox, tmp_path
     first one's late result is dropped. Its files were left beside the second one's."""
     real_fetch = archive.fetch_and_store
 
-    def slow_first(job):
-        stored = real_fetch(job)
+    def slow_first(job, *args):
+        stored = real_fetch(job, *args)
         monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
         lease_runs_out(job)
         sweeper.sweep()  # releases it; the second worker runs (django-q2 in sync mode)

@@ -109,7 +109,7 @@ def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeyp
                                                                  signal_log):
     job = new_job()
     real_fetch = archive.fetch_and_store
-    monkeypatch.setattr(archive, "fetch_and_store", lambda j: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(archive, "fetch_and_store", lambda j, *_: (_ for _ in ()).throw(Killed()))
     lifecycle.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
@@ -341,7 +341,7 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     release and re-queue it forever. After ARCHIVE_WORKER_LOSSES lost attempts it fails."""
     settings.Q_CLUSTER = {**getattr(settings, "Q_CLUSTER", {}), "timeout": 90}
     real_fetch = archive.fetch_and_store
-    monkeypatch.setattr(archive, "fetch_and_store", lambda j: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(archive, "fetch_and_store", lambda j, *_: (_ for _ in ()).throw(Killed()))
     job = new_job()
     lifecycle.submit(job)
     with pytest.raises(Killed):
@@ -374,8 +374,8 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(s
     real_fetch = archive.fetch_and_store
     outcomes = []
 
-    def slow_first(job):
-        archive_fetch = real_fetch(job)
+    def slow_first(job, *args):
+        archive_fetch = real_fetch(job, *args)
         monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
         VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now())
         sweeper.sweep()  # releases it; the second worker runs (django-q2 in sync mode)
@@ -399,8 +399,8 @@ def test_a_job_deleted_while_it_is_archived_ends_the_task_quietly(sandbox, tmp_p
     the files it had saved."""
     real_fetch = archive.fetch_and_store
 
-    def then_deleted(job):
-        stored = real_fetch(job)
+    def then_deleted(job, *args):
+        stored = real_fetch(job, *args)
         VideoJob.objects.filter(pk=job.pk).delete()
         return stored
 
