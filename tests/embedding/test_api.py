@@ -95,12 +95,12 @@ def test_player_tag(videogen_sandbox_settings):
                             width=1280, height=720, fps=8)
     template = Template("{% load videogen %}{% videogen_player job autoplay=True %}")
     pending = template.render(Context({"job": job}))
-    assert "being generated" in pending and "<video" not in pending
+    assert "videogen-player--waiting" in pending and "<video" not in pending
     job = videogen.wait(job, timeout=60, interval=0.1)
     html = template.render(Context({"job": job}))
     assert f'src="{job.video.url}"' in html and f'poster="{job.poster.url}"' in html
     assert "autoplay" in html and "muted" in html and 'type="video/mp4"' in html
-    assert 'width="1280"' in html
+    assert 'width="1280"' in html and 'height="720"' in html and "style=" not in html
 
 
 def test_names_are_reachable_from_the_package():

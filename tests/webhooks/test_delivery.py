@@ -1,6 +1,7 @@
 """Webhooks end to end: real jobs against the sandbox, real HTTP to a local receiver, signatures
 checked with the `standardwebhooks` package."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -275,7 +276,10 @@ def test_send_test_event(receiver):
     result = sending.send_test(endpoint)
     assert result.ok
     headers, body = receiver.received[0]
-    assert Webhook(secret).verify(body, headers)["type"] == "webhook.test"
+    payload = Webhook(secret).verify(body, headers)
+    assert payload["type"] == "webhook.test" and payload["data"] == {"endpoint": endpoint.pk}
+    # Written like every other event's timestamp (docs/webhooks.md), not "+00:00".
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", payload["timestamp"])
 
 
 def test_endpoints_declared_in_settings(settings, receiver):

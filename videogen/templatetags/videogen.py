@@ -5,23 +5,75 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
+
+from videogen.models import ArchiveStatus, Status
 
 register = template.Library()
 
 MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
+
+# What the player says while there is no video to play: (state, message) per job status. The
+# state names the CSS class ``videogen-player--<state>``; ``waiting`` or ``unavailable`` is
+# added too, so a stylesheet can treat all the waits alike.
+STATES = {
+    Status.DRAFT: ("draft", _("This video has not been requested yet.")),
+    Status.SUBMITTING: ("submitting", _("The video is being requested…")),
+    Status.QUEUED: ("queued", _("The video is waiting to be generated…")),
+    Status.IN_PROGRESS: ("in-progress", _("The video is being generated…")),
+    Status.COMPLETED: ("archiving", _("The video is being saved…")),
+    Status.FAILED: ("failed", _("The video could not be generated.")),
+    Status.CANCELLED: ("cancelled", _("The video was cancelled.")),
+}
+ARCHIVE_FAILED = ("archive-failed", _("The video could not be saved."))
+UNAVAILABLE = {"failed", "cancelled", "archive-failed"}
 
 
 @register.inclusion_tag("videogen/player.html")
 def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
                     muted: bool = False, loop: bool = False, css_class: str = "",
                     width: int | None = None) -> dict[str, Any]:
-    """An HTML5 ``<video>`` for the job's archived file, with its poster; a short notice while
-    the video is not archived yet. Override ``videogen/player.html`` to change the markup."""
-    ready = bool(job is not None and getattr(job, "video", None))
+    """An HTML5 ``<video>`` for the job's archived file, with its poster and its width and
+    height (so the page keeps its aspect ratio); while there is none, a notice saying why.
+    ``None`` renders nothing. No inline style: the sizing rules are in ``videogen/player.css``.
+    Override ``videogen/player.html`` to change the markup."""
+    if job is None:
+        return {"job": None}
+    ready = bool(getattr(job, "video", None))
+    state, message = ("ready", "") if ready else _waiting_state(job)
+    box_width, box_height = _size(job, width)
     return {
-        "job": job, "ready": ready, "controls": controls, "autoplay": autoplay,
+        "job": job, "ready": ready, "state": state, "message": message,
+        "classes": _classes(state, css_class),
+        "controls": controls, "autoplay": autoplay,
         "muted": muted or autoplay,  # browsers only autoplay muted video
-        "loop": loop, "css_class": css_class, "width": width or (job.video_width if ready
-                                                                 else None),
+        "loop": loop, "css_class": css_class, "width": box_width, "height": box_height,
         "mime_type": MIME_TYPES.get(getattr(job, "video_container", "") or "", "video/mp4"),
     }
+
+
+def _classes(state: str, css_class: str) -> str:
+    if state == "ready":
+        names = ["videogen-player"]
+    else:
+        group = "unavailable" if state in UNAVAILABLE else "waiting"
+        names = ["videogen-player", f"videogen-player--{group}", f"videogen-player--{state}"]
+    return " ".join([*names, *css_class.split()])
+
+
+def _waiting_state(job: Any) -> tuple[str, Any]:
+    if job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.FAILED:
+        return ARCHIVE_FAILED
+    return STATES.get(job.status, STATES[Status.IN_PROGRESS])
+
+
+def _size(job: Any, width: int | None) -> tuple[int | None, int | None]:
+    """The archived video's size (the requested one until it is probed), scaled to ``width``
+    when one is given: both attributes, so the browser reserves the right box."""
+    natural_w = job.video_width or job.width
+    natural_h = job.video_height or job.height
+    if not (natural_w and natural_h):
+        return width, None
+    if not width:
+        return natural_w, natural_h
+    return width, round(width * natural_h / natural_w)

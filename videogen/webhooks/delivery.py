@@ -28,7 +28,7 @@ from videogen.client.core import retry_after, tls_context
 from videogen.conf import WebhookSettings, get_settings
 from videogen.schedules import enqueue
 from videogen.webhooks import signing
-from videogen.webhooks.events import new_event_id
+from videogen.webhooks.events import build_test_payload, new_event_id
 from videogen.webhooks.headers import reserved
 from videogen.webhooks.models import (
     WebhookAttempt,
@@ -529,7 +529,6 @@ def _probe(delivery: WebhookDelivery) -> str:
 def send_test(endpoint: WebhookEndpoint) -> AttemptResult:
     """A signed ``webhook.test`` POST to check an endpoint (not retried, not logged)."""
     event = WebhookEvent(id=new_event_id(), type="webhook.test",
-                         payload={"type": "webhook.test", "timestamp": timezone.now().isoformat(),
-                                  "data": {"endpoint": endpoint.pk}})
+                         payload=build_test_payload(endpoint))
     return attempt(WebhookDelivery(event=event, endpoint=endpoint))
 

@@ -130,6 +130,12 @@ def build_payload(job: Any, event_type: str, when: Any, *, old: str = "", new: s
     return {"type": event_type, "timestamp": _iso(when), "data": data}
 
 
+def build_test_payload(endpoint: Any) -> dict[str, Any]:
+    """The body of *Send a test event*: the same envelope and timestamp form as the others."""
+    return {"type": "webhook.test", "timestamp": _iso(timezone.now()),
+            "data": {"endpoint": endpoint.pk}}
+
+
 def _request(job: Any) -> dict[str, Any]:
     fields = job.request_fields()
     fields.pop("model", None)
