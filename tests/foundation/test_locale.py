@@ -99,13 +99,15 @@ def test_makemessages_finds_nothing_untranslated(tmp_path):
 @pytest.mark.django_db
 def test_the_admin_renders_in_german(admin_client):
     VideoJob.objects.create(model="google/veo-3.0", prompt="a lighthouse")
-    listing = admin_client.get("/admin/videogen/videojob/", HTTP_ACCEPT_LANGUAGE="de")
+    # LocaleMiddleware leaves German active in this thread: restore the language afterwards.
+    with translation.override(None):
+        listing = admin_client.get("/admin/videogen/videojob/", HTTP_ACCEPT_LANGUAGE="de")
+        add = admin_client.get("/admin/videogen/videojob/add/", HTTP_ACCEPT_LANGUAGE="de")
     assert listing.status_code == 200
     assert listing.headers["Content-Language"] == "de"
     page = listing.content.decode()
     for text in ("Videoaufträge", "Modell", "Fortschritt", "Kosten"):
         assert text in page, text
-    add = admin_client.get("/admin/videogen/videojob/add/", HTTP_ACCEPT_LANGUAGE="de")
     page = add.content.decode()
     for text in ("Speichern und senden", "Entwurf speichern", "Seitenverhältnis",
                  "Bilder pro Sekunde", "— Modell wählen —"):
