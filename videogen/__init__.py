@@ -5,18 +5,38 @@ The public API lives in :mod:`videogen.api`; its names are also reachable here
 package from settings files or ``INSTALLED_APPS`` loads nothing else.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API_NAMES = (
+# The public API, imported from videogen.api on first use (see __getattr__).
+__all__ = [
     "InvalidRequest", "WaitTimeout", "acancel", "acreate", "agenerate", "arefresh", "asubmit",
     "await_job", "cancel", "create", "generate", "refresh", "submit", "wait",
-)
+]
+
+if TYPE_CHECKING:
+    # Type checkers see the real signatures; at run time nothing is imported here.
+    from videogen.api import (
+        InvalidRequest,
+        WaitTimeout,
+        acancel,
+        acreate,
+        agenerate,
+        arefresh,
+        asubmit,
+        await_job,
+        cancel,
+        create,
+        generate,
+        refresh,
+        submit,
+        wait,
+    )
 
 
 def __getattr__(name: str) -> Any:
-    if name in _API_NAMES:
+    if name in __all__:
         from videogen import api
 
         return getattr(api, name)
@@ -24,4 +44,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_API_NAMES])
+    return sorted({*globals(), *__all__})
