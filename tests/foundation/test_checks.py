@@ -91,3 +91,22 @@ def test_a_broker_on_another_database_is_an_error(settings):
     settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "orm": "queue"}
     [error] = checks.check_django_q()
     assert error.id == "videogen.E007" and "'queue'" in error.msg and "'default'" in error.hint
+
+
+def test_invalid_settings_are_one_check_error_per_key_and_other_checks_stay_quiet(settings):
+    settings.VIDEOGEN = {"POLL": {"CONCURENCY": 4}, "TIMEOUT": "soon"}
+    settings.DEBUG = False
+    messages = checks.check_settings()
+    assert ids(messages) == ["videogen.E008", "videogen.E008"]
+    texts = " ".join(m.msg for m in messages)
+    assert "VIDEOGEN['POLL']['CONCURENCY']" in texts and "did you mean CONCURRENCY?" in texts
+    assert "VIDEOGEN['TIMEOUT']" in texts
+    # The other checks need valid settings; they leave the report to check_settings.
+    for other in (checks.check_api_key, checks.check_storage, checks.check_base_url):
+        assert other() == []
+    from django.core.management.base import SystemCheckError
+
+    with pytest.raises(SystemCheckError, match="did you mean CONCURRENCY"):
+        call_command("check", "--tag", "videogen")
+    settings.VIDEOGEN = {"API_KEY": "k"}
+    assert checks.check_settings() == []
