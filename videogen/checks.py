@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import DEFAULT_DB_ALIAS
 
-from videogen.conf import InvalidSettings, VideogenSettings, get_settings
+from videogen.conf import InvalidSettings, VideogenSettings, api_key_hint, get_settings
 
 TAG = "videogen"
 # The poll task must return this many seconds before django-q2 would kill or re-deliver it.
@@ -45,7 +45,7 @@ def check_api_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     conf = _valid_settings()
     if conf is None or conf.api_key:
         return []
-    hint = "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY environment variable."
+    hint = api_key_hint()
     msg = "No Together API key is configured; jobs cannot be submitted."
     if settings.DEBUG:
         return [Warning(msg, hint=hint, id="videogen.W001")]

@@ -276,6 +276,16 @@ def load(raw: Any) -> VideogenSettings:
         raise InvalidSettings(_describe(error), problems(error)) from None
 
 
+def api_key_hint() -> str:
+    """How to give the missing API key; an explicit ``None`` hides the environment variable."""
+    raw = getattr(django_settings, "VIDEOGEN", None)
+    if isinstance(raw, dict) and "API_KEY" in raw:
+        return ("VIDEOGEN['API_KEY'] is set to an empty value, which takes precedence over the "
+                "TOGETHER_API_KEY environment variable: give it the key, or remove it so the "
+                "variable is used.")
+    return "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY environment variable."
+
+
 _cache: dict[str, VideogenSettings] = {}
 
 

@@ -107,3 +107,34 @@ def test_names_are_reachable_from_the_package():
     assert videogen.generate is api.generate and "await_job" in dir(videogen)
     with pytest.raises(AttributeError):
         videogen.no_such_thing  # noqa: B018
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_without_an_api_key_nothing_is_sent_and_the_job_stays_a_draft(
+        videogen_sandbox_settings, settings, monkeypatch, explicit):
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    videogen_config = {k: v for k, v in settings.VIDEOGEN.items() if k != "API_KEY"}
+    if explicit:
+        # Set to None on purpose: the environment variable is then not read, and the hint says so.
+        monkeypatch.setenv("TOGETHER_API_KEY", "sk-in-the-environment")
+        videogen_config["API_KEY"] = None
+    settings.VIDEOGEN = videogen_config
+    from videogen.lifecycle import NotConfigured
+
+    with pytest.raises(NotConfigured, match="No Together API key is configured") as error:
+        videogen.generate(model="google/veo-2.0", prompt="a kettle", seconds=1)
+    job = VideoJob.objects.get()
+    assert job.status == Status.DRAFT and not job.error_code
+    assert videogen_sandbox_settings.jobs() == []
+    if explicit:
+        assert "VIDEOGEN['API_KEY'] is set to an empty value" in str(error.value)
+        assert "sk-in-the-environment" not in str(error.value)
+    else:
+        assert "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY" in str(error.value)
+    # The admin's queued submit refuses up front too, rather than queueing a 401.
+    from videogen import lifecycle
+
+    with pytest.raises(NotConfigured):
+        lifecycle.request_submit(job)
+    job.refresh_from_db()
+    assert job.submit_requested_at is None

@@ -110,3 +110,13 @@ def test_invalid_settings_are_one_check_error_per_key_and_other_checks_stay_quie
         call_command("check", "--tag", "videogen")
     settings.VIDEOGEN = {"API_KEY": "k"}
     assert checks.check_settings() == []
+
+
+def test_an_api_key_set_to_none_explicitly_gets_its_own_hint(settings, monkeypatch):
+    # TOGETHER_API_KEY is set, but VIDEOGEN["API_KEY"] = None takes precedence over it.
+    monkeypatch.setenv("TOGETHER_API_KEY", "sk-in-the-environment")
+    settings.VIDEOGEN = {"API_KEY": None}
+    settings.DEBUG = False
+    [error] = checks.check_api_key()
+    assert error.id == "videogen.E001"
+    assert "VIDEOGEN['API_KEY'] is set to an empty value" in error.hint

@@ -102,3 +102,15 @@ def test_a_failed_write_to_out_names_the_path_and_keeps_the_job(videogen_sandbox
                      "--seconds", "1", "--fps", "8", "--wait", "--out", str(out))
     job = VideoJob.objects.get()
     assert job.archive_status == ArchiveStatus.ARCHIVED and job.video
+
+
+def test_generate_without_an_api_key_sends_nothing(videogen_sandbox_settings, settings,
+                                                   monkeypatch):
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    settings.VIDEOGEN = {k: v for k, v in settings.VIDEOGEN.items() if k != "API_KEY"}
+    with pytest.raises(CommandError, match="No Together API key is configured") as error:
+        call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                     "--seconds", "1")
+    job = VideoJob.objects.get()
+    assert job.status == Status.DRAFT and f"Job {job.pk} stays a draft." in str(error.value)
+    assert videogen_sandbox_settings.jobs() == []

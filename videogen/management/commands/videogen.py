@@ -76,11 +76,13 @@ class Command(BaseCommand):
             _check_out_folder(options["out"])
         try:
             job = api.create(images=_images(options["image"]), **fields)
-            job = api.submit(job)
         except api.InvalidRequest as error:
             raise CommandError("\n".join(str(p) for p in error.problems)) from None
+        try:
+            job = api.submit(job)
         except lifecycle.LifecycleError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(_("%(error)s Job %(id)s stays a draft.") % {
+                "error": error, "id": job.pk}) from None
         if not options["json"]:
             self.stdout.write(_("Job %(id)s: %(status)s") % {"id": job.pk,
                                                               "status": job.status})
