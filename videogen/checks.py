@@ -5,6 +5,7 @@ None of them touches the database (Django's docs forbid it: checks run before mi
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.apps import apps
@@ -82,7 +83,36 @@ def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     cluster = getattr(settings, "Q_CLUSTER", {}) or {}
     conf = _valid_settings()
     timing = _check_cluster_timing(cluster, conf.poll.loop_seconds) if conf else []
-    return timing + _check_broker_database(cluster)
+    return timing + _check_broker_database(cluster) + _check_broker_package(cluster)
+
+
+# django-q2's brokers other than the ORM, by their Q_CLUSTER key: (module, what to install).
+BROKER_PACKAGES = {
+    "redis": ("redis", '"django-videogen[redis]" (or redis)'),
+    "django_redis": ("django_redis", "django-redis"),
+    "sqs": ("boto3", "boto3"),
+    "mongo": ("pymongo", "pymongo"),
+    "ironmq": ("iron_mq", "iron-mq"),
+}
+
+
+def _check_broker_package(cluster: dict[str, Any]) -> list[CheckMessage]:
+    """django-q2 imports its broker's package only when the cluster starts: qcluster would
+    crash after a clean check."""
+    messages: list[CheckMessage] = []
+    for key, (module, install) in BROKER_PACKAGES.items():
+        if not cluster.get(key):
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            messages.append(Error(
+                f"Q_CLUSTER[{key!r}] selects a django-q2 broker that needs the {module!r} "
+                "package, which cannot be imported: qcluster would crash at start.",
+                hint=f"pip install {install}, or configure another broker.",
+                id="videogen.E009",
+            ))
+    return messages
 
 
 def _check_broker_database(cluster: dict[str, Any]) -> list[CheckMessage]:

@@ -120,3 +120,14 @@ def test_an_api_key_set_to_none_explicitly_gets_its_own_hint(settings, monkeypat
     [error] = checks.check_api_key()
     assert error.id == "videogen.E001"
     assert "VIDEOGEN['API_KEY'] is set to an empty value" in error.hint
+
+
+def test_a_redis_broker_without_the_redis_package_is_an_error(settings, monkeypatch):
+    import sys
+
+    settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "redis": "redis://127.0.0.1:6379/0"}
+    assert checks.check_django_q() == []  # redis is installed here
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not: import fails
+    [error] = checks.check_django_q()
+    assert error.id == "videogen.E009" and "'redis' package" in error.msg
+    assert "django-videogen[redis]" in error.hint
