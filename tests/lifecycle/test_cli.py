@@ -114,3 +114,13 @@ def test_generate_without_an_api_key_sends_nothing(videogen_sandbox_settings, se
     job = VideoJob.objects.get()
     assert job.status == Status.DRAFT and f"Job {job.pk} stays a draft." in str(error.value)
     assert videogen_sandbox_settings.jobs() == []
+
+
+def test_status_shows_only_what_is_known_of_the_video(capsys):
+    # Archived without PyAV (the "media" extra): the size is known, the dimensions are not.
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat",
+                                  status=Status.COMPLETED, archive_status=ArchiveStatus.ARCHIVED,
+                                  video="videogen/clip.mp4", video_bytes=2048)
+    call_command("videogen", "status", str(job.pk))
+    out = capsys.readouterr().out
+    assert "video: videogen/clip.mp4 (2048 bytes)" in out and "None" not in out

@@ -258,11 +258,20 @@ def _describe(job: VideoJob) -> str:
     if job.archive_status:
         lines.append(f"  archive: {job.archive_status}")
     if job.video:
-        lines.append(f"  video: {job.video.name} ({job.video_bytes} bytes, "
-                     f"{job.video_width}x{job.video_height}, {job.video_duration} s)")
+        lines.append(f"  video: {job.video.name} ({_video_facts(job)})")
     if job.error_message or job.archive_error:
         lines.append(f"  error: {job.error_message or job.archive_error}")
     return "\n".join(lines)
+
+
+def _video_facts(job: VideoJob) -> str:
+    """What is known of the file: without PyAV (the "media" extra) only its size is."""
+    facts = [f"{job.video_bytes} bytes"]
+    if job.video_width and job.video_height:
+        facts.append(f"{job.video_width}x{job.video_height}")
+    if job.video_duration is not None:
+        facts.append(f"{job.video_duration} s")
+    return ", ".join(facts)
 
 
 def _as_json(job: VideoJob) -> str:
