@@ -138,3 +138,16 @@ def test_without_an_api_key_nothing_is_sent_and_the_job_stays_a_draft(
         lifecycle.request_submit(job)
     job.refresh_from_db()
     assert job.submit_requested_at is None
+
+
+def test_the_catalogs_warnings_reach_the_caller(videogen_sandbox_settings):
+    # veo-2.0's table lists 5 s: 2 s is sent, with a warning the caller sees.
+    with pytest.warns(api.RequestWarning, match="documented for 5 s") as caught:
+        job = videogen.generate(model="google/veo-2.0", prompt="a kettle", seconds=2)
+    assert issubclass(api.RequestWarning, UserWarning)
+    assert caught[0].filename == api.__file__  # generate() is the line that called create()
+    assert job.status == Status.QUEUED
+    assert job.request_warnings == [str(caught[0].message)]
+    assert "seconds" in job.request_warnings[0]
+    quiet = videogen.create(model="google/veo-2.0", prompt="a kettle", seconds=5)
+    assert quiet.request_warnings == []

@@ -124,3 +124,11 @@ def test_status_shows_only_what_is_known_of_the_video(capsys):
     call_command("videogen", "status", str(job.pk))
     out = capsys.readouterr().out
     assert "video: videogen/clip.mp4 (2048 bytes)" in out and "None" not in out
+
+
+def test_generate_prints_the_catalogs_warnings(videogen_sandbox_settings, capsys):
+    call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                 "--seconds", "2")
+    err = capsys.readouterr().err
+    assert "Warning: seconds: google/veo-2.0 is documented for 5 s" in err
+    assert VideoJob.objects.get().status == Status.QUEUED

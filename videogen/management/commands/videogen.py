@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import uuid
+import warnings
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -75,9 +76,13 @@ class Command(BaseCommand):
         if options["out"]:
             _check_out_folder(options["out"])
         try:
-            job = api.create(images=_images(options["image"]), **fields)
+            with warnings.catch_warnings():  # printed below, not twice by Python
+                warnings.simplefilter("ignore", api.RequestWarning)
+                job = api.create(images=_images(options["image"]), **fields)
         except api.InvalidRequest as error:
             raise CommandError("\n".join(str(p) for p in error.problems)) from None
+        for warning in getattr(job, "request_warnings", []):
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         try:
             job = api.submit(job)
         except lifecycle.LifecycleError as error:
