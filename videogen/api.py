@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +40,11 @@ class InvalidRequest(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
+class RequestWarning(UserWarning):
+    """The catalog accepted the request with a reservation (``seconds=2`` where the model's
+    table lists 5, say); the job is saved and can be sent."""
+
+
 class WaitTimeout(TimeoutError):
     def __init__(self, job: VideoJob, timeout: float) -> None:
         self.job = job
@@ -49,6 +55,8 @@ def create(*, model: str, images: Mapping[str, ImageInput] | None = None,
            for_object: models.Model | None = None, created_by: Any = None,
            metadata: dict[str, Any] | None = None, **fields: Any) -> VideoJob:
     """Validate and save a draft job. ``images`` maps "first"/"last" to an image.
+    The catalog's warnings are emitted as :class:`RequestWarning` and kept in the returned
+    job's ``request_warnings`` (a list of strings, not saved).
     Raises :class:`InvalidRequest` (nothing saved) when the catalog refuses the request, or
     when an argument has the wrong shape; each problem names its field."""
     unknown = sorted(set(fields) - set(REQUEST_FIELDS))
@@ -70,7 +78,16 @@ def create(*, model: str, images: Mapping[str, ImageInput] | None = None,
     if for_object is not None:
         job.content_object = for_object
     job.save()
+    _warn([p for p in problems if not p.is_error], job)
     return job
+
+
+def _warn(reservations: list[catalog.Problem], job: VideoJob) -> None:
+    """The catalog's warnings, as Python warnings and on the job (``job.request_warnings``)."""
+    job.request_warnings = [str(p) for p in reservations]  # type: ignore[attr-defined]
+    for message in job.request_warnings:  # type: ignore[attr-defined]
+        # stacklevel 3: the line that called create().
+        warnings.warn(message, RequestWarning, stacklevel=3)
 
 
 def _argument_problems(images: Any, for_object: Any, created_by: Any, metadata: Any

@@ -5,6 +5,7 @@ None of them touches the database (Django's docs forbid it: checks run before mi
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.apps import apps
@@ -12,18 +13,40 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import DEFAULT_DB_ALIAS
 
-from videogen.conf import get_settings
+from videogen.conf import InvalidSettings, VideogenSettings, api_key_hint, get_settings
 
 TAG = "videogen"
 # The poll task must return this many seconds before django-q2 would kill or re-deliver it.
 POLL_TASK_MARGIN = 15.0
 
 
+def _valid_settings() -> VideogenSettings | None:
+    """The settings, or None when they do not validate (``check_settings`` reports that)."""
+    try:
+        return get_settings()
+    except InvalidSettings:
+        return None
+
+
+@register(TAG)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        get_settings()
+    except InvalidSettings as invalid:
+        return [
+            Error(f"{where}: {what}", hint="See docs/settings.md for the keys and their values.",
+                  id="videogen.E008")
+            for where, what in invalid.problems
+        ]
+    return []
+
+
 @register(TAG)
 def check_api_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    if get_settings().api_key:
+    conf = _valid_settings()
+    if conf is None or conf.api_key:
         return []
-    hint = "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY environment variable."
+    hint = api_key_hint()
     msg = "No Together API key is configured; jobs cannot be submitted."
     if settings.DEBUG:
         return [Warning(msg, hint=hint, id="videogen.W001")]
@@ -32,9 +55,10 @@ def check_api_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
 
 @register(TAG)
 def check_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    alias = get_settings().storage
-    if alias in getattr(settings, "STORAGES", {}):
+    conf = _valid_settings()
+    if conf is None or conf.storage in getattr(settings, "STORAGES", {}):
         return []
+    alias = conf.storage
     known = ", ".join(sorted(getattr(settings, "STORAGES", {}))) or "none"
     return [
         Error(
@@ -57,7 +81,38 @@ def check_django_q(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         ]
     cluster = getattr(settings, "Q_CLUSTER", {}) or {}
-    return _check_cluster_timing(cluster) + _check_broker_database(cluster)
+    conf = _valid_settings()
+    timing = _check_cluster_timing(cluster, conf.poll.loop_seconds) if conf else []
+    return timing + _check_broker_database(cluster) + _check_broker_package(cluster)
+
+
+# django-q2's brokers other than the ORM, by their Q_CLUSTER key: (module, what to install).
+BROKER_PACKAGES = {
+    "redis": ("redis", '"django-videogen[redis]" (or redis)'),
+    "django_redis": ("django_redis", "django-redis"),
+    "sqs": ("boto3", "boto3"),
+    "mongo": ("pymongo", "pymongo"),
+    "ironmq": ("iron_mq", "iron-mq"),
+}
+
+
+def _check_broker_package(cluster: dict[str, Any]) -> list[CheckMessage]:
+    """django-q2 imports its broker's package only when the cluster starts: qcluster would
+    crash after a clean check."""
+    messages: list[CheckMessage] = []
+    for key, (module, install) in BROKER_PACKAGES.items():
+        if not cluster.get(key):
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            messages.append(Error(
+                f"Q_CLUSTER[{key!r}] selects a django-q2 broker that needs the {module!r} "
+                "package, which cannot be imported: qcluster would crash at start.",
+                hint=f"pip install {install}, or configure another broker.",
+                id="videogen.E009",
+            ))
+    return messages
 
 
 def _check_broker_database(cluster: dict[str, Any]) -> list[CheckMessage]:
@@ -87,8 +142,7 @@ def _check_broker_database(cluster: dict[str, Any]) -> list[CheckMessage]:
     ]
 
 
-def _check_cluster_timing(cluster: dict[str, Any]) -> list[CheckMessage]:
-    loop = get_settings().poll.loop_seconds
+def _check_cluster_timing(cluster: dict[str, Any], loop: float) -> list[CheckMessage]:
     timeout, retry = cluster.get("timeout"), cluster.get("retry", 60)
     messages: list[CheckMessage] = []
     if timeout is not None and timeout < loop + POLL_TASK_MARGIN:
@@ -126,7 +180,10 @@ def _check_cluster_timing(cluster: dict[str, Any]) -> list[CheckMessage]:
 
 @register(TAG)
 def check_base_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    url = get_settings().base_url
+    conf = _valid_settings()
+    if conf is None:
+        return []
+    url = conf.base_url
     if url.startswith("https://") or settings.DEBUG:
         return []
     return [

@@ -3,13 +3,17 @@
 Host sites write ``VIDEOGEN = {"API_KEY": ..., "POLL": {"CONCURRENCY": 32}}`` in their settings.
 The dict is read at call time (so ``override_settings`` works) and validated with pydantic; the
 result is cached until Django's ``setting_changed`` signal says ``VIDEOGEN`` changed.
-Unknown keys and wrong types raise ``ImproperlyConfigured`` naming the key. The values given are
+Unknown keys and wrong types raise ``InvalidSettings`` (an ``ImproperlyConfigured``) naming
+the key, with the nearest known key for a misspelt one; check ``videogen.E008`` reports them
+without stopping start-up. The values given are
 never echoed back in errors, so a misplaced secret cannot leak through a start-up traceback.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import typing
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -215,24 +219,71 @@ def _with_environment(raw: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _describe(error: ValidationError) -> str:
-    lines = []
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the section at ``loc`` accepts (``loc`` as pydantic gives it, upper-case)."""
+    section: Any = VideogenSettings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = section.model_fields
+        field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
+        if field is None:
+            return []
+        # A list of sections (WEBHOOKS.ENDPOINTS) holds its section type as the argument.
+        section = next(iter(typing.get_args(field.annotation)), field.annotation)
+        if not (isinstance(section, type) and issubclass(section, BaseModel)):
+            return []
+    return [f.alias for f in section.model_fields.values() if f.alias]
+
+
+def problems(error: ValidationError) -> list[tuple[str, str]]:
+    """``(where, what)`` per bad key; an unknown key gets the nearest known one suggested."""
+    found = []
     for problem in error.errors():
-        path = "".join(f"[{part!r}]" for part in problem["loc"])
-        lines.append(f"VIDEOGEN{path}: {problem['msg']}")
+        loc = tuple(problem["loc"])
+        where = "VIDEOGEN" + "".join(f"[{part!r}]" for part in loc)
+        what = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            near = difflib.get_close_matches(str(loc[-1]).upper(), _keys_at(loc[:-1]), n=1)
+            what += f"; did you mean {near[0]}?" if near else ""
+        found.append((where, what))
+    return found
+
+
+def _describe(error: ValidationError) -> str:
+    lines = [f"{where}: {what}" for where, what in problems(error)]
     return "Invalid VIDEOGEN setting:\n  " + "\n  ".join(lines)
 
 
+class InvalidSettings(ImproperlyConfigured):
+    """``VIDEOGEN`` does not validate; ``problems`` holds ``(where, what)`` per bad key."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 def load(raw: Any) -> VideogenSettings:
-    """Validate a raw ``VIDEOGEN`` value; raise ``ImproperlyConfigured`` naming each bad key."""
+    """Validate a raw ``VIDEOGEN`` value; raise ``InvalidSettings`` naming each bad key."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ImproperlyConfigured(f"VIDEOGEN must be a dict, got {type(raw).__name__}.")
+        what = f"must be a dict, got {type(raw).__name__}"
+        raise InvalidSettings(f"VIDEOGEN {what}.", [("VIDEOGEN", what)])
     try:
         return VideogenSettings.model_validate(_with_environment(raw))
     except ValidationError as error:
-        raise ImproperlyConfigured(_describe(error)) from None
+        raise InvalidSettings(_describe(error), problems(error)) from None
+
+
+def api_key_hint() -> str:
+    """How to give the missing API key; an explicit ``None`` hides the environment variable."""
+    raw = getattr(django_settings, "VIDEOGEN", None)
+    if isinstance(raw, dict) and "API_KEY" in raw:
+        return ("VIDEOGEN['API_KEY'] is set to an empty value, which takes precedence over the "
+                "TOGETHER_API_KEY environment variable: give it the key, or remove it so the "
+                "variable is used.")
+    return "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY environment variable."
 
 
 _cache: dict[str, VideogenSettings] = {}

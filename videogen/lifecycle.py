@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from videogen import catalog, signals, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
-from videogen.conf import get_settings
+from videogen.conf import api_key_hint, get_settings
 from videogen.jsondata import storable_decimal, storable_json, storable_text
 from videogen.models import (
     IN_FLIGHT_STATUSES,
@@ -67,6 +67,10 @@ class InvalidTransition(LifecycleError):
 
 class BudgetExceeded(LifecycleError):
     pass
+
+
+class NotConfigured(LifecycleError):
+    """Settings keep videogen from calling the provider (no API key); nothing was sent."""
 
 
 @dataclass
@@ -234,7 +238,10 @@ def check_request(job: VideoJob) -> list[catalog.Problem]:
 
 def submit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
     """draft → submitting (committed) → POST → queued/in_progress, or failed, or left
-    submitting when the outcome is unknown. Raises InvalidTransition / BudgetExceeded."""
+    submitting when the outcome is unknown. Raises InvalidTransition / BudgetExceeded /
+    NotConfigured (the job then stays a draft)."""
+    if client is None:
+        require_api_key()
     problems = [p for p in check_request(job) if p.is_error]
     if problems:
         return _fail_validation(job, problems, actor)
@@ -249,9 +256,17 @@ def submit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
     return _send_create(job, client, actor)
 
 
+def require_api_key() -> None:
+    """Refuse before sending: without a key the provider answers 401 and the job would fail."""
+    if get_settings().api_key is None:
+        raise NotConfigured(_("No Together API key is configured, so nothing was sent. %(hint)s")
+                            % {"hint": api_key_hint()})
+
+
 def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     """Queue a draft for sending (the admin: no API call inside a web request). The request is
     recorded, so the sweeper can queue it again if the broker loses the task."""
+    require_api_key()
     done = transition(job, SUBMITTABLE, Change(
         fields={"submit_requested_at": timezone.now()}, kind=JobEvent.Kind.NOTE,
         detail=_("Queued for sending."),

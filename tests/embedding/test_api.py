@@ -128,3 +128,47 @@ def test_wait_bounds_an_archive_it_does_itself(videogen_sandbox_settings, monkey
     assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.PENDING
     assert ("archive_job", str(job.pk)) in queued
     assert "stopped waiting" in job.events.last().detail
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_without_an_api_key_nothing_is_sent_and_the_job_stays_a_draft(
+        videogen_sandbox_settings, settings, monkeypatch, explicit):
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    videogen_config = {k: v for k, v in settings.VIDEOGEN.items() if k != "API_KEY"}
+    if explicit:
+        # Set to None on purpose: the environment variable is then not read, and the hint says so.
+        monkeypatch.setenv("TOGETHER_API_KEY", "sk-in-the-environment")
+        videogen_config["API_KEY"] = None
+    settings.VIDEOGEN = videogen_config
+    from videogen.lifecycle import NotConfigured
+
+    with pytest.raises(NotConfigured, match="No Together API key is configured") as error:
+        videogen.generate(model="google/veo-2.0", prompt="a kettle", seconds=1)
+    job = VideoJob.objects.get()
+    assert job.status == Status.DRAFT and not job.error_code
+    assert videogen_sandbox_settings.jobs() == []
+    if explicit:
+        assert "VIDEOGEN['API_KEY'] is set to an empty value" in str(error.value)
+        assert "sk-in-the-environment" not in str(error.value)
+    else:
+        assert "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY" in str(error.value)
+    # The admin's queued submit refuses up front too, rather than queueing a 401.
+    from videogen import lifecycle
+
+    with pytest.raises(NotConfigured):
+        lifecycle.request_submit(job)
+    job.refresh_from_db()
+    assert job.submit_requested_at is None
+
+
+def test_the_catalogs_warnings_reach_the_caller(videogen_sandbox_settings):
+    # veo-2.0's table lists 5 s: 2 s is sent, with a warning the caller sees.
+    with pytest.warns(api.RequestWarning, match="documented for 5 s") as caught:
+        job = videogen.generate(model="google/veo-2.0", prompt="a kettle", seconds=2)
+    assert issubclass(api.RequestWarning, UserWarning)
+    assert caught[0].filename == api.__file__  # generate() is the line that called create()
+    assert job.status == Status.QUEUED
+    assert job.request_warnings == [str(caught[0].message)]
+    assert "seconds" in job.request_warnings[0]
+    quiet = videogen.create(model="google/veo-2.0", prompt="a kettle", seconds=5)
+    assert quiet.request_warnings == []

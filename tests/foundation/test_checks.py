@@ -91,3 +91,43 @@ def test_a_broker_on_another_database_is_an_error(settings):
     settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "orm": "queue"}
     [error] = checks.check_django_q()
     assert error.id == "videogen.E007" and "'queue'" in error.msg and "'default'" in error.hint
+
+
+def test_invalid_settings_are_one_check_error_per_key_and_other_checks_stay_quiet(settings):
+    settings.VIDEOGEN = {"POLL": {"CONCURENCY": 4}, "TIMEOUT": "soon"}
+    settings.DEBUG = False
+    messages = checks.check_settings()
+    assert ids(messages) == ["videogen.E008", "videogen.E008"]
+    texts = " ".join(m.msg for m in messages)
+    assert "VIDEOGEN['POLL']['CONCURENCY']" in texts and "did you mean CONCURRENCY?" in texts
+    assert "VIDEOGEN['TIMEOUT']" in texts
+    # The other checks need valid settings; they leave the report to check_settings.
+    for other in (checks.check_api_key, checks.check_storage, checks.check_base_url):
+        assert other() == []
+    from django.core.management.base import SystemCheckError
+
+    with pytest.raises(SystemCheckError, match="did you mean CONCURRENCY"):
+        call_command("check", "--tag", "videogen")
+    settings.VIDEOGEN = {"API_KEY": "k"}
+    assert checks.check_settings() == []
+
+
+def test_an_api_key_set_to_none_explicitly_gets_its_own_hint(settings, monkeypatch):
+    # TOGETHER_API_KEY is set, but VIDEOGEN["API_KEY"] = None takes precedence over it.
+    monkeypatch.setenv("TOGETHER_API_KEY", "sk-in-the-environment")
+    settings.VIDEOGEN = {"API_KEY": None}
+    settings.DEBUG = False
+    [error] = checks.check_api_key()
+    assert error.id == "videogen.E001"
+    assert "VIDEOGEN['API_KEY'] is set to an empty value" in error.hint
+
+
+def test_a_redis_broker_without_the_redis_package_is_an_error(settings, monkeypatch):
+    import sys
+
+    settings.Q_CLUSTER = {"timeout": 90, "retry": 150, "redis": "redis://127.0.0.1:6379/0"}
+    assert checks.check_django_q() == []  # redis is installed here
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if it were not: import fails
+    [error] = checks.check_django_q()
+    assert error.id == "videogen.E009" and "'redis' package" in error.msg
+    assert "django-videogen[redis]" in error.hint

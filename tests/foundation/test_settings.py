@@ -94,17 +94,51 @@ def test_environment_change_needs_clear_cache(monkeypatch, settings):
     clear_cache()
 
 
-def test_invalid_settings_fail_at_start_up(tmp_path):
-    """A process whose settings are wrong refuses to start, naming the key."""
+def _manage(tmp_path, videogen, *args):
     import subprocess
     import sys
 
     (tmp_path / "bad_settings.py").write_text(
-        "from project.settings import *\nVIDEOGEN = {'POLL': {'CONCURENCY': 4}}\n"
+        f"from project.settings import *\nVIDEOGEN = {videogen!r}\n"
     )
     env = {"PYTHONPATH": f"{tmp_path}:.", "DJANGO_SETTINGS_MODULE": "bad_settings",
            "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], capture_output=True,
-                            text=True, env=env)
+    return subprocess.run([sys.executable, "manage.py", *args], capture_output=True,
+                          text=True, env=env)
+
+
+def test_a_misspelt_key_is_a_check_error_with_a_suggestion(tmp_path):
+    """`check` reports the key and the nearest known one, not a traceback."""
+    result = _manage(tmp_path, {"POLL": {"CONCURENCY": 4}}, "check")
     assert result.returncode != 0
-    assert "VIDEOGEN['POLL']['CONCURENCY']: Extra inputs are not permitted" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "videogen.E008" in result.stderr
+    assert "VIDEOGEN['POLL']['CONCURENCY']" in result.stderr
+    assert "did you mean CONCURRENCY?" in result.stderr
+
+
+def test_other_commands_start_with_a_misspelt_key(tmp_path):
+    result = _manage(tmp_path, {"API_KYE": "x"}, "shell", "-c", "print('started')")
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("raw", "suggestion"),
+    [
+        ({"POLL": {"CONCURENCY": 4}}, "did you mean CONCURRENCY?"),
+        ({"poll": {"concurency": 4}}, "did you mean CONCURRENCY?"),
+        ({"WEBHOOKS": {"ENDPOINTS": [{"KEY": "a", "URL": "https://x.org", "EVENT": []}]}},
+         "did you mean EVENTS?"),
+        ({"API_KYE": "x"}, "did you mean API_KEY?"),
+    ],
+)
+def test_misspelt_keys_get_the_nearest_known_key(raw, suggestion):
+    with pytest.raises(ImproperlyConfigured, match=suggestion.replace("?", r"\?")):
+        load(raw)
+
+
+def test_an_unknown_key_far_from_any_gets_no_suggestion():
+    with pytest.raises(ImproperlyConfigured) as error:
+        load({"ZZZZZZ": 1})
+    assert "did you mean" not in str(error.value)

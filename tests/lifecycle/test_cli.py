@@ -114,3 +114,33 @@ def test_generate_wait_timeout_bounds_the_archive_too(videogen_sandbox_settings)
                      "a trickling lighthouse", "--seconds", "1", "--wait", "--timeout", "3")
     assert time.monotonic() - started < 8
     assert VideoJob.objects.get().archive_status == ArchiveStatus.PENDING
+
+
+def test_generate_without_an_api_key_sends_nothing(videogen_sandbox_settings, settings,
+                                                   monkeypatch):
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    settings.VIDEOGEN = {k: v for k, v in settings.VIDEOGEN.items() if k != "API_KEY"}
+    with pytest.raises(CommandError, match="No Together API key is configured") as error:
+        call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                     "--seconds", "1")
+    job = VideoJob.objects.get()
+    assert job.status == Status.DRAFT and f"Job {job.pk} stays a draft." in str(error.value)
+    assert videogen_sandbox_settings.jobs() == []
+
+
+def test_status_shows_only_what_is_known_of_the_video(capsys):
+    # Archived without PyAV (the "media" extra): the size is known, the dimensions are not.
+    job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat",
+                                  status=Status.COMPLETED, archive_status=ArchiveStatus.ARCHIVED,
+                                  video="videogen/clip.mp4", video_bytes=2048)
+    call_command("videogen", "status", str(job.pk))
+    out = capsys.readouterr().out
+    assert "video: videogen/clip.mp4 (2048 bytes)" in out and "None" not in out
+
+
+def test_generate_prints_the_catalogs_warnings(videogen_sandbox_settings, capsys):
+    call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
+                 "--seconds", "2")
+    err = capsys.readouterr().err
+    assert "Warning: seconds: google/veo-2.0 is documented for 5 s" in err
+    assert VideoJob.objects.get().status == Status.QUEUED

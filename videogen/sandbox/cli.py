@@ -9,6 +9,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from .render import MediaMissing
 from .server import SandboxServer
 from .shapes import SHAPES
 
@@ -49,7 +50,7 @@ def server_from(options: dict[str, Any]) -> SandboxServer:
 
 def serve(options: dict[str, Any], out: TextIO = sys.stdout) -> None:
     """Serve until Ctrl-C, printing the base URL once bound. Bad options (a fault rule, a
-    shape) raise ``ValueError``."""
+    shape) raise ``ValueError``; without PyAV, ``MediaMissing``."""
     sandbox = server_from(options)
 
     def announce(server: SandboxServer) -> None:
@@ -87,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_arguments(parser)
     try:
         serve(vars(parser.parse_args(argv)))
+    except MediaMissing as error:  # PyAV, the "media" extra
+        parser.exit(1, f"{error}\n")
     except ValueError as error:  # FaultError too
         parser.error(str(error))
     except OSError as error:  # the port is taken, say

@@ -22,9 +22,25 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 
-import av
+try:
+    import av
+except ImportError:  # the "media" extra is missing; require_av() says so where it matters
+    av = None
 
 PLANES = 3  # Y, U, V
+
+
+MEDIA_MISSING = ('the videogen sandbox renders real clips with PyAV, which is not installed: '
+                 'pip install "django-videogen[media]"')
+
+
+class MediaMissing(ImportError):
+    """PyAV (the ``media`` extra) is not installed; the message says how to install it."""
+
+
+def require_av() -> None:
+    if av is None:
+        raise MediaMissing(MEDIA_MISSING)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from .faults import Fault, FaultError, FaultPlan, parse_many
 from .jobs import Job, JobStore
-from .render import RenderCache
+from .render import RenderCache, require_av
 from .shapes import SHAPES
 from .stats import Stats, fingerprint
 
@@ -136,6 +136,7 @@ class SandboxServer:
     def _open(self) -> None:
         if self._httpd is not None:
             raise RuntimeError("the sandbox is already running")
+        require_av()  # before binding: a clear MediaMissing, not a crash at the first download
         httpd = _HTTPServer(self._address, self)  # bind first: nothing to undo if it fails
         self._directory = tempfile.mkdtemp(prefix="videogen-sandbox-")
         self.renders = RenderCache(self._directory, workers=self._render_workers)

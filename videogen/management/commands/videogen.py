@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 import uuid
+import warnings
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -75,12 +76,18 @@ class Command(BaseCommand):
         if options["out"]:
             _check_out_folder(options["out"])
         try:
-            job = api.create(images=_images(options["image"]), **fields)
-            job = api.submit(job)
+            with warnings.catch_warnings():  # printed below, not twice by Python
+                warnings.simplefilter("ignore", api.RequestWarning)
+                job = api.create(images=_images(options["image"]), **fields)
         except api.InvalidRequest as error:
             raise CommandError("\n".join(str(p) for p in error.problems)) from None
+        for warning in getattr(job, "request_warnings", []):
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
+        try:
+            job = api.submit(job)
         except lifecycle.LifecycleError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(_("%(error)s Job %(id)s stays a draft.") % {
+                "error": error, "id": job.pk}) from None
         if not options["json"]:
             self.stdout.write(_("Job %(id)s: %(status)s") % {"id": job.pk,
                                                               "status": job.status})
@@ -256,11 +263,20 @@ def _describe(job: VideoJob) -> str:
     if job.archive_status:
         lines.append(f"  archive: {job.archive_status}")
     if job.video:
-        lines.append(f"  video: {job.video.name} ({job.video_bytes} bytes, "
-                     f"{job.video_width}x{job.video_height}, {job.video_duration} s)")
+        lines.append(f"  video: {job.video.name} ({_video_facts(job)})")
     if job.error_message or job.archive_error:
         lines.append(f"  error: {job.error_message or job.archive_error}")
     return "\n".join(lines)
+
+
+def _video_facts(job: VideoJob) -> str:
+    """What is known of the file: without PyAV (the "media" extra) only its size is."""
+    facts = [f"{job.video_bytes} bytes"]
+    if job.video_width and job.video_height:
+        facts.append(f"{job.video_width}x{job.video_height}")
+    if job.video_duration is not None:
+        facts.append(f"{job.video_duration} s")
+    return ", ".join(facts)
 
 
 def _as_json(job: VideoJob) -> str:

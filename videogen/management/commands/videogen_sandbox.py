@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from videogen.sandbox import cli
+from videogen.sandbox.render import MediaMissing
 
 
 class Command(BaseCommand):
@@ -21,6 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             cli.serve(options, out=self.stdout)
+        except MediaMissing as error:  # PyAV, the "media" extra
+            raise CommandError(str(error)) from None
         except ValueError as error:  # a bad --fault rule, say
             raise CommandError(str(error)) from None
         except OSError as error:  # the port is taken, say
