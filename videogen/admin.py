@@ -446,9 +446,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return obj is None or obj.status == Status.DRAFT
 
     def save_model(self, request: HttpRequest, obj: VideoJob, form: Any, change: bool) -> None:
-        for problem in getattr(form, "warnings", []):
-            messages.warning(request, _("%(field)s: %(message)s (sent anyway)") % {
-                "field": problem.field, "message": problem.message})
+        for text in form.warning_texts() if isinstance(form, JobForm) else ():
+            messages.warning(request, text)
         if not change:
             obj.created_by = request.user
             obj.save()

@@ -38,6 +38,12 @@ WAN_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4")
 _RATIO_SHAPE = {"16:9": (16 / 9, 1), "9:16": (1, 16 / 9), "1:1": (1, 1), "4:3": (4 / 3, 1),
                 "3:4": (1, 4 / 3)}
 _SHORT_SIDE = {"720P": 720, "1080P": 1080}
+#: The providers' names for the organizations in model ids, for choosers ("kwaivgI" means
+#: nothing to people); an organization not listed is shown as it is written in the id.
+ORGANIZATION_NAMES = {
+    "minimax": "MiniMax", "google": "Google", "ByteDance": "ByteDance", "pixverse": "PixVerse",
+    "kwaivgI": "Kling (Kuaishou)", "Wan-AI": "Wan (Alibaba)", "vidu": "Vidu", "openai": "OpenAI",
+}
 
 
 class ModelSpec(BaseModel):
@@ -62,6 +68,9 @@ class ModelSpec(BaseModel):
     negative_prompt_max: int | None = None
     seed_max: int | None = None
     media_fields: frozenset[str] = frozenset()
+    required_media: tuple[tuple[str, ...], ...] = Field(
+        (), description="Inputs the model cannot work without: each tuple needs one of its "
+                        "media fields (r2v: a reference image or video).")
     generate_audio: bool = False
     typical_generation_seconds: float = 120.0
     loose: bool = Field(False, description="Undocumented model: only the API's general bounds.")
@@ -82,9 +91,28 @@ class ModelSpec(BaseModel):
             raise ValueError(f"unknown media fields {unknown}; allowed: {list(MEDIA_FIELDS)}")
         return value
 
+    @field_validator("required_media")
+    @classmethod
+    def _known_required(cls, value: tuple[tuple[str, ...], ...]
+                        ) -> tuple[tuple[str, ...], ...]:
+        unknown = sorted({name for group in value for name in group} - set(MEDIA_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown media fields {unknown}; allowed: {list(MEDIA_FIELDS)}")
+        return value
+
     @property
     def organization(self) -> str:
         return self.id.split("/", 1)[0] if "/" in self.id else ""
+
+    @property
+    def organization_name(self) -> str:
+        """The provider's name for people ("Kling (Kuaishou)" for ``kwaivgI``)."""
+        return ORGANIZATION_NAMES.get(self.organization, self.organization)
+
+    @property
+    def label(self) -> str:
+        """The name the chooser shows ("MiniMax Hailuo 02"), else the id."""
+        return self.display_name or self.id
 
     @property
     def default_seconds(self) -> int | None:
@@ -234,19 +262,20 @@ def _builtin_specs() -> list[ModelSpec]:
         _spec("kwaivgI/kling-1.6-pro", "Kling 1.6 Pro", keyframes=_FIRST,
               prompt_required=False, prompt_range=(0, 2500), typical_generation_seconds=180,
               **kling),
-        _spec("Wan-AI/Wan2.2-I2V-A14B", "Wan 2.2 I2V A14B", kind="i2v", loose=True,
-              media_fields=frozenset(MEDIA_FIELDS), keyframes=_FIRST_LAST,
-              prompt_required=False),
-        _spec("Wan-AI/Wan2.2-T2V-A14B", "Wan 2.2 T2V A14B", loose=True,
-              media_fields=frozenset(MEDIA_FIELDS), keyframes=_FIRST_LAST),
+        # Undocumented: what they take is a guess from their kind; other inputs are warned about.
+        _spec("Wan-AI/Wan2.2-I2V-A14B", "Wan 2.2 I2V A14B (image-to-video)", kind="i2v",
+              loose=True, keyframes=_FIRST_LAST, prompt_required=False),
+        _spec("Wan-AI/Wan2.2-T2V-A14B", "Wan 2.2 T2V A14B (text-to-video)", loose=True),
         _wan27("t2v", "Wan 2.7 text-to-video", "t2v", {"audio_inputs"}, seconds_range=(2, 15)),
         _wan27("i2v", "Wan 2.7 image-to-video", "i2v",
                {"frame_images", "frame_videos", "audio_inputs"}, keyframes=_FIRST_LAST,
                seconds_range=(2, 15)),
         _wan27("r2v", "Wan 2.7 reference-to-video", "r2v",
-               {"reference_images", "reference_videos"}, seconds_range=(2, 10)),
+               {"reference_images", "reference_videos"}, seconds_range=(2, 10),
+               required_media=(("reference_images", "reference_videos"),)),
         _wan27("videoedit", "Wan 2.7 video edit", "videoedit",
-               {"source_video", "reference_images"}, seconds_range=(2, 10)),
+               {"source_video", "reference_images"}, seconds_range=(2, 10),
+               required_media=(("source_video",),)),
         _spec("vidu/vidu-2.0", "Vidu 2.0", durations=(8,), sizes=_VIDU2_SIZES, fps=(24,),
               keyframes=_FIRST_LAST, typical_generation_seconds=90, **prompt3000),
         _spec("vidu/vidu-q1", "Vidu Q1", durations=(5,), sizes=_KLING_SIZES, fps=(24,),
@@ -332,8 +361,22 @@ def parse(data: Mapping[str, Any], catalog: Mapping[str, ModelSpec] | None = Non
     try:
         request = CreateVideoRequest.model_validate(dict(data))
     except ValidationError as error:
-        return None, problems_from(error)
+        return None, _in_the_models_words(problems_from(error), data, catalog)
     return request, validate(request, catalog)
+
+
+def _in_the_models_words(problems: list[Problem], data: Mapping[str, Any],
+                         catalog: Mapping[str, ModelSpec] | None) -> list[Problem]:
+    """A prompt over the API's 32,000 characters is refused in the model's own words, as a
+    prompt over the model's limit is ("takes 2–3000 characters, got 200000")."""
+    spec = get_model(data["model"], catalog) if isinstance(data.get("model"), str) else None
+    prompt = data.get("prompt")
+    if spec is None or spec.loose or not isinstance(prompt, str):
+        return problems
+    own = _check_prompt(spec, CreateVideoRequest.model_construct(prompt=prompt))
+    if not own:
+        return problems
+    return [*own, *(p for p in problems if p.field != "prompt")]
 
 
 def problems_from(error: ValidationError) -> list[Problem]:
@@ -350,9 +393,9 @@ def validate(request: CreateVideoRequest, catalog: Mapping[str, ModelSpec] | Non
         return [Problem("model", f"unknown model {request.model!r}; the provider will decide"
                         + known, "warning"), *_check_prompt_bounds(request), *problems]
     if spec.loose:
-        return [*_check_prompt_bounds(request), *problems]
+        return [*_check_prompt_bounds(request), *problems, *_check_loose_media(spec, request)]
     for check in (_check_prompt, _check_size, _check_seconds, _check_fps, _check_media_fields,
-                  _check_keyframes, _check_extras):
+                  _check_required_media, _check_keyframes, _check_extras):
         problems.extend(check(spec, request))
     return problems
 
@@ -451,6 +494,21 @@ def _check_media_fields(spec: ModelSpec, request: CreateVideoRequest) -> list[Pr
             problems.append(Problem(f"media.{name}", f"{spec.id} does not accept {name} "
                                     f"(accepts: {accepted})"))
     return problems
+
+
+def _check_loose_media(spec: ModelSpec, request: CreateVideoRequest) -> list[Problem]:
+    """An undocumented model: inputs its kind suggests it does not take are sent, with a word."""
+    media = request.merged_media()
+    return [Problem(f"media.{name}", f"{spec.id} is not documented to take {name}; the "
+                    "provider will decide", "warning")
+            for name in (media.used_fields() if media else []) if name not in spec.media_fields]
+
+
+def _check_required_media(spec: ModelSpec, request: CreateVideoRequest) -> list[Problem]:
+    media = request.merged_media()
+    used = set(media.used_fields()) if media else set()
+    return [Problem(f"media.{group[0]}", f"{spec.id} needs {' or '.join(group)}")
+            for group in spec.required_media if not used & set(group)]
 
 
 def _check_keyframes(spec: ModelSpec, request: CreateVideoRequest) -> list[Problem]:

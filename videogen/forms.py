@@ -14,6 +14,7 @@ import base64
 import binascii
 import logging
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from videogen import catalog, upload_stash
@@ -42,6 +44,21 @@ URL_MEDIA = {  # form field → (media key, shape of one item)
     "frame_video_urls": ("frame_videos", "video"),
     "reference_video_urls": ("reference_videos", "video"),
     "audio_urls": ("audio_inputs", "plain"),
+}
+#: Media fields in people's words, for the hint line and for the catalog's messages.
+MEDIA_LABELS = {
+    "frame_images": _("keyframes"), "reference_images": _("reference images"),
+    "frame_videos": _("clips to continue"), "reference_videos": _("reference videos"),
+    "source_video": _("a video to edit"), "audio_inputs": _("audio"),
+}
+_MEDIA_WORD = re.compile(r"\b(" + "|".join(MEDIA_LABELS) + r")\b")
+#: The form fields each media field is entered in (hidden when the model does not take it).
+MEDIA_INPUTS = {
+    "frame_images": ("first_frame_file", "first_frame_url", "last_frame_file",
+                     "last_frame_url"),
+    "reference_images": ("reference_files", "reference_urls"),
+    "frame_videos": ("frame_video_urls",), "reference_videos": ("reference_video_urls",),
+    "source_video": ("source_video_url",), "audio_inputs": ("audio_urls",),
 }
 
 
@@ -137,9 +154,9 @@ class ModelSelect(forms.Select):
         specs = catalog.site_catalog()
         chosen = specs.get(value) if isinstance(value, str) else None
         context["widget"].update(
-            summary=chosen.summary() if chosen else "",
+            summary=describe_model(chosen) if chosen else "",
             catalog=catalog_data(specs.values()),
-            models=[{"id": s.id, "name": s.display_name or s.id, "summary": s.summary()}
+            models=[{"id": s.id, "name": s.label, "summary": describe_model(s)}
                     for s in specs.values()],
         )
         return context
@@ -242,10 +259,47 @@ class URLListField(forms.CharField):
 # --- The catalog, for choices and the script ----------------------------------------------------
 
 
+def describe_model(spec: catalog.ModelSpec) -> str:
+    """The hint under the chooser: what the model takes, in the words of the form."""
+    parts = [_durations(spec)]
+    if spec.uses_resolution:
+        parts.append(f"{', '.join(spec.resolutions)} × {', '.join(spec.ratios)}")
+    elif spec.sizes:
+        parts.append(", ".join(f"{w}×{h}" for w, h in spec.sizes[:4])
+                     + (f" +{len(spec.sizes) - 4}" if len(spec.sizes) > 4 else ""))
+    if spec.fps:
+        parts.append(gettext("%(fps)s fps") % {"fps": "/".join(str(f) for f in spec.fps)})
+    if "frame_images" in spec.media_fields and spec.keyframes:
+        parts.append(gettext("first frame") if spec.keyframes == {"first"} else
+                     gettext("first and last frame"))
+    needed = {name for group in spec.required_media for name in group}
+    for group in spec.required_media:
+        parts.append(gettext("needs %(inputs)s") % {"inputs": gettext(" or ").join(
+            str(MEDIA_LABELS[name]) for name in group)})
+    optional = [str(MEDIA_LABELS[name]) for name in catalog.MEDIA_FIELDS
+                if name in spec.media_fields and name not in needed and name != "frame_images"]
+    if optional:
+        parts.append(gettext("takes %(inputs)s") % {"inputs": ", ".join(optional)})
+    low, high = spec.prompt_range
+    parts.append(gettext("prompt %(low)s–%(high)s characters") % {"low": low, "high": high}
+                 if spec.prompt_required else
+                 gettext("prompt optional (up to %(high)s characters)") % {"high": high})
+    if spec.loose:
+        parts.append(gettext("not documented by the provider: checked loosely"))
+    return " · ".join(parts)
+
+
+def _durations(spec: catalog.ModelSpec) -> str:
+    if spec.durations:
+        return "/".join(gettext("%(n)s s") % {"n": n} for n in spec.durations)
+    low, high = spec.seconds_range
+    return gettext("%(low)s–%(high)s s") % {"low": low, "high": high}
+
+
 def catalog_data(specs: Iterable[catalog.ModelSpec]) -> dict[str, dict[str, Any]]:
     """What the form's script needs to narrow choices to one model (no secrets, no prices)."""
     return {spec.id: {
-        "summary": spec.summary(),
+        "summary": describe_model(spec),
         "sizes": [] if spec.uses_resolution else [f"{w}x{h}" for w, h in spec.sizes],
         "durations": list(spec.durations),
         "seconds_range": list(spec.seconds_range),
@@ -254,6 +308,7 @@ def catalog_data(specs: Iterable[catalog.ModelSpec]) -> dict[str, dict[str, Any]
         "ratios": list(spec.ratios),
         "keyframes": sorted(spec.keyframes),
         "media": sorted(spec.media_fields),
+        "required": [list(group) for group in spec.required_media],
         "prompt_range": list(spec.prompt_range),
         "prompt_required": spec.prompt_required,
         "audio": spec.generate_audio,
@@ -264,8 +319,8 @@ def catalog_data(specs: Iterable[catalog.ModelSpec]) -> dict[str, dict[str, Any]
 def model_choices(current: str | None = None) -> list[Any]:
     groups = catalog.grouped()
     choices: list[Any] = [("", _("— choose a model —"))]
-    choices += [(org, [(s.id, s.display_name or s.id) for s in specs])
-                for org, specs in groups.items()]
+    choices += [(specs[0].organization_name or _("other"), [(s.id, s.label) for s in specs])
+                for specs in groups.values()]
     if current and current not in catalog.site_catalog():
         # A job made from code with a model this site does not list: keep it choosable.
         choices.append((_("other"), [(current, current)]))
@@ -396,6 +451,7 @@ class JobForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         job = self.instance
         self.warnings: list[catalog.Problem] = []
+        self.spec: catalog.ModelSpec | None = None
         self._frame_fields: list[str] = []
         # Keyframe field → (base64, the stash token it came from, if it did); the same for
         # reference images, in order.
@@ -531,13 +587,44 @@ class JobForm(forms.ModelForm):
         if "model" not in data:
             return data
         frames = self._keyframes(data)
+        self.spec = catalog.get_model(data["model"])
         _request, problems = catalog.parse(self.request_values(data, frames))
         for problem in problems:
-            if problem.is_error:
+            if self._not_taken(problem):
+                self._report(catalog.Problem(problem.field, gettext(
+                    "%(model)s does not take %(input)s.") % {
+                        "model": self.spec.label if self.spec else "",
+                        "input": MEDIA_LABELS[problem.field.split("[")[0][len("media."):]]}))
+            elif problem.is_error:
                 self._report(problem)
             else:
                 self.warnings.append(problem)
         return data
+
+    def _not_taken(self, problem: catalog.Problem) -> bool:
+        """An input an undocumented model is not known to take. The API sends it with a
+        warning; the form hides that input, so one that arrives anyway is refused."""
+        media = problem.field.split("[")[0].removeprefix("media.")
+        return bool(self.spec and self.spec.loose and problem.field.startswith("media.")
+                    and media in MEDIA_LABELS and media not in self.spec.media_fields)
+
+    def in_words(self, message: str) -> str:
+        """A catalog message as the page says it: the model's label instead of its id, the
+        inputs' names instead of the API's keys."""
+        if self.spec and self.spec.id in message:
+            message = message.replace(self.spec.id, self.spec.label)
+        return _MEDIA_WORD.sub(lambda match: str(MEDIA_LABELS[match[0]]), message)
+
+    def label_of(self, problem: catalog.Problem) -> str:
+        """The label of the form field a problem is about ("Guidance scale")."""
+        name = self._field_for(problem.field)
+        return str(self.fields[name].label) if name in self.fields else problem.field
+
+    def warning_texts(self) -> list[str]:
+        """The warnings (saved anyway), for messages: "Generate audio: … (saved anyway)"."""
+        return [gettext("%(field)s: %(message)s (saved anyway)") % {
+            "field": self.label_of(problem), "message": self.in_words(problem.message)}
+            for problem in self.warnings]
 
     def _keyframes(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The keyframe list, and which form field each one came from (for errors)."""
@@ -598,10 +685,11 @@ class JobForm(forms.ModelForm):
 
     def _report(self, problem: catalog.Problem) -> None:
         name = self._field_for(problem.field)
+        message = self.in_words(problem.message)
         if name and name in self.fields and name not in self.errors:
-            self.add_error(name, problem.message)
+            self.add_error(name, message)
         elif not name or name not in self.errors:
-            self.add_error(None, str(problem))
+            self.add_error(None, f"{self.label_of(problem)}: {message}")
 
     def _field_for(self, problem_field: str) -> str | None:
         """The form field a catalog problem is about (``width`` → ``size``...)."""

@@ -2,6 +2,7 @@
 are checked by size (before reading) and by their bytes, and a sent job is never edited."""
 
 import base64
+import json
 import re
 
 import pytest
@@ -43,23 +44,24 @@ def image(name="frame.png", content=None, content_type="image/png"):
 
 REFUSALS = [
     ({"model": "minimax/hailuo-02", "size": "1280x720", "seconds": "10", "fps": "25"}, "size",
-     "minimax/hailuo-02 supports 1366x768 or 1920x1080, got 1280x720"),
+     "MiniMax Hailuo 02 supports 1366x768 or 1920x1080, got 1280x720"),
     ({"model": "Wan-AI/wan2.7-r2v", "size": "", "resolution": "720P", "ratio": "16:9",
       "seconds": "12", "fps": ""}, "seconds",
-     "Wan-AI/wan2.7-r2v makes clips of 2–10 seconds, got 12"),
-    ({"prompt": "x" * 2049}, "prompt", "pixverse/pixverse-v5 takes 2–2048 characters, got 2049"),
+     "Wan 2.7 reference-to-video makes clips of 2–10 seconds, got 12"),
+    ({"prompt": "x" * 2049}, "prompt", "PixVerse v5 takes 2–2048 characters, got 2049"),
     ({"model": "google/veo-2.0", "prompt": "", "size": "1280x720", "seconds": "5",
-      "fps": "24"}, "prompt", "google/veo-2.0 requires a prompt (2–3000 characters)"),
+      "fps": "24"}, "prompt", "Google Veo 2.0 requires a prompt (2–3000 characters)"),
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "1080P", "ratio": "1:1",
       "fps": "", "negative_prompt": "n" * 501}, "negative_prompt",
-     "Wan-AI/wan2.7-t2v takes at most 500 characters, got 501"),
+     "Wan 2.7 text-to-video takes at most 500 characters, got 501"),
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
-      "seed": str(2**31)}, "seed", "Wan-AI/wan2.7-t2v takes seeds 0–2147483647, got 2147483648"),
+      "seed": str(2**31)}, "seed",
+     "Wan 2.7 text-to-video takes seeds 0–2147483647, got 2147483648"),
     ({"reference_urls": "https://img.example.com/cat.png"}, "reference_urls",
-     "pixverse/pixverse-v5 does not accept reference_images (accepts: frame_images)"),
+     "PixVerse v5 does not accept reference images (accepts: keyframes)"),
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
       "source_video_url": "https://v.example.com/in.mp4"}, "source_video_url",
-     "does not accept source_video (accepts: audio_inputs)"),
+     "does not accept a video to edit (accepts: audio)"),
     ({"audio_urls": "ftp://files.example.com/a.wav"}, "audio_urls",
      "Line 1 is not an http(s) URL"),
     ({"steps": "5"}, "steps", "greater than or equal to 10"),
@@ -122,7 +124,7 @@ def test_warnings_save_and_say_so(superuser_client):
     job = VideoJob.objects.get()
     assert job.guidance_scale == 13
     text = " ".join(str(m) for m in response.context["messages"])
-    assert "guidance_scale: values above 12 cause artifacts; 6–10 is recommended" in text
+    assert "Guidance scale: values above 12 cause artifacts; 6–10 is recommended" in text
 
 
 # --- Saving --------------------------------------------------------------------------------------
@@ -250,12 +252,15 @@ def test_a_draft_sent_while_being_edited_keeps_its_status(superuser_client):
 
 def test_model_choices_are_grouped_with_a_capability_line(superuser_client):
     html = superuser_client.get(ADD).content.decode()
-    assert '<optgroup label="google">' in html and '<optgroup label="Wan-AI">' in html
-    assert "5s · 640×360, 480×360, 360×360, 270×360 +16 · keyframes: first + last" in html
+    # The providers' names, not the slugs of the model ids (kwaivgI, Wan-AI).
+    assert '<optgroup label="Google">' in html and '<optgroup label="Wan (Alibaba)">' in html
+    assert '<optgroup label="Kling (Kuaishou)">' in html and "kwaivgI</" not in html
+    assert ("5 s · 640×360, 480×360, 360×360, 270×360 +16 · 24/16 fps · first and last frame"
+            " · prompt 2–2048 characters") in html
     assert 'id="videogen-catalog"' in html
     draft = make_job()
     page = superuser_client.get(reverse("admin:videogen_videojob_change", args=[draft.pk]))
-    assert b'data-vg-model-summary aria-live="polite">5s' in page.content
+    assert b'data-vg-model-summary aria-live="polite">5 s' in page.content
 
 
 def test_base64_is_never_echoed_in_the_request_json(superuser_client):
@@ -371,3 +376,64 @@ def test_image_inputs_tell_the_browser_what_they_take(name):
     html = str(JobForm()[name])
     assert 'accept="image/png,image/jpeg,image/webp"' in html and 'data-vg-image="1"' in html
     assert f'data-vg-max-bytes="{10 * 1024 * 1024}"' in html
+
+
+# --- In the words of the page: labels, not ids and keys (issue #19, 10-14) -----------------------
+
+WAN27 = {"size": "", "fps": "", "resolution": "720P", "ratio": "16:9", "seconds": ""}
+
+
+def test_warnings_name_the_field_by_its_label(superuser_client):
+    response = superuser_client.post(ADD, form_data(generate_audio="true", guidance_scale="14"),
+                                     follow=True)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Generate audio: PixVerse v5 is not documented to generate audio (saved anyway)" in text
+    assert "Guidance scale: values above 12" in text
+    assert "generate_audio" not in text.lower().replace("generate audio", "")
+
+
+@pytest.mark.parametrize("length", [3001, 200_000])
+def test_a_long_prompt_is_refused_in_the_models_words(superuser_client, length):
+    """Over the API's 32,000 characters it was pydantic's "String should have at most 32000
+    characters"; over the model's 3,000 the model's id. Both now say the same, with the
+    model's label."""
+    response = post(superuser_client, model="minimax/hailuo-02", size="1366x768", seconds="10",
+                    fps="25", prompt="x" * length)
+    assert errors_of(response) == {
+        "prompt": f"MiniMax Hailuo 02 takes 2–3000 characters, got {length}"}
+
+
+@pytest.mark.parametrize(("model", "field", "message"), [
+    ("Wan-AI/wan2.7-r2v", "reference_urls",
+     "Wan 2.7 reference-to-video needs reference images or reference videos"),
+    ("Wan-AI/wan2.7-videoedit", "source_video_url", "Wan 2.7 video edit needs a video to edit"),
+])
+def test_a_model_that_needs_an_input_refuses_without_it(superuser_client, model, field, message):
+    response = post(superuser_client, model=model, **WAN27)
+    assert errors_of(response) == {field: message}
+    assert not VideoJob.objects.exists()
+
+
+def test_an_input_the_model_does_not_take_is_refused_not_saved(superuser_client):
+    """Wan 2.2 T2V (undocumented, text-to-video) saved a reference URL without a word."""
+    response = post(superuser_client, model="Wan-AI/Wan2.2-T2V-A14B", size="", seconds="",
+                    fps="", reference_urls="https://img.example.com/cat.png",
+                    source_video_url="https://v.example.com/in.mp4")
+    assert errors_of(response) == {
+        "reference_urls": "Wan 2.2 T2V A14B (text-to-video) does not take reference images.",
+        "source_video_url": "Wan 2.2 T2V A14B (text-to-video) does not take a video to edit."}
+    assert not VideoJob.objects.exists()
+
+
+def test_the_catalog_tells_the_script_what_each_model_takes(superuser_client):
+    html = superuser_client.get(ADD).content.decode()
+    data = json.loads(re.search(r'id="videogen-catalog"[^>]*>(.*?)</script>', html, re.S)[1])
+    assert data["Wan-AI/Wan2.2-T2V-A14B"]["media"] == []
+    assert data["Wan-AI/Wan2.2-I2V-A14B"]["media"] == ["frame_images"]
+    assert data["Wan-AI/wan2.7-r2v"]["required"] == [["reference_images", "reference_videos"]]
+    # The hint line is complete: the duration range the Duration select offers, what it needs.
+    assert data["Wan-AI/wan2.7-r2v"]["summary"] == (
+        "2–10 s · 720P, 1080P × 16:9, 9:16, 1:1, 4:3, 3:4 · 30 fps · needs reference images "
+        "or reference videos · prompt 2–5000 characters")
+    assert data["Wan-AI/wan2.7-i2v"]["summary"].startswith("2–15 s · ")
+    assert "takes clips to continue, audio" in data["Wan-AI/wan2.7-i2v"]["summary"]

@@ -37,7 +37,13 @@ def documented_request(spec):
         data["fps"] = spec.fps[-1]
     if "first" in spec.keyframes and "frame_images" in spec.media_fields:
         data["media"] = {"frame_images": [{"input_image": PNG, "frame": "first"}]}
+    for group in spec.required_media:  # r2v: a reference; videoedit: the video to edit
+        data.setdefault("media", {})[group[0]] = REQUIRED_EXAMPLE[group[0]]
     return data
+
+
+REQUIRED_EXAMPLE = {"reference_images": ["https://img.example.com/cat.png"],
+                    "source_video": "https://v.example.com/in.mp4"}
 
 
 @pytest.mark.parametrize("model_id", sorted(BUILTIN))
@@ -107,7 +113,8 @@ def test_seconds_outside_the_api_range_refused_and_wan_range_wider():
         "seconds: google/veo-2.0 makes clips of 1–10 seconds, got 12"
     ]
     assert errors({"model": "Wan-AI/wan2.7-t2v", "prompt": "a cat", "seconds": 12}) == []
-    assert errors({"model": "Wan-AI/wan2.7-r2v", "prompt": "a cat", "seconds": 12}) == [
+    assert errors({"model": "Wan-AI/wan2.7-r2v", "prompt": "a cat", "seconds": 12,
+                   "media": {"reference_images": ["https://img.example.com/c.png"]}}) == [
         "seconds: Wan-AI/wan2.7-r2v makes clips of 2–10 seconds, got 12"
     ]
 
@@ -310,3 +317,40 @@ def test_site_catalog_follows_a_settings_change_whatever_the_objects_ids(setting
     assert catalog.get_model("acme/studio-1") is None
     settings.VIDEOGEN = {"MODELS": {"acme/studio-1": {"sizes": ["640x360"]}}}
     assert catalog.get_model("acme/studio-1").sizes == ((640, 360),)
+
+
+def test_a_model_that_needs_an_input_refuses_without_it():
+    r2v = {"model": "Wan-AI/wan2.7-r2v", "prompt": "the cat from the photo, dancing"}
+    assert errors(r2v) == [
+        "media.reference_images: Wan-AI/wan2.7-r2v needs reference_images or reference_videos"]
+    assert errors(r2v | {"media": {"reference_videos": [{"video": "https://v.example.com/a.mp4"}]}
+                         }) == []
+    edit = {"model": "Wan-AI/wan2.7-videoedit", "prompt": "make it night",
+            "media": {"reference_images": ["https://img.example.com/moon.png"]}}
+    assert errors(edit) == ["media.source_video: Wan-AI/wan2.7-videoedit needs source_video"]
+    with pytest.raises(ValueError, match="unknown media fields"):
+        merge(BUILTIN, {"acme/x": {"required_media": [["posters"]]}})
+
+
+def test_a_prompt_over_the_apis_limit_is_refused_in_the_models_words():
+    """Not pydantic's "String should have at most 32000 characters"."""
+    data = {"model": "minimax/hailuo-02", "prompt": "x" * 200_000, "width": "wide"}
+    assert errors(data) == [
+        "prompt: minimax/hailuo-02 takes 2–3000 characters, got 200000",
+        "width: Input should be a valid integer, unable to parse string as an integer"]
+    assert errors({"model": "acme/new", "prompt": "x" * 32_001}) == [
+        "prompt: String should have at most 32000 characters"]
+
+
+def test_an_undocumented_model_is_warned_about_inputs_its_kind_does_not_take():
+    data = {"model": "Wan-AI/Wan2.2-T2V-A14B", "prompt": "a cat",
+            "media": {"reference_images": ["https://img.example.com/cat.png"]}}
+    assert errors(data) == []
+    assert warnings(data) == ["media.reference_images: Wan-AI/Wan2.2-T2V-A14B is not "
+                              "documented to take reference_images; the provider will decide"]
+
+
+def test_organizations_have_the_providers_names():
+    assert BUILTIN["kwaivgI/kling-2.1-pro"].organization_name == "Kling (Kuaishou)"
+    assert BUILTIN["minimax/hailuo-02"].label == "MiniMax Hailuo 02"
+    assert catalog.ModelSpec(id="acme/x").organization_name == "acme"
