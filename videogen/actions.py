@@ -16,7 +16,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from videogen import lifecycle
 from videogen.models import TERMINAL_STATUSES, ArchiveStatus, Status, VideoJob
@@ -191,7 +191,8 @@ def _resend_webhooks(job: VideoJob, user: Any) -> tuple[str, None]:
         "created_at"))
     if not count:
         raise lifecycle.LifecycleError(_("no enabled endpoint wants its events"))
-    return _("%(count)d delivery(ies) queued") % {"count": count}, None
+    return ngettext("%(count)d delivery queued", "%(count)d deliveries queued", count) % {
+        "count": count}, None
 
 
 # --- Mark an uncertain submission failed --------------------------------------------------------

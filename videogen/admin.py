@@ -19,6 +19,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
@@ -33,6 +34,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from videogen import actions, catalog, dashboard, lifecycle
 from videogen.actions import OPERATIONS, Operation, Report
@@ -317,16 +319,15 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             "admin/videogen/action_confirmation.html"], context)
 
     def show_report(self, request: HttpRequest, report: Report) -> None:
-        label = report.operation.label
+        # "Cancel…" is a button that asks first; the report of what it did does not.
+        label = str(report.operation.label).rstrip("…")
         levels = {"done": messages.SUCCESS, "skipped": messages.WARNING,
                   "failed": messages.ERROR}
-        titles = {"done": _("%(label)s — done for %(n)d job(s):"),
-                  "skipped": _("%(label)s — skipped %(n)d job(s):"),
-                  "failed": _("%(label)s — failed for %(n)d job(s):")}
         for kind, level in levels.items():
             outcomes = report.of(kind)  # type: ignore[arg-type]
             if outcomes:
-                title = titles[kind] % {"label": label, "n": len(outcomes)}
+                title = report_title(kind, len(outcomes)) % {"label": label,
+                                                             "n": len(outcomes)}
                 self.message_user(request, format_html(
                     '{}<ul class="vg-report">{}</ul>', title, self._outcome_items(outcomes)),
                     level)
@@ -460,7 +461,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     def response_add(self, request: HttpRequest, obj: VideoJob,
                      post_url_continue: str | None = None) -> HttpResponse:
-        if "_submit" in request.POST:
+        if self._draft_button(request):
             return self._saved_and_submit(request, obj)
         return super().response_add(request, obj, post_url_continue)
 
@@ -469,12 +470,22 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             self.message_user(request, _("This job was sent meanwhile, so your changes were "
                                          "not saved."), messages.ERROR)
             return redirect(reverse(self._url("change"), args=[obj.pk]))
-        if "_submit" in request.POST:
+        if self._draft_button(request):
             return self._saved_and_submit(request, obj)
         return super().response_change(request, obj)
 
+    @staticmethod
+    def _draft_button(request: HttpRequest) -> bool:
+        """*Save draft* or *Save and submit* (not a popup, which answers Django's way)."""
+        return ("_submit" in request.POST or "_continue" in request.POST) and \
+            IS_POPUP_VAR not in request.POST
+
     def _saved_and_submit(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
+        """Both buttons answer alike ("The draft was saved."); *Save and submit* then says
+        what the submit did."""
         self.message_user(request, _("The draft was saved."), messages.SUCCESS)
+        if "_submit" not in request.POST:
+            return redirect(reverse(self._url("change"), args=[obj.pk]))
         if self.may(request, OPERATIONS["submit"]):
             self.show_report(request, actions.run(OPERATIONS["submit"], [obj], request.user))
         else:
@@ -585,6 +596,15 @@ class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
 
 # --- Helpers for the pages ------------------------------------------------------------------------
+
+
+def report_title(kind: str, n: int) -> str:
+    """The first line of an action's report: "Re-poll now — done for 3 jobs:"."""
+    if kind == "done":
+        return ngettext("%(label)s — done for %(n)d job:", "%(label)s — done for %(n)d jobs:", n)
+    if kind == "skipped":
+        return ngettext("%(label)s — skipped %(n)d job:", "%(label)s — skipped %(n)d jobs:", n)
+    return ngettext("%(label)s — failed for %(n)d job:", "%(label)s — failed for %(n)d jobs:", n)
 
 
 def money(value: Decimal) -> str:

@@ -11,9 +11,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
@@ -202,10 +204,10 @@ class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "event_type", "endpoint", "status", "attempts", "last_status_code",
-                    "next_attempt_at", "delivered_at")
+    list_display = ("event_id", "event_type", "job", "endpoint", "status", "attempts",
+                    "last_status_code", "next_attempt_at", "delivered_at")
     list_filter = ("status", "endpoint", "event__type")
-    list_select_related = ("event", "endpoint")
+    list_select_related = ("event", "event__job", "endpoint")
     search_fields = ("event__id", "event__job__id")
     inlines = [AttemptInline]
     actions = ["resend"]
@@ -214,12 +216,21 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def event_type(self, obj: WebhookDelivery) -> str:
         return obj.event.type
 
+    @admin.display(description=_("job"))
+    def job(self, obj: WebhookDelivery) -> str:
+        job = obj.event.job
+        if job is None:
+            return "—"
+        url = reverse(f"{self.admin_site.name}:videogen_videojob_change", args=[job.pk])
+        return format_html('<a href="{}">{}</a>', url, Truncator(str(job)).chars(60))
+
     @admin.action(description=_("Resend (same webhook-id)"), permissions=["resend"])
     def resend(self, request, queryset) -> None:
         for item in queryset:
             sending.resend(item)
-        self.message_user(request, _("%(n)d delivery(ies) queued.") % {"n": queryset.count()},
-                          messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(request, ngettext("%(n)d delivery queued.", "%(n)d deliveries queued.",
+                                            count) % {"n": count}, messages.SUCCESS)
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("videogen.resend_webhookevent")
@@ -242,8 +253,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Replay to all endpoints that want it"), permissions=["resend"])
     def replay(self, request, queryset) -> None:
         count = sum(sending.resend_event(event) for event in queryset)
-        self.message_user(request, _("%(n)d delivery(ies) queued.") % {"n": count},
-                          messages.SUCCESS)
+        self.message_user(request, ngettext("%(n)d delivery queued.", "%(n)d deliveries queued.",
+                                            count) % {"n": count}, messages.SUCCESS)
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("videogen.resend_webhookevent")
