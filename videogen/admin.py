@@ -27,6 +27,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -45,6 +46,7 @@ from videogen.forms import (
     MAIN_FIELDS,
     JobForm,
     describe_image,
+    is_own,
     is_url,
     stored_keyframes,
     thumbnail_src,
@@ -146,7 +148,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["videogen/admin/videogen.css"]}
-        js = ["videogen/admin/progress.js"]
+        js = ["videogen/admin/progress.js", "videogen/admin/preview.js"]
 
     # --- Permissions ----------------------------------------------------------------------
 
@@ -548,10 +550,14 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         items += [("reference", url) for url in media.get("reference_images") or []]
         if not items:
             return format_html("{}", "—")
-        return format_html_join("", '<figure class="vg-thumb"><img src="{}" alt="" '
-                                'referrerpolicy="no-referrer"><figcaption>{}: {}</figcaption>'
-                                "</figure>", ((thumbnail_src(v), position, describe_image(v))
-                                              for position, v in items))
+        # Images on other hosts load only when staff press "Show preview".
+        shown = [{"src": thumbnail_src(value), "own": is_own(thumbnail_src(value)),
+                  "label": f"{position}: {describe_image(value)}"}
+                 for position, value in items if thumbnail_src(value)]
+        return format_html('<div class="vg-images">{}</div>', render_to_string(
+            "admin/videogen/widgets/previews.html", {
+                "previews": shown, "show_button": True,
+                "foreign": any(not item["own"] for item in shown)}))
 
     @admin.display(description=_("other media"))
     def other_media(self, job: VideoJob) -> SafeString:

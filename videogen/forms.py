@@ -89,6 +89,35 @@ def thumbnail_src(value: str) -> str:
     return f"data:{mime};base64,{value}" if mime else ""
 
 
+def is_own(url: str, base_url: str = "") -> bool:
+    """Whether an image is on this site (or base64), so a thumbnail may load at once. Any other
+    host is only asked for the image when staff press *Show preview*: it would learn who looks
+    at the job, and when."""
+    if not is_url(url):
+        return True
+    origins = {_origin(absolute("/", base_url)), _origin(base_url)} - {""}
+    return _origin(url) in origins
+
+
+def _origin(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+def previews(values: Iterable[str], base_url: str = "") -> list[dict[str, Any]]:
+    """What ``previews.html`` shows for images (URLs or base64): src, label, own."""
+    items = []
+    for value in values:
+        src = thumbnail_src(value)
+        if src:
+            items.append({"src": src, "own": is_own(src, base_url),
+                          "label": describe_image(value) if is_url(value) else ""})
+    return items
+
+
 def describe_image(value: str) -> str:
     """A short label: "PNG image, 120.5 KB" or the URL's host and file name."""
     if is_url(value):
@@ -187,10 +216,19 @@ class ImageFileInput(_ImageInput, forms.ClearableFileInput):
 
 class ImageURLInput(forms.URLInput):
     template_name = "admin/videogen/widgets/image_url_input.html"
+    #: The admin's address, set by the form: images there are shown at once.
+    base_url = ""
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"placeholder": "https://…", "data-vg-image-url": "1",
                           **(attrs or {})})
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        shown = previews([str(value)] if value and is_url(str(value)) else [], self.base_url)
+        context["widget"].update(previews=shown,
+                                 foreign=any(not item["own"] for item in shown))
+        return context
 
 
 class MultipleImageInput(_ImageInput):
@@ -201,6 +239,7 @@ class URLListInput(forms.Textarea):
     """One URL per line; image URLs are shown as thumbnails under it."""
 
     template_name = "admin/videogen/widgets/url_list.html"
+    base_url = ""
 
     def __init__(self, *, thumbnails: bool = False) -> None:
         super().__init__({"rows": 3, "placeholder": "https://…"})
@@ -214,8 +253,10 @@ class URLListInput(forms.Textarea):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
         context = super().get_context(name, value, attrs)
         text = context["widget"]["value"] or ""
-        context["widget"]["thumbnails"] = [line.strip() for line in text.splitlines()
-                                           if is_url(line.strip())] if self.thumbnails else []
+        urls = [line.strip() for line in text.splitlines() if is_url(line.strip())]
+        shown = previews(urls, self.base_url) if self.thumbnails else []
+        context["widget"].update(thumbnails=self.thumbnails, previews=shown,
+                                 foreign=any(not item["own"] for item in shown))
         return context
 
 
@@ -445,7 +486,7 @@ class JobForm(forms.ModelForm):
 
     class Media:
         css = {"all": ["videogen/admin/videogen.css"]}
-        js = ["videogen/admin/job_form.js"]
+        js = ["videogen/admin/job_form.js", "videogen/admin/preview.js"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -465,6 +506,9 @@ class JobForm(forms.ModelForm):
             self.initial.setdefault(name, value)
         if job.width and job.height:
             self.initial.setdefault("size", f"{job.width}x{job.height}")
+        for bound in self.fields.values():
+            if isinstance(bound.widget, ImageURLInput | URLListInput):
+                bound.widget.base_url = self.base_url
 
     def _initial_from_media(self, media: Mapping[str, Any]) -> dict[str, Any]:
         initial: dict[str, Any] = {}

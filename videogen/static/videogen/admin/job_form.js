@@ -156,20 +156,6 @@
         }
     }
 
-    function previewURL(input) {
-        var box = input.parentNode.querySelector("[data-vg-previews]");
-        if (!box) { return; }
-        box.textContent = "";
-        if (!/^https?:\/\/\S+$/.test(input.value)) { return; }
-        var figure = document.createElement("figure"), img = document.createElement("img");
-        figure.className = "vg-thumb";
-        img.alt = "";
-        img.referrerPolicy = "no-referrer";
-        img.src = input.value;
-        figure.appendChild(img);
-        box.appendChild(figure);
-    }
-
     function start() {
         var data = document.getElementById("videogen-catalog");
         var select = field("model");
@@ -182,9 +168,6 @@
         if (guidance) { guidance.addEventListener("input", checkGuidance); }
         document.querySelectorAll("input[data-vg-image]").forEach(function (input) {
             input.addEventListener("change", function () { previewFiles(input); });
-        });
-        document.querySelectorAll("input[data-vg-image-url]").forEach(function (input) {
-            input.addEventListener("change", function () { previewURL(input); });
         });
         applyModel(catalog);
         checkGuidance();
