@@ -31,6 +31,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -127,7 +128,7 @@ class JobChangeList(ChangeList):
 class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     form = JobForm
     list_display = ("thumbnail", "short_prompt", "model_label", "status_badge", "progress_bar",
-                    "cost_display", "owner", "created_at")
+                    "cost_display", "owner", "created")
     list_display_links = ("thumbnail", "short_prompt")
     list_filter = ("status", ModelFilter, "archive_status", "created_at", OwnerFilter)
     search_fields = ("prompt", "remote_id", "metadata")
@@ -138,7 +139,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     show_full_result_count = False
     actions = list(ACTION_NAMES.values())
     #: What a job that has been sent shows (request fields without a value are left out).
-    view_request_fields = ("model_label", "prompt", "negative_prompt", "size_label", "seconds",
+    view_request_fields = ("model_label", "prompt", "negative_prompt", "size_label",
+                           "resolution", "ratio", "seconds",
                            "fps", "steps", "guidance_scale", "seed", "output_format",
                            "output_quality", "generate_audio", "images", "other_media")
     view_detail_fields = ("id", "remote_id", "owner", "retry_of", "linked_object",
@@ -224,6 +226,14 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     @admin.display(description=_("cost"), ordering="cost")
     def cost_display(self, job: VideoJob) -> str:
         return money(job.cost) if job.cost is not None else "—"
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, job: VideoJob) -> str:
+        # Short ("12/04/2026 23:14"), so the column fits beside the sidebar.
+        created = job.created_at
+        if timezone.is_aware(created):
+            created = timezone.localtime(created)
+        return date_format(created, "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=_("owner"), ordering="created_by")
     def owner(self, job: VideoJob) -> str:
@@ -539,8 +549,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @admin.display(description=_("size"))
     def size_label(self, job: VideoJob) -> str:
-        if job.resolution or job.ratio:
-            return f"{job.resolution or '—'} · {job.ratio or '—'}"
+        # Wan 2.7's resolution and ratio are fields of their own, under their own names.
         return f"{job.width} × {job.height}" if job.width and job.height else "—"
 
     @admin.display(description=_("images"))
@@ -626,7 +635,7 @@ def _shown(job: VideoJob, name: str) -> bool:
     if name == "model_label":
         return True
     if name == "size_label":
-        return bool(job.width or job.resolution or job.ratio)
+        return bool(job.width)
     if name == "images":
         return bool(stored_keyframes(media) or media.get("reference_images"))
     if name == "other_media":

@@ -187,8 +187,20 @@ class ModelSelect(forms.Select):
             catalog=catalog_data(specs.values()),
             models=[{"id": s.id, "name": s.label, "summary": describe_model(s)}
                     for s in specs.values()],
+            strings=script_strings(),
         )
         return context
+
+
+def script_strings() -> dict[str, str]:
+    """The form script's words, translated here (the admin's JavaScript catalog only carries
+    Django's own strings)."""
+    return {
+        "count": gettext("%(n)s of %(max)s characters"),
+        "guidance": gettext("Above 12 the video tends to show artifacts; 6–10 is recommended."),
+        "not_image": gettext("%(name)s is not a PNG, JPEG or WEBP image."),
+        "too_large": gettext("%(name)s is larger than 10 MB."),
+    }
 
 
 class _ImageInput(forms.FileInput):
@@ -473,7 +485,8 @@ class JobForm(forms.ModelForm):
                   "guidance_scale", "seed", "negative_prompt", "output_format",
                   "output_quality", "generate_audio", "metadata"]
         widgets = {
-            "prompt": forms.Textarea(attrs={"rows": 4, "data-vg-prompt": "1"}),
+            "prompt": forms.Textarea(attrs={"rows": 12, "class": "vg-prompt",
+                                            "data-vg-prompt": "1"}),
             "negative_prompt": forms.Textarea(attrs={"rows": 2}),
             "metadata": forms.Textarea(attrs={"rows": 2}),
         }

@@ -146,7 +146,7 @@ def test_create_submit_watch_and_play(page, live_server, sandbox, staff, tmp_pat
 
     # The form follows the model: its capability line, its sizes and durations only.
     page.select_option("#id_model", "pixverse/pixverse-v5")
-    assert "keyframes: first + last" in page.text_content("[data-vg-model-summary]")
+    assert "first and last frame" in page.text_content("[data-vg-model-summary]")
     assert page.locator("#id_size option[value='1366x768']").is_disabled()
     page.fill("#id_prompt", "A paper boat drifting on a calm lake at dawn")
     page.select_option("#id_size", "360x360")

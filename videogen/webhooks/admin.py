@@ -47,7 +47,8 @@ class ShownOnce(str):
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https")
+    url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https",
+                         widget=forms.URLInput(attrs={"class": "vLargeTextField vg-wide"}))
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices, required=False, widget=forms.CheckboxSelectMultiple,
         label=_("Event types"), help_text=_("None checked means all."))
@@ -82,6 +83,7 @@ class SecretInline(admin.TabularInline):
     can_delete = False
     fields = ("masked", "created_at", "expires_at")
     readonly_fields = fields
+    classes = ["vg-rows"]  # each row's columns say it all: no caption above it
     verbose_name_plural = _("secrets (shown in full only when created)")
 
     @admin.display(description=_("secret"))
@@ -100,6 +102,9 @@ class SecretInline(admin.TabularInline):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     form = EndpointForm
+
+    class Media:
+        css = {"all": ["videogen/admin/videogen.css"]}
     list_display = ("url", "description", "enabled", "events", "consecutive_failures",
                     "disabled_reason")
     list_filter = ("enabled",)
@@ -184,6 +189,7 @@ class AttemptInline(admin.TabularInline):
     can_delete = False
     fields = ("created_at", "status_code", "duration_ms", "error", "response_excerpt")
     readonly_fields = fields
+    classes = ["vg-rows"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -191,6 +197,9 @@ class AttemptInline(admin.TabularInline):
 
 class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     """Machine-written rows: staff look and act, never edit."""
+
+    class Media:
+        css = {"all": ["videogen/admin/videogen.css"]}
 
     def has_add_permission(self, request) -> bool:
         return False

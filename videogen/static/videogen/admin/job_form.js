@@ -9,27 +9,39 @@
 (function () {
     "use strict";
 
-    var t = window.gettext || function (s) { return s; };
-    var interpolate = window.interpolate || function (fmt, obj) {
+    /* The page's strings, translated on the server (#videogen-strings): Django's JavaScript
+     * catalog of the admin does not carry this app's strings. */
+    var strings = {};
+    function t(key) { return strings[key] || key; }
+    function interpolate(fmt, obj) {
         return fmt.replace(/%\((\w+)\)s/g, function (_, key) { return obj[key]; });
-    };
+    }
 
     function field(name) { return document.getElementById("id_" + name); }
 
-    /* The element to hide for a field: its box on a shared line, else its row. */
+    /* The element to hide for a field: on a shared line, the box holding its errors, input
+     * and help text; else its row. */
     function holder(name) {
-        return document.querySelector(".fieldBox.field-" + name) ||
-            document.querySelector(".form-row.field-" + name);
+        var box = document.querySelector(".fieldBox.field-" + name);
+        return box ? box.parentNode : document.querySelector(".form-row.field-" + name);
     }
 
+    /* Show or hide a field. A hidden field is disabled too, so it is not sent: a value typed
+     * for another model must not reach this one (the server would refuse it). A field with an
+     * error stays visible, so the error can be read. */
     function show(name, visible) {
         var element = holder(name);
-        if (element) { element.hidden = !visible; }
-        var row = element && element.closest(".form-row");
-        if (row && row !== element) {
+        if (!element) { return; }
+        if (element.querySelector(".errorlist")) { visible = true; }
+        element.hidden = !visible;
+        element.querySelectorAll("input, select, textarea").forEach(function (control) {
+            control.disabled = !visible;
+        });
+        var line = element.parentNode;
+        if (line && line.classList.contains("form-multiline")) {
             // A shared line disappears when all of its fields do.
-            row.hidden = !Array.prototype.some.call(
-                row.querySelectorAll(".fieldBox"), function (box) { return !box.hidden; });
+            line.closest(".form-row").hidden = !Array.prototype.some.call(
+                line.children, function (box) { return !box.hidden; });
         }
     }
 
@@ -111,8 +123,7 @@
         if (!spec) { element.textContent = ""; return; }
         var length = prompt.value.trim().length, limits = spec.prompt_range;
         var tooLong = length > limits[1], tooShort = length > 0 && length < limits[0];
-        element.textContent = interpolate(t("%(n)s of %(max)s characters"),
-            {n: length, max: limits[1]}, true);
+        element.textContent = interpolate(t("count"), {n: length, max: limits[1]});
         element.classList.toggle("vg-ok", !tooLong && !tooShort);
     }
 
@@ -121,8 +132,7 @@
         if (!input) { return; }
         var element = note(input, "vg-guidance-note");
         var value = parseFloat(input.value);
-        element.textContent = value > 12
-            ? t("Above 12 the video tends to show artifacts; 6–10 is recommended.") : "";
+        element.textContent = value > 12 ? t("guidance") : "";
     }
 
     /* Thumbnails of picked files, and the checks the server will make anyway. */
@@ -134,12 +144,11 @@
         if (box) { box.textContent = ""; }
         Array.prototype.forEach.call(input.files, function (file) {
             if (!/^image\/(png|jpeg|webp)$/.test(file.type)) {
-                problems.push(interpolate(t("%(name)s is not a PNG, JPEG or WEBP image."),
-                    {name: file.name}, true));
+                problems.push(interpolate(t("not_image"), {name: file.name}));
                 return;
             }
             if (file.size > limit) {
-                problems.push(interpolate(t("%(name)s is larger than 10 MB."), {name: file.name}, true));
+                problems.push(interpolate(t("too_large"), {name: file.name}));
                 return;
             }
             if (!box) { return; }
@@ -161,6 +170,8 @@
         var select = field("model");
         if (!data || !select) { return; }
         var catalog = JSON.parse(data.textContent);
+        var texts = document.getElementById("videogen-strings");
+        if (texts) { strings = JSON.parse(texts.textContent); }
         select.addEventListener("change", function () { applyModel(catalog); });
         var prompt = field("prompt");
         if (prompt) { prompt.addEventListener("input", function () { countPrompt(catalog); }); }

@@ -68,6 +68,7 @@
                     window.location.reload();  // show the player, the error, the history
                     return;
                 }
+                if (archiving(job.archive_status)) { releasePlayer(); }
                 updateBadge(section.querySelector("[data-vg-badge]"), job);
                 updateProgress(section.querySelector("[data-vg-progress]"), job);
                 var label = section.querySelector("[data-vg-archive-label]");
@@ -117,8 +118,30 @@
         placeholder.replaceWith(img);
     }
 
+    /* While a job is archived again its files are replaced, and the old ones deleted: a player
+       still pointing at them would ask for them (404s) until the page reloads. So the player
+       lets go of them as soon as an archive is asked for or under way. */
+    function releasePlayer() {
+        document.querySelectorAll("video.vg-video").forEach(function (video) {
+            if (!video.querySelector("source") && !video.hasAttribute("src")) { return; }
+            video.pause();
+            video.querySelectorAll("source").forEach(function (source) { source.remove(); });
+            video.removeAttribute("src");
+            video.removeAttribute("poster");
+            video.load();
+            video.closest(".vg-player").classList.add("vg-player--replacing");
+        });
+    }
+
+    function archiving(status) { return status === "pending" || status === "archiving"; }
+
     function start() {
+        document.addEventListener("submit", function (event) {
+            var button = event.target.querySelector("[data-vg-op='archive']");
+            if (button) { releasePlayer(); }
+        });
         var section = document.querySelector("[data-vg-status-url][data-vg-watch]");
+        if (section && archiving(section.getAttribute("data-vg-archive"))) { releasePlayer(); }
         if (section) { watchJob(section); }
         var holder = document.querySelector("[data-vg-progress-many]");
         if (holder) { watchList(holder); }
