@@ -47,6 +47,7 @@ from videogen.forms import (
     MAIN_FIELDS,
     JobForm,
     describe_image,
+    in_words,
     is_own,
     is_url,
     stored_keyframes,
@@ -353,9 +354,11 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return items
 
     def _outcome_text(self, outcome: actions.Outcome) -> SafeString:
+        # The catalog's words name the model by its id; staff know it by its label.
+        message = in_words(str(outcome.message), catalog.get_model(outcome.job.model))
         if outcome.created is None:
-            return format_html("{}", outcome.message)
-        return format_html("{} ({})", outcome.message, self._job_link(outcome.created))
+            return format_html("{}", message)
+        return format_html("{} ({})", message, self._job_link(outcome.created))
 
     def _job_link(self, job: VideoJob) -> SafeString:
         return format_html('<a href="{}">{}</a>', reverse(self._url("change"), args=[job.pk]),

@@ -342,6 +342,14 @@ def describe_model(spec: catalog.ModelSpec) -> str:
     return " · ".join(parts)
 
 
+def in_words(message: str, spec: catalog.ModelSpec | None) -> str:
+    """A catalog message as the pages say it: the model's label instead of its id, the
+    inputs' names instead of the API's keys."""
+    if spec and spec.id in message:
+        message = message.replace(spec.id, spec.label)
+    return _MEDIA_WORD.sub(lambda match: str(MEDIA_LABELS[match[0]]), message)
+
+
 def _durations(spec: catalog.ModelSpec) -> str:
     if spec.durations:
         return "/".join(gettext("%(n)s s") % {"n": n} for n in spec.durations)
@@ -666,11 +674,7 @@ class JobForm(forms.ModelForm):
                     and media in MEDIA_LABELS and media not in self.spec.media_fields)
 
     def in_words(self, message: str) -> str:
-        """A catalog message as the page says it: the model's label instead of its id, the
-        inputs' names instead of the API's keys."""
-        if self.spec and self.spec.id in message:
-            message = message.replace(self.spec.id, self.spec.label)
-        return _MEDIA_WORD.sub(lambda match: str(MEDIA_LABELS[match[0]]), message)
+        return in_words(message, self.spec)
 
     def label_of(self, problem: catalog.Problem) -> str:
         """The label of the form field a problem is about ("Guidance scale")."""

@@ -209,7 +209,7 @@ def test_submit_refuses_an_invalid_request_up_front(superuser_client, queued):
     response = post_action(superuser_client, "submit_jobs", job)
     text = " ".join(str(m) for m in response.context["messages"])
     assert "failed for 1 job" in text
-    assert "minimax/hailuo-02 supports 1366x768 or 1920x1080, got 1280x720" in text
+    assert "MiniMax Hailuo 02 supports 1366x768 or 1920x1080, got 1280x720" in text
     assert queued.calls == []
     assert VideoJob.objects.get(pk=job.pk).status == Status.DRAFT
 
