@@ -26,7 +26,11 @@ def test_the_form_follows_the_model_and_previews_only_on_request(page, live_serv
         assert page.locator(f"#id_{name}").is_disabled(), name
         assert not page.locator(f"#id_{name}").is_visible(), name
 
+    # Nothing in "Keyframes and reference images" for it: the whole section goes.
+    assert not page.locator("h2:has-text('Keyframes and reference images')").is_visible()
+
     page.select_option("#id_model", "Wan-AI/wan2.7-r2v")
+    assert page.locator("h2:has-text('Keyframes and reference images')").is_visible()
     assert summary.inner_text().startswith("2–10 s · ")
     assert "needs reference images or reference videos" in summary.inner_text()
     assert page.locator("#id_reference_urls").is_visible()

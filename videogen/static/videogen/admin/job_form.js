@@ -112,6 +112,12 @@
         show("reference_video_urls", spec.media.indexOf("reference_videos") !== -1);
         show("source_video_url", spec.media.indexOf("source_video") !== -1);
         show("audio_urls", spec.media.indexOf("audio_inputs") !== -1);
+        // A section with nothing the model takes (keyframes on a text-to-video model) goes too.
+        document.querySelectorAll("fieldset.module").forEach(function (fieldset) {
+            var rows = fieldset.querySelectorAll(".form-row");
+            if (!rows.length) { return; }
+            fieldset.hidden = !Array.prototype.some.call(rows, function (row) { return !row.hidden; });
+        });
         countPrompt(catalog);
     }
 
