@@ -55,8 +55,10 @@ REFUSALS = [
      "Wan-AI/wan2.7-t2v takes at most 500 characters, got 501"),
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
       "seed": str(2**31)}, "seed", "Wan-AI/wan2.7-t2v takes seeds 0–2147483647, got 2147483648"),
-    ({"reference_urls": "https://img.example.com/cat.png"}, "reference_urls",
-     "pixverse/pixverse-v5 does not accept reference_images (accepts: frame_images)"),
+    # Wan 2.7 lists its own inputs (on the older models references are only warned).
+    ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
+      "reference_urls": "https://img.example.com/cat.png"}, "reference_urls",
+     "Wan-AI/wan2.7-t2v does not accept reference_images (accepts: audio_inputs)"),
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
       "source_video_url": "https://v.example.com/in.mp4"}, "source_video_url",
      "does not accept source_video (accepts: audio_inputs)"),
@@ -123,6 +125,19 @@ def test_warnings_save_and_say_so(superuser_client):
     assert job.guidance_scale == 13
     text = " ".join(str(m) for m in response.context["messages"])
     assert "guidance_scale: values above 12 cause artifacts; 6–10 is recommended" in text
+
+
+def test_reference_images_on_hailuo_save_with_a_warning(superuser_client):
+    """As the docs' "Reference Images" example sends them; the table lists none."""
+    response = superuser_client.post(ADD, form_data(
+        model="minimax/hailuo-02", size="1366x768", seconds="10", fps="25",
+        prompt="A cat dancing energetically", reference_urls="https://example.com/cat.jpg"),
+        follow=True)
+    job = VideoJob.objects.get()
+    assert job.media == {"reference_images": ["https://example.com/cat.jpg"]}
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "media.reference_images: minimax/hailuo-02's table lists no reference_images" in text
+    assert "(sent anyway)" in text
 
 
 # --- Saving --------------------------------------------------------------------------------------
