@@ -23,6 +23,7 @@ import pytest
 
 from tests.client.scripted import client_for
 from videogen import catalog
+from videogen.client.schemas import RemoteJob
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "provider_examples.md"
@@ -137,6 +138,28 @@ def test_extraction_finds_every_example():
 def test_the_shared_pages_requests_have_their_committed_copy():
     copies = [body for _label, body in FIXTURE_EXAMPLES]
     assert [body for _label, body in SHARED_EXAMPLES if body not in copies] == []
+
+
+def _answers(markdown: str) -> list[dict[str, Any]]:
+    """The page's JSON blocks that are jobs the API answers."""
+    blocks = [json.loads(m[2]) for m in _BLOCK.finditer(markdown) if m[1] == "json"]
+    return [b for b in blocks if isinstance(b, dict) and "status" in b]
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="together-api.md is not beside the repository")
+def test_the_sandbox_answers_in_the_shape_the_shared_page_shows(videogen_sandbox):
+    answers = _answers(SHARED.read_text())
+    assert answers, "together-api.md's example answer was not found"
+    videogen_sandbox.configure(shape="docs")
+    client, _ = client_for(videogen_sandbox.url)
+    created = client.create(FIXTURE_EXAMPLES[0][1])
+    ours = client.retrieve(created.id).raw
+    for answer in answers:
+        theirs = RemoteJob.from_payload(answer)
+        assert theirs.status == "completed" and theirs.video_url
+        assert set(ours) == set(answer)
+        assert set(ours["inputs"]) == set(answer["inputs"])
+        assert set(ours["info"]) == set(answer["info"])
 
 
 @pytest.mark.parametrize(("label", "body"), ALL, ids=IDS)
