@@ -128,12 +128,12 @@ def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None 
     except VideoJob.DoesNotExist:
         logger.info("job %s was deleted while it was archived; its new files go too", job.pk)
         for alias, name in new_files:
-            _delete_quietly(alias, name)
+            delete_quietly(alias, name)
         return "deleted"
     # Only now: until the commit, the row named them. A file of the same name in another
     # storage (the setting changed since the last archive) is another file, and goes.
     for alias, name in old_files - new_files:
-        _delete_quietly(alias, name)
+        delete_quietly(alias, name)
     forget_unrecorded(job.pk, new_files)  # named by the row now (the sweeper would see it too)
     return "archived"
 
@@ -532,7 +532,7 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
             saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
     except BaseException:
         if (alias, saved_video) not in files_of(job):  # an overwritten old file is the row's
-            _delete_quietly(alias, saved_video)
+            delete_quietly(alias, saved_video)
         raise
     return {"storage_alias": alias, "video": saved_video, "poster": saved_poster,
             "video_bytes": download.size,
@@ -587,7 +587,7 @@ def remove_unrecorded(job_id: Any, *, attempt: int | None = None) -> int:
         entries = _entries(row[2])
         named, removed = _named_by_a_job(entries), 0
         for alias, name in entries:
-            if (alias, name) not in named and _delete_quietly(alias, name):
+            if (alias, name) not in named and delete_quietly(alias, name):
                 removed += 1
         _write_journal(job_id, [])
     if removed:
@@ -631,7 +631,7 @@ def _named_by_a_job(files: list[StoredFile]) -> set[StoredFile]:
     return named & set(files)
 
 
-def _delete_quietly(alias: str, name: str) -> bool:
+def delete_quietly(alias: str, name: str) -> bool:
     try:
         storage = storage_for(alias)
         if storage.exists(name):

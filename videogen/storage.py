@@ -12,6 +12,7 @@ rather than a concrete backend; the returned object resolves ``VIDEOGEN["STORAGE
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from typing import Any
 
@@ -23,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from videogen.conf import get_settings
+
+logger = logging.getLogger("videogen.storage")
 
 _DELEGATED = (
     "open",
@@ -96,6 +99,32 @@ def unknown_alias_message(alias: str) -> str:
     known = ", ".join(sorted(getattr(settings, "STORAGES", {}))) or "none"
     return _("The storage alias %(alias)r is not in STORAGES (there are: %(known)s).") % {
         "alias": alias, "known": known}
+
+
+def storage_problem(job: Any) -> str:
+    """Why the job's files cannot be read where its row says they are ("" when they can):
+    their alias was taken out of STORAGES. Logged, naming the job and the alias."""
+    if not (job.video or job.poster):
+        return ""
+    try:
+        storage_for(job.storage_alias)
+    except UnknownStorage as error:
+        logger.error("job %s: its archive is in storage %r, which STORAGES no longer has",
+                     job.pk, job.storage_alias)
+        return str(error)
+    return ""
+
+
+def file_url(file: FieldFile) -> str:
+    """The file's URL; "" when there is no file or its storage alias is gone (logged): a page
+    or a payload then goes without it instead of failing whole."""
+    if not file:
+        return ""
+    try:
+        return file.url
+    except UnknownStorage:
+        storage_problem(file.instance)
+        return ""
 
 
 class ArchiveFieldFile(FieldFile):
