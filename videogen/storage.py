@@ -104,10 +104,10 @@ def unknown_alias_message(alias: str) -> str:
 def storage_problem(job: Any) -> str:
     """Why the job's files cannot be read where its row says they are ("" when they can):
     their alias was taken out of STORAGES. Logged, naming the job and the alias."""
-    if not (job.video or job.poster):
+    if not (getattr(job, "video", None) or getattr(job, "poster", None)):
         return ""
     try:
-        storage_for(job.storage_alias)
+        storage_for(getattr(job, "storage_alias", ""))
     except UnknownStorage as error:
         logger.error("job %s: its archive is in storage %r, which STORAGES no longer has",
                      job.pk, job.storage_alias)
