@@ -16,7 +16,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from tests.lifecycle.test_crash_safety import archived_files, new_job
-from videogen import archive, lifecycle, moving, polling, sweeper
+from videogen import archive, checks, lifecycle, moving, polling, sweeper
 from videogen.management.commands.videogen import _copy_video
 from videogen.models import ArchiveStatus, JobEvent, VideoJob
 from videogen.progress import status_json
@@ -293,3 +293,14 @@ def test_the_migration_records_the_alias_current_then(settings, alias):
     executor.migrate(executor.loader.graph.leaf_nodes("videogen"))
     assert VideoJob.objects.get(pk=with_files.pk).storage_alias == alias
     assert VideoJob.objects.get(pk=without.pk).storage_alias == ""
+
+
+def test_a_database_check_warns_of_archives_in_a_missing_alias(settings):
+    new_job(video="videogen/a.mp4", storage_alias="old-disk")
+    new_job(video="videogen/b.mp4")
+    assert checks.check_archive_aliases() == []  # without --database: no queries
+    messages = checks.check_archive_aliases(databases=["default"])
+    assert [m.id for m in messages] == ["videogen.W004"]
+    assert "'old-disk'" in messages[0].msg and "move-archives" in messages[0].hint
+    with pytest.raises(CommandError, match="videogen.W004"):
+        call_command("check", "--database", "default", "--fail-level", "WARNING")
