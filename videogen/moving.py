@@ -127,8 +127,8 @@ def switch(job: VideoJob, source: str, target: str, copies: dict[str, str]) -> b
                 or (row.video.name, row.poster.name) != (job.video.name, job.poster.name)):
             return False
         row.storage_alias = target
-        row.video = copies.get(job.video.name, "")
-        row.poster = copies.get(job.poster.name, "")
+        row.video = copies.get(job.video.name or "", "")
+        row.poster = copies.get(job.poster.name or "", "")
         row.save(update_fields=["storage_alias", "video", "poster", "updated_at"])
         archive.note_unrecorded(job.pk, {(source, name) for name in copies})
         JobEvent.objects.create(job=row, kind=JobEvent.Kind.NOTE, detail=_(

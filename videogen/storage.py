@@ -143,7 +143,7 @@ class ArchiveFieldFile(FieldFile):
         # A file saved through the field goes where new archives go, and the row says so.
         # Only when the row names no other file: video and poster share one alias.
         if not self._other_file():
-            self.instance.storage_alias = current_alias()
+            setattr(self.instance, "storage_alias", current_alias())  # noqa: B010 (any model)
         super().save(name, content, save)
 
     def _other_file(self) -> str:

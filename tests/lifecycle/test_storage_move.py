@@ -304,3 +304,30 @@ def test_a_database_check_warns_of_archives_in_a_missing_alias(settings):
     assert "'old-disk'" in messages[0].msg and "move-archives" in messages[0].hint
     with pytest.raises(CommandError, match="videogen.W004"):
         call_command("check", "--database", "default", "--fail-level", "WARNING")
+
+
+def test_a_file_saved_through_the_field_records_the_current_alias(settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    settings.STORAGES = {**settings.STORAGES, "videos": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "videos")}}}
+    use_storage(settings, "videos")
+    job = new_job()
+    job.video.save("clip.mp4", ContentFile(b"bytes"))
+    use_storage(settings, "default")
+    job = VideoJob.objects.get(pk=job.pk)
+    assert job.storage_alias == "videos" and job.video.read() == b"bytes"
+    # A name written by code of its own is in the current storage, and recorded so.
+    assert new_job(poster="videogen/p.jpg").storage_alias == "default"
+
+
+def test_a_journal_of_the_previous_release_means_the_current_storage(sandbox, tmp_path):
+    """Bare names (no alias) in archive_unrecorded, from before the alias was recorded."""
+    job = archived_job()
+    stray = tmp_path / "media" / "videogen" / "stray.mp4"
+    stray.write_bytes(b"orphan")
+    VideoJob.objects.filter(pk=job.pk).update(
+        archive_unrecorded=["videogen/stray.mp4", job.video.name])
+    assert sweeper.sweep().unrecorded_files_removed == 1
+    assert not stray.exists() and archive.verify_stored(VideoJob.objects.get(pk=job.pk))
