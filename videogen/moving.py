@@ -51,9 +51,13 @@ def check_alias(alias: str) -> None:
 
 
 def to_move(target: str) -> Iterator[Planned]:
-    """The jobs with files in another storage than ``target``, oldest first."""
+    """The jobs with files in another storage than ``target``, oldest first, each read when
+    its turn comes (a run takes long; archives may be redone meanwhile)."""
     jobs = VideoJob.objects.exclude(video="", poster="").order_by("created_at", "pk")
-    for job in jobs.iterator(chunk_size=200):
+    for pk in list(jobs.values_list("pk", flat=True)):
+        job = VideoJob.objects.filter(pk=pk).first()
+        if job is None or not (job.video or job.poster):
+            continue
         source = job.storage_alias or current_alias()
         if source != target:
             yield Planned(job, source, [n for n in (job.video.name, job.poster.name) if n])
@@ -80,11 +84,15 @@ def move_job(plan: Planned, target: str) -> None:
         for name in plan.names:
             expected = job.video_sha256 if name == job.video.name else ""
             copies[name] = copy_verified(source, destination, name, expected)
-    except Exception:
+    except Exception as error:
         # The copies made are nobody's: removed, unless a row names them. (An interrupted
         # run keeps them instead: the next one finds them verified and reuses them.)
         _discard(job, target, set(copies.values()))
-        raise
+        if isinstance(error, MoveError):
+            raise
+        # A file missing from the old storage, a storage that refused: this job only.
+        logger.warning("moving job %s failed", job.pk, exc_info=True)
+        raise MoveError(f"{type(error).__name__}: {error}") from None
     if not switch(job, plan.source, target, copies):
         _discard(job, target, set(copies.values()))
         raise MoveError(_("the job's archive changed while it was copied; run the command "

@@ -331,3 +331,14 @@ def test_a_journal_of_the_previous_release_means_the_current_storage(sandbox, tm
         archive_unrecorded=["videogen/stray.mp4", job.video.name])
     assert sweeper.sweep().unrecorded_files_removed == 1
     assert not stray.exists() and archive.verify_stored(VideoJob.objects.get(pk=job.pk))
+
+
+def test_a_file_missing_from_the_old_storage_is_reported_and_the_rest_move(sandbox, s3,
+                                                                           tmp_path):
+    broken, fine = archived_job(), archived_job()
+    (tmp_path / "media" / broken.video.name).unlink()
+    with pytest.raises(CommandError, match=f"1 archive.*{broken.pk}"):
+        move("--to", "videos")
+    assert VideoJob.objects.get(pk=broken.pk).storage_alias == "default"
+    assert VideoJob.objects.get(pk=fine.pk).storage_alias == "videos"
+    assert broken.poster.name not in bucket_keys(s3)  # its poster's copy did not stay
