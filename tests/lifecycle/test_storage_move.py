@@ -342,3 +342,21 @@ def test_a_file_missing_from_the_old_storage_is_reported_and_the_rest_move(sandb
     assert VideoJob.objects.get(pk=broken.pk).storage_alias == "default"
     assert VideoJob.objects.get(pk=fine.pk).storage_alias == "videos"
     assert broken.poster.name not in bucket_keys(s3)  # its poster's copy did not stay
+
+
+def test_the_sweeper_cleans_partial_downloads_in_the_old_local_storage(sandbox, settings,
+                                                                       tmp_path):
+    import os
+    import time
+
+    archived_job()  # a job in "default"
+    settings.STORAGES = {**settings.STORAGES, "videos": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "videos")}}}
+    use_storage(settings, "videos")
+    left = tmp_path / "media" / archive.PARTIAL_FOLDER / f"download-x{archive.PARTIAL_SUFFIX}"
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_bytes(b"half")
+    stale = time.time() - archive.lease_seconds(in_worker=True) - 60
+    os.utime(left, (stale, stale))
+    assert sweeper.sweep().partial_downloads_removed == 1 and not left.exists()
