@@ -118,9 +118,9 @@ def copy_verified(source: Storage, destination: Storage, name: str, expected: st
     found = sha256_of(destination, saved)
     if found != expected:
         destination.delete(saved)
-        raise MoveError(_("the copy of %(name)s has sha256 %(found)s, not %(expected)s (the "
-                          "recorded one): the old file may be damaged; the job still points to "
-                          "it") % {"name": name, "found": found, "expected": expected})
+        raise MoveError(_("the copy of %(name)s has sha256 %(found)s, not %(expected)s: the "
+                          "job still points to the old file, which may be damaged") % {
+            "name": name, "found": found, "expected": expected})
     return saved
 
 
