@@ -49,6 +49,7 @@ from videogen.forms import (
 )
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
 from videogen.progress import is_moving, progress, status_json
+from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
@@ -181,9 +182,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @admin.display(description=_("poster"))
     def thumbnail(self, job: VideoJob) -> SafeString:
-        if job.poster:
-            return format_html('<img class="vg-poster" src="{}" alt="" loading="lazy">',
-                               job.poster.url)
+        if url := file_url(job.poster):
+            return format_html('<img class="vg-poster" src="{}" alt="" loading="lazy">', url)
         return format_html('<span class="vg-poster vg-poster--none" aria-hidden="true">{}</span>',
                            "▶")
 
@@ -519,7 +519,9 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def video(job: VideoJob) -> dict[str, Any] | None:
         if not job.video:
             return None
-        return {"url": job.video.url, "poster": job.poster.url if job.poster else "",
+        if problem := storage_problem(job):
+            return {"error": problem}
+        return {"url": job.video.url, "poster": file_url(job.poster),
                 "mime": MIME_TYPES.get(job.video_container, "video/mp4"),
                 "name": job.video.name.rsplit("/", 1)[-1]}
 

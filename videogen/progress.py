@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from videogen import timing
 from videogen.models import IN_FLIGHT_STATUSES, ArchiveStatus, Status, VideoJob
+from videogen.storage import file_url
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,6 @@ def status_json(job: VideoJob, now: datetime | None = None) -> dict[str, Any]:
         "moving": is_moving(job),
         "percent": current.percent,
         "text": current.text,
-        "poster": job.poster.url if job.poster else "",
+        "poster": file_url(job.poster),
         "error": job.error_message if job.status == Status.FAILED else "",
     }

@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from videogen.models import ArchiveStatus, Status
+from videogen.storage import storage_problem
 
 register = template.Library()
 
@@ -26,7 +27,9 @@ STATES = {
     Status.CANCELLED: ("cancelled", _("The video was cancelled.")),
 }
 ARCHIVE_FAILED = ("archive-failed", _("The video could not be saved."))
-UNAVAILABLE = {"failed", "cancelled", "archive-failed"}
+# The archive's storage alias was taken out of STORAGES (logged for the site's staff).
+STORAGE_MISSING = ("storage-missing", _("The video is not available right now."))
+UNAVAILABLE = {"failed", "cancelled", "archive-failed", "storage-missing"}
 
 
 @register.inclusion_tag("videogen/player.html")
@@ -40,7 +43,10 @@ def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
     if job is None:
         return {"job": None}
     ready = bool(getattr(job, "video", None))
-    state, message = ("ready", "") if ready else _waiting_state(job)
+    if ready and storage_problem(job):
+        ready, (state, message) = False, STORAGE_MISSING
+    else:
+        state, message = ("ready", "") if ready else _waiting_state(job)
     box_width, box_height = _size(job, width)
     return {
         "job": job, "ready": ready, "state": state, "message": message,
