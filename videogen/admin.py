@@ -633,7 +633,7 @@ class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
 
 def download_name(job: VideoJob) -> str:
-    """``veo-2-0-a-paper-boat-drifting-on-a-calm.mp4``: the model and the prompt's first
+    """``veo-2-0-a-paper-boat-drifting-on-a-calm-lake.mp4``: the model and the prompt's first
     words, ASCII only (safe in a header and on any file system)."""
     model = slugify(str(job.model).rsplit("/", 1)[-1].replace(".", "-"))
     words = slugify(" ".join((job.prompt or "").split()[:8]))[:40].rstrip("-")
