@@ -637,7 +637,8 @@ def download_name(job: VideoJob) -> str:
     words, ASCII only (safe in a header and on any file system)."""
     model = slugify(str(job.model).rsplit("/", 1)[-1].replace(".", "-"))
     words = slugify(" ".join((job.prompt or "").split()[:8]))[:40].rstrip("-")
-    extension = slugify(job.video.name.rsplit(".", 1)[-1]) if "." in job.video.name else ""
+    stored = job.video.name or ""
+    extension = slugify(stored.rsplit(".", 1)[-1]) if "." in stored else ""
     stem = "-".join(part for part in (model, words) if part) or "video"
     return f"{stem}.{extension or job.video_container or 'mp4'}"
 

@@ -79,7 +79,7 @@ def _measure() -> dict[str, float]:
             .values_list("model", "submitted_at", "finished_at"))
     durations: dict[str, list[float]] = defaultdict(list)
     for model, sent, done in rows:
-        if done > sent:
+        if sent and done and done > sent:
             durations[model].append((done - sent).total_seconds())
     return {model: max(timing.FLOOR_SECONDS, statistics.median(values))
             for model, values in durations.items() if len(values) >= MIN_OBSERVED}
