@@ -2,11 +2,11 @@
 
 The provider's ``video_url`` expires, so a completed job is archived at once by a task of its own:
 the download streams into a spooled temporary file (constant memory) while sha256 and size are
-computed; ``Content-Length`` is checked; PyAV probes container, codec, duration, size and fps
-(differences from the request are recorded as warnings); a poster JPEG is cut from the first
-second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]``, which the job
-records (``storage_alias``): its files are read, replaced and deleted there, whatever the setting
-says later.
+computed; ``Content-Length`` is checked; PyAV probes container, codec, duration, size, fps and
+the audio track (differences from the request are recorded as warnings); a poster JPEG is cut
+from the first second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]``,
+which the job records (``storage_alias``): its files are read, replaced and deleted there,
+whatever the setting says later.
 
 A truncated or unreadable download is fetched again; an expired URL (403/404) is refreshed once
 by re-polling the job. Archiving again saves the new files, then deletes the old ones.
@@ -89,6 +89,9 @@ class Probe:
     duration: float | None
     poster: bytes | None
     warnings: list[str] = field(default_factory=list)
+    audio_codec: str = ""
+    audio_channels: int | None = None
+    audio_sample_rate: int | None = None
 
 
 def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None = None) -> str:
@@ -426,7 +429,9 @@ def _stored_fields(probe: Probe) -> dict[str, Any]:
     """Probe results as model fields (None where nothing was measured)."""
     return {"video_container": probe.container, "video_codec": probe.codec,
             "video_width": probe.width or None, "video_height": probe.height or None,
-            "video_fps": probe.fps, "video_duration": probe.duration}
+            "video_fps": probe.fps, "video_duration": probe.duration,
+            "audio_codec": probe.audio_codec, "audio_channels": probe.audio_channels,
+            "audio_sample_rate": probe.audio_sample_rate}
 
 
 def _unprobed(file: IO[bytes]) -> Probe:
@@ -455,7 +460,20 @@ def _describe(container: Any) -> Probe:
         width=stream.codec_context.width, height=stream.codec_context.height,
         fps=round(float(rate), 3) if rate else None,
         duration=round(duration, 3) if duration else None, poster=None,
+        **_audio(container),
     )
+
+
+def _audio(container: Any) -> dict[str, Any]:
+    """The first audio track's codec, channels and sample rate (nothing for a silent file)."""
+    if not container.streams.audio:
+        return {}
+    context = container.streams.audio[0].codec_context
+    if context is None:  # an audio codec FFmpeg cannot decode: say what it is called
+        return {"audio_codec": "unknown"}
+    return {"audio_codec": (context.name or "")[:32],
+            "audio_channels": context.channels or None,
+            "audio_sample_rate": context.sample_rate or None}
 
 
 def _container_name(ffmpeg_names: str) -> str:

@@ -155,6 +155,12 @@ class VideoJob(models.Model):
     video_container = models.CharField(_("container"), max_length=32, blank=True)
     video_bytes = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
     video_sha256 = models.CharField(_("sha256"), max_length=64, blank=True)
+    # The first audio track, if the file has one (blank codec: silent, or not probed).
+    audio_codec = models.CharField(_("audio codec"), max_length=32, blank=True, default="",
+                                   db_default="")
+    audio_channels = models.PositiveSmallIntegerField(_("audio channels"), null=True, blank=True)
+    audio_sample_rate = models.PositiveIntegerField(_("audio sample rate (Hz)"), null=True,
+                                                    blank=True)
 
     # Timing and the poller's bookkeeping.
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -279,8 +285,10 @@ class JobEvent(models.Model):
     )
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.STATUS)
-    old_status = models.CharField(_("old status"), max_length=16, blank=True)
-    new_status = models.CharField(_("new status"), max_length=16, blank=True)
+    old_status = models.CharField(_("old status"), max_length=16, blank=True,
+                                  choices=Status.choices)
+    new_status = models.CharField(_("new status"), max_length=16, blank=True,
+                                  choices=Status.choices)
     detail = models.TextField(_("detail"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     actor = models.ForeignKey(
@@ -296,7 +304,8 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         if self.old_status or self.new_status:
-            return f"{self.old_status or '—'} → {self.new_status or '—'}"
+            old, new = self.get_old_status_display(), self.get_new_status_display()
+            return f"{old or '—'} → {new or '—'}"
         return self.get_kind_display()
 
 

@@ -50,7 +50,7 @@ def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
     box_width, box_height = _size(job, width)
     return {
         "job": job, "ready": ready, "state": state, "message": message,
-        "classes": _classes(state, css_class),
+        "classes": _classes(state, css_class, fit=width is None),
         "controls": controls, "autoplay": autoplay,
         "muted": muted or autoplay,  # browsers only autoplay muted video
         "loop": loop, "css_class": css_class, "width": box_width, "height": box_height,
@@ -58,9 +58,10 @@ def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
     }
 
 
-def _classes(state: str, css_class: str) -> str:
+def _classes(state: str, css_class: str, *, fit: bool = False) -> str:
     if state == "ready":
-        names = ["videogen-player"]
+        # "fit": no width asked for, so the box may shrink to keep a tall video on screen.
+        names = ["videogen-player", "videogen-player--fit"] if fit else ["videogen-player"]
     else:
         group = "unavailable" if state in UNAVAILABLE else "waiting"
         names = ["videogen-player", f"videogen-player--{group}", f"videogen-player--{state}"]
