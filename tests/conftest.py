@@ -22,6 +22,16 @@ def _real_api_timing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_observed_durations():
+    """Progress medians are kept per process for a minute; each test measures its own jobs."""
+    from videogen import progress
+
+    progress.forget_observed()
+    yield
+    progress.forget_observed()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     """Every test archives into its own folder, never into the demo's media/."""
     settings.MEDIA_ROOT = str(tmp_path / "media")

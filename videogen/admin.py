@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -25,16 +24,24 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
-from django.utils.text import Truncator
+from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -54,7 +61,8 @@ from videogen.forms import (
     thumbnail_src,
 )
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
-from videogen.progress import is_moving, progress, status_json
+from videogen.progress import cost_text, is_moving, progress, status_json
+from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
@@ -188,9 +196,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @admin.display(description=_("poster"))
     def thumbnail(self, job: VideoJob) -> SafeString:
-        if job.poster:
-            return format_html('<img class="vg-poster" src="{}" alt="" loading="lazy">',
-                               job.poster.url)
+        if url := file_url(job.poster):
+            return format_html('<img class="vg-poster" src="{}" alt="" loading="lazy">', url)
         return format_html('<span class="vg-poster vg-poster--none" aria-hidden="true">{}</span>',
                            "▶")
 
@@ -225,8 +232,9 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             current.text)
 
     @admin.display(description=_("cost"), ordering="cost")
-    def cost_display(self, job: VideoJob) -> str:
-        return money(job.cost) if job.cost is not None else "—"
+    def cost_display(self, job: VideoJob) -> SafeString:
+        # Marked so that the list's refresh fills it in when the provider reports the cost.
+        return format_html('<span data-vg-cost="{}">{}</span>', job.pk, cost_text(job))
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, job: VideoJob) -> str:
@@ -379,6 +387,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                  name=f"{info}_progress_one"),
             path("<path:object_id>/do/<str:name>/", view(self.object_action_view),
                  name=f"{info}_do"),
+            path("<path:object_id>/download/", view(self.download_view),
+                 name=f"{info}_download"),
             *super().get_urls(),
         ]
 
@@ -410,6 +420,34 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         response = self.run_operation(request, self.get_queryset(request).filter(pk=job.pk),
                                       name)
         return response or redirect(reverse(self._url("change"), args=[job.pk]))
+
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The archived video as a download with a readable name: streamed from storage, or a
+        redirect to a signed S3 URL that tells S3 to send it as an attachment."""
+        job = self.get_object(request, unquote(object_id))
+        if job is None or not self.has_view_permission(request, job) or not job.video:
+            raise Http404(_("This job has no video."))
+        if problem := storage_problem(job):  # its storage alias was taken out of STORAGES
+            raise Http404(problem)
+        name = download_name(job)
+        signed = signed_download_url(job.video, name)
+        if signed:
+            return redirect(signed)
+        try:
+            file = job.video.storage.open(job.video.name, "rb")
+        except (OSError, ValueError):  # deleted by hand, or a name storage refuses
+            raise Http404(_("The video file is missing from storage.")) from None
+        return FileResponse(file, as_attachment=True, filename=name,
+                            content_type=MIME_TYPES.get(job.video_container, "video/mp4"))
+
+    def history_view(self, request: HttpRequest, object_id: str,
+                     extra_context: dict | None = None) -> HttpResponse:
+        """One history: the job's own timeline (every status change, who, to the second),
+        not Django's object log, which only knows "Added"."""
+        job = self.get_object(request, unquote(object_id))
+        if job is None or not self.has_view_permission(request, job):
+            return super().history_view(request, object_id, extra_context)  # Django's refusal
+        return redirect(reverse(self._url("change"), args=[job.pk]) + "#vg-history")
 
     def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
@@ -540,13 +578,15 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                 for op in OPERATIONS.values()
                 if self.may(request, op) and op.guard(job) is None]
 
-    @staticmethod
-    def video(job: VideoJob) -> dict[str, Any] | None:
+    def video(self, job: VideoJob) -> dict[str, Any] | None:
         if not job.video:
             return None
-        return {"url": job.video.url, "poster": job.poster.url if job.poster else "",
+        if problem := storage_problem(job):
+            return {"error": problem}
+        return {"url": job.video.url, "poster": file_url(job.poster),
                 "mime": MIME_TYPES.get(job.video_container, "video/mp4"),
-                "name": job.video.name.rsplit("/", 1)[-1]}
+                "name": download_name(job),
+                "download_url": reverse(self._url("download"), args=[job.pk])}
 
     # Read-only fields of a job that has been sent.
 
@@ -597,11 +637,18 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     """Read-only: events are written by the lifecycle, never by hand."""
 
-    list_display = ("job", "created_at", "kind", "old_status", "new_status", "detail", "actor")
+    list_display = ("job", "when", "kind", "old_status", "new_status", "detail", "actor")
     list_filter = ("kind", "new_status")
     list_select_related = ("job", "actor")
     date_hierarchy = "created_at"
     search_fields = ("detail", "=job__id")
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def when(self, event: JobEvent) -> SafeString:
+        # To the second, as on the job's page: events of one job are often seconds apart.
+        return format_html('<time datetime="{}">{} {}</time>', event.created_at.isoformat(),
+                           date_format(timezone.localtime(event.created_at), "SHORT_DATE_FORMAT"),
+                           time_format(timezone.localtime(event.created_at), "H:i:s"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -625,11 +672,26 @@ def report_title(kind: str, n: int) -> str:
     return ngettext("%(label)s — failed for %(n)d job:", "%(label)s — failed for %(n)d jobs:", n)
 
 
-def money(value: Decimal) -> str:
-    """``0.28`` → ``$0.28``; sub-cent costs keep their digits (``$0.0045``)."""
-    text = f"{value.normalize():f}"
-    whole, _sep, cents = text.partition(".")
-    return f"${whole}.{cents.ljust(2, '0')}"
+def download_name(job: VideoJob) -> str:
+    """``veo-2-0-a-paper-boat-drifting-on-a-calm-lake.mp4``: the model and the prompt's first
+    words, ASCII only (safe in a header and on any file system)."""
+    model = slugify(str(job.model).rsplit("/", 1)[-1].replace(".", "-"))
+    words = slugify(" ".join((job.prompt or "").split()[:8]))[:40].rstrip("-")
+    stored = job.video.name or ""
+    extension = slugify(stored.rsplit(".", 1)[-1]) if "." in stored else ""
+    stem = "-".join(part for part in (model, words) if part) or "video"
+    return f"{stem}.{extension or job.video_container or 'mp4'}"
+
+
+def signed_download_url(video: Any, name: str) -> str | None:
+    """A signed S3 URL (django-storages) whose response is an attachment named ``name``;
+    None for storage that cannot sign one (the file is streamed instead). S3 honours
+    ``response-content-disposition`` only on signed requests, hence no custom domain."""
+    storage = video.storage
+    if not getattr(storage, "querystring_auth", False) or getattr(storage, "custom_domain", None):
+        return None
+    disposition = content_disposition_header(True, name)
+    return str(storage.url(video.name, parameters={"ResponseContentDisposition": disposition}))
 
 
 def _shown(job: VideoJob, name: str) -> bool:

@@ -2,16 +2,19 @@
 
 The provider's ``video_url`` expires, so a completed job is archived at once by a task of its own:
 the download streams into a spooled temporary file (constant memory) while sha256 and size are
-computed; ``Content-Length`` is checked; PyAV probes container, codec, duration, size and fps
-(differences from the request are recorded as warnings); a poster JPEG is cut from the first
-second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]``.
+computed; ``Content-Length`` is checked; PyAV probes container, codec, duration, size, fps and
+the audio track (differences from the request are recorded as warnings); a poster JPEG is cut
+from the first second; both files are saved through the storage alias in ``VIDEOGEN["STORAGE"]``,
+which the job records (``storage_alias``): its files are read, replaced and deleted there,
+whatever the setting says later.
 
 A truncated or unreadable download is fetched again; an expired URL (403/404) is refreshed once
 by re-polling the job. Archiving again saves the new files, then deletes the old ones.
 
-No file is left that no job names: the names an attempt is about to save go into the job's
-``archive_unrecorded`` first, so files saved by a worker killed (or failed by the database)
-before its commit are found and deleted, by the job's next attempt or by the sweeper.
+No file is left that no job names: the names an attempt is about to save (with their storage
+alias) go into the job's ``archive_unrecorded`` first, so files saved by a worker killed (or
+failed by the database) before its commit are found and deleted, by the job's next attempt or by
+the sweeper.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from videogen.client.core import Guard, same_origin
 from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.schedules import task_timeout
-from videogen.storage import archive_name, archive_storage
+from videogen.storage import archive_name, current_alias, storage_for
 from videogen.webhooks.safety import Pinned, UnsafeURL, pinned
 
 logger = logging.getLogger("videogen.archive")
@@ -86,6 +89,9 @@ class Probe:
     duration: float | None
     poster: bytes | None
     warnings: list[str] = field(default_factory=list)
+    audio_codec: str = ""
+    audio_channels: int | None = None
+    audio_sample_rate: int | None = None
 
 
 def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None = None) -> str:
@@ -99,7 +105,7 @@ def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None 
         return "skipped"
     if not lifecycle.claim_archive(job, lease_seconds=lease_seconds(in_worker=in_worker)):
         return "skipped"
-    old_files = _files_of(job)
+    old_files = files_of(job)
     try:
         fields, warnings = fetch_and_store(job, deadline)
     except CallerGaveUp:
@@ -110,8 +116,8 @@ def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None 
     except Exception as error:
         logger.exception("archiving job %s failed unexpectedly", job.pk)
         return _failed(job, f"unexpected error: {type(error).__name__}: {error}")
-    new_files = {fields["video"], fields["poster"]} - {""}
-    storage = archive_storage()
+    new_files = {(fields["storage_alias"], name) for name in (fields["video"], fields["poster"])
+                 if name}
     try:
         lifecycle.archive_succeeded(job, fields, warnings)
     except lifecycle.ArchiveSuperseded as error:
@@ -119,21 +125,30 @@ def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None 
         # names), but noted: the sweeper deletes them once the newer attempt is over, unless
         # a job names them.
         note_unrecorded(job.pk, new_files)
-        logger.warning("%s Files it saved: %s", error, ", ".join(sorted(new_files)))
+        logger.warning("%s Files it saved: %s", error,
+                       ", ".join(f"{alias}:{name}" for alias, name in sorted(new_files)))
         return "superseded"
     except VideoJob.DoesNotExist:
         logger.info("job %s was deleted while it was archived; its new files go too", job.pk)
-        for name in new_files:
-            _delete_quietly(storage, name)
+        for alias, name in new_files:
+            delete_quietly(alias, name)
         return "deleted"
-    for name in old_files - new_files:  # only now: until the commit, the row named them
-        _delete_quietly(storage, name)
+    # Only now: until the commit, the row named them. A file of the same name in another
+    # storage (the setting changed since the last archive) is another file, and goes.
+    for alias, name in old_files - new_files:
+        delete_quietly(alias, name)
     forget_unrecorded(job.pk, new_files)  # named by the row now (the sweeper would see it too)
     return "archived"
 
 
-def _files_of(job: VideoJob) -> set[str]:
-    return {job.video.name or "", job.poster.name or ""} - {""}
+#: A file in a storage: (STORAGES alias, name).
+StoredFile = tuple[str, str]
+
+
+def files_of(job: VideoJob) -> set[StoredFile]:
+    """The files the row names, each with the alias of the storage it is in."""
+    alias = job.storage_alias or current_alias()
+    return {(alias, name) for name in (job.video.name, job.poster.name) if name}
 
 
 def _failed(job: VideoJob, reason: str) -> str:
@@ -347,10 +362,11 @@ def new_spool(conf: ArchiveSettings) -> tuple[IO[bytes], str | None]:
     return named, named.name
 
 
-def partial_directory() -> str | None:
-    """The local folder for downloads in progress, or None when the storage has no paths."""
+def partial_directory(alias: str = "") -> str | None:
+    """The local folder for downloads in progress in the storage of ``alias`` (default: the
+    one new archives go to), or None when that storage has no paths."""
     try:
-        return archive_storage().path(PARTIAL_FOLDER)
+        return storage_for(alias).path(PARTIAL_FOLDER)
     except NotImplementedError:
         return None
 
@@ -413,7 +429,9 @@ def _stored_fields(probe: Probe) -> dict[str, Any]:
     """Probe results as model fields (None where nothing was measured)."""
     return {"video_container": probe.container, "video_codec": probe.codec,
             "video_width": probe.width or None, "video_height": probe.height or None,
-            "video_fps": probe.fps, "video_duration": probe.duration}
+            "video_fps": probe.fps, "video_duration": probe.duration,
+            "audio_codec": probe.audio_codec, "audio_channels": probe.audio_channels,
+            "audio_sample_rate": probe.audio_sample_rate}
 
 
 def _unprobed(file: IO[bytes]) -> Probe:
@@ -442,7 +460,20 @@ def _describe(container: Any) -> Probe:
         width=stream.codec_context.width, height=stream.codec_context.height,
         fps=round(float(rate), 3) if rate else None,
         duration=round(duration, 3) if duration else None, poster=None,
+        **_audio(container),
     )
+
+
+def _audio(container: Any) -> dict[str, Any]:
+    """The first audio track's codec, channels and sample rate (nothing for a silent file)."""
+    if not container.streams.audio:
+        return {}
+    context = container.streams.audio[0].codec_context
+    if context is None:  # an audio codec FFmpeg cannot decode: say what it is called
+        return {"audio_codec": "unknown"}
+    return {"audio_codec": (context.name or "")[:32],
+            "audio_channels": context.channels or None,
+            "audio_sample_rate": context.sample_rate or None}
 
 
 def _container_name(ffmpeg_names: str) -> str:
@@ -500,14 +531,16 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
     are recorded): a save that fails leaves the previous archive whole. Storage that overwrites
     (S3 with ``file_overwrite``) keeps the same names; storage that does not
     (FileSystemStorage) saves under a suffixed name while the old file is still there."""
-    storage = archive_storage()
+    # Resolved once: both files go to the same storage, even if the setting changes meanwhile.
+    alias = current_alias()
+    storage = storage_for(alias)
     # A killed attempt's files first: then their names are free for this one (it saved beside
     # them, under suffixed names, and left them for ever).
     remove_unrecorded(job.pk, attempt=job.archive_attempts)
     video_name = storage.get_available_name(archive_name(job, probe.container))
     poster_name = storage.get_available_name(archive_name(job, "jpg", suffix="-poster")) \
         if probe.poster else ""
-    if not note_unrecorded(job.pk, {video_name, poster_name} - {""},
+    if not note_unrecorded(job.pk, {(alias, name) for name in (video_name, poster_name) if name},
                            attempt=job.archive_attempts):
         raise ArchiveError("this archive attempt was taken over before it saved its files")
     saved_video = storage.save(video_name, _as_file(download, video_name))
@@ -516,10 +549,11 @@ def _store(job: VideoJob, download: Download, probe: Probe) -> dict[str, Any]:
         if probe.poster:
             saved_poster = storage.save(poster_name, ContentFile(probe.poster, name=poster_name))
     except BaseException:
-        if saved_video not in _files_of(job):  # an overwritten old file is the row's video
-            _delete_quietly(storage, saved_video)
+        if (alias, saved_video) not in files_of(job):  # an overwritten old file is the row's
+            delete_quietly(alias, saved_video)
         raise
-    return {"video": saved_video, "poster": saved_poster, "video_bytes": download.size,
+    return {"storage_alias": alias, "video": saved_video, "poster": saved_poster,
+            "video_bytes": download.size,
             "video_sha256": download.sha256, **_stored_fields(probe)}
 
 
@@ -539,24 +573,25 @@ def _as_file(download: Download, name: str) -> File:
     return _MovableFile(download, name) if download.path else File(download.file, name=name)
 
 
-def note_unrecorded(job_id: Any, names: set[str], *, attempt: int | None = None) -> bool:
-    """Add ``names`` to the job's files not yet recorded. With ``attempt``, only while that
+def note_unrecorded(job_id: Any, files: set[StoredFile], *, attempt: int | None = None
+                    ) -> bool:
+    """Add ``files`` to the job's files not yet recorded. With ``attempt``, only while that
     archive attempt still holds the job (False otherwise: it must not save anything)."""
     with transaction.atomic():
         row = _journal(job_id)
         if row is None or (attempt is not None and not _holds(row, attempt)):
             return False
-        noted = row[2] or []
-        _write_journal(job_id, noted + sorted(set(names) - set(noted)))
+        noted = _entries(row[2])
+        _write_journal(job_id, noted + sorted(set(files) - set(noted)))
     return True
 
 
-def forget_unrecorded(job_id: Any, names: set[str]) -> None:
-    """Take ``names`` (recorded by the row now) off the job's files not yet recorded."""
+def forget_unrecorded(job_id: Any, files: set[StoredFile]) -> None:
+    """Take ``files`` (recorded by the row now) off the job's files not yet recorded."""
     with transaction.atomic():
         row = _journal(job_id)
         if row is not None and row[2]:
-            _write_journal(job_id, [name for name in row[2] if name not in names])
+            _write_journal(job_id, [entry for entry in _entries(row[2]) if entry not in files])
 
 
 def remove_unrecorded(job_id: Any, *, attempt: int | None = None) -> int:
@@ -567,10 +602,10 @@ def remove_unrecorded(job_id: Any, *, attempt: int | None = None) -> int:
         row = _journal(job_id)
         if row is None or not row[2] or not _may_remove(row, attempt):
             return 0
-        named = _named_by_a_job(row[2])
-        storage, removed = archive_storage(), 0
-        for name in row[2]:
-            if name not in named and _delete_quietly(storage, name):
+        entries = _entries(row[2])
+        named, removed = _named_by_a_job(entries), 0
+        for alias, name in entries:
+            if (alias, name) not in named and delete_quietly(alias, name):
                 removed += 1
         _write_journal(job_id, [])
     if removed:
@@ -578,7 +613,14 @@ def remove_unrecorded(job_id: Any, *, attempt: int | None = None) -> int:
     return removed
 
 
-def _journal(job_id: Any) -> tuple[str, int, list[str] | None] | None:
+def _entries(journal: list[Any] | None) -> list[StoredFile]:
+    """The journal's files. A bare name was written by a release that kept no alias: it is in
+    the storage that release saved to, the one ``VIDEOGEN["STORAGE"]`` names."""
+    return [(current_alias(), entry) if isinstance(entry, str) else (entry[0], entry[1])
+            for entry in journal or []]
+
+
+def _journal(job_id: Any) -> tuple[str, int, list[Any] | None] | None:
     """(archive status, archive attempts, files not yet recorded), the row locked."""
     return VideoJob.objects.select_for_update().filter(pk=job_id).values_list(
         "archive_status", "archive_attempts", "archive_unrecorded").first()
@@ -594,22 +636,28 @@ def _may_remove(row: tuple[str, int, Any], attempt: int | None) -> bool:
     return row[0] != ArchiveStatus.ARCHIVING
 
 
-def _write_journal(job_id: Any, names: list[str]) -> None:
-    VideoJob.objects.filter(pk=job_id).update(archive_unrecorded=names or None)
+def _write_journal(job_id: Any, files: list[StoredFile]) -> None:
+    VideoJob.objects.filter(pk=job_id).update(
+        archive_unrecorded=[list(entry) for entry in files] or None)
 
 
-def _named_by_a_job(names: list[str]) -> set[str]:
-    rows = VideoJob.objects.filter(Q(video__in=names) | Q(poster__in=names))
-    return {name for pair in rows.values_list("video", "poster") for name in pair} & set(names)
+def _named_by_a_job(files: list[StoredFile]) -> set[StoredFile]:
+    names = [name for _alias, name in files]
+    rows = VideoJob.objects.filter(Q(video__in=names) | Q(poster__in=names)).values_list(
+        "storage_alias", "video", "poster")
+    named = {(alias or current_alias(), name) for alias, *pair in rows for name in pair}
+    return named & set(files)
 
 
-def _delete_quietly(storage: Any, name: str) -> bool:
+def delete_quietly(alias: str, name: str) -> bool:
     try:
+        storage = storage_for(alias)
         if storage.exists(name):
             storage.delete(name)
             return True
     except Exception:
-        logger.warning("could not delete archive file %s", name, exc_info=True)
+        logger.warning("could not delete archive file %s from storage %r", name, alias,
+                       exc_info=True)
     return False
 
 

@@ -3,8 +3,11 @@
 The table is data that changes, so it lives here once (``BUILTIN``) and a host site can add or
 override models from ``VIDEOGEN["MODELS"]``. Validation refuses only what is unambiguous — a size
 the model does not offer, a keyframe position or media field it lacks, prompt length, a missing
-prompt, malformed images or URLs — and warns about the rest (the provider is the final judge):
-listed durations and fps are defaults, not rules, because the docs' own examples stray from them.
+prompt, malformed images or URLs — and warns about the rest (the provider is the final judge).
+Where the provider's own examples or prose allow what its model table does not, the request is
+sent with a warning, never refused: listed durations and fps are defaults, reference images go
+with any of the older models (the docs' "Reference Images" example sends them to hailuo-02),
+Kling may go without a prompt, and numbered keyframes between the first and last are allowed.
 
 This module must work without Django configured: the sandbox uses it on its own.
 """
@@ -71,6 +74,12 @@ class ModelSpec(BaseModel):
     required_media: tuple[tuple[str, ...], ...] = Field(
         (), description="Inputs the model cannot work without: each tuple needs one of its "
                         "media fields (r2v: a reference image or video).")
+    warned_media_fields: frozenset[str] = Field(frozenset(), description=(
+        "Media fields the table does not list for this model but the provider's docs send "
+        "with it: sent, with a warning."))
+    warn_without_prompt: bool = Field(False, description=(
+        "The table gives a prompt range but the docs say the model needs none (Kling): a "
+        "missing prompt is sent, with a warning."))
     generate_audio: bool = False
     typical_generation_seconds: float = 120.0
     loose: bool = Field(False, description="Undocumented model: only the API's general bounds.")
@@ -83,7 +92,7 @@ class ModelSpec(BaseModel):
             return tuple(_parse_size(item) for item in value)
         return value
 
-    @field_validator("media_fields")
+    @field_validator("media_fields", "warned_media_fields")
     @classmethod
     def _known_media(cls, value: frozenset[str]) -> frozenset[str]:
         unknown = sorted(value - set(MEDIA_FIELDS))
@@ -196,11 +205,18 @@ _VIDU2_SIZES = ("1920x1080", "1080x1080", "1080x1920", "1280x720", "720x720", "7
 _FIRST = frozenset({"first"})
 _FIRST_LAST = frozenset({"first", "last"})
 _FRAMES = frozenset({"frame_images"})
+# The docs' "Reference Images" example sends reference_images to minimax/hailuo-02, and their
+# parameter table lists it for every model; only Wan 2.7's inputs are listed per model.
+_DOCS_REFERENCES = frozenset({"reference_images"})
+# "prompt is required for all models except Kling", though the table gives these a range.
+_KLING_PROMPT_OPTIONAL = {"prompt_required": False, "warn_without_prompt": True}
 
 
 def _spec(model_id: str, name: str, **fields: Any) -> ModelSpec:
     if fields.get("keyframes") and "media_fields" not in fields:
         fields["media_fields"] = _FRAMES
+    fields.setdefault("warned_media_fields", _DOCS_REFERENCES - fields.get("media_fields",
+                                                                            frozenset()))
     return ModelSpec(id=model_id, display_name=name, **fields)
 
 
@@ -209,6 +225,8 @@ def _wan27(suffix: str, name: str, kind: Kind, media: set[str], **fields: Any) -
         f"Wan-AI/wan2.7-{suffix}", name, kind=kind, seconds_default=5, fps=(30,),
         resolutions=WAN_RESOLUTIONS, ratios=WAN_RATIOS, prompt_range=(2, 5000),
         negative_prompt_max=500, seed_max=2_147_483_647, media_fields=frozenset(media),
+        # The spec: "media fields a model does not accept are rejected"; Wan 2.7 lists its own.
+        warned_media_fields=frozenset(),
         typical_generation_seconds=180, **fields,
     )
 
@@ -246,7 +264,8 @@ def _builtin_specs() -> list[ModelSpec]:
               fps=(24, 16), keyframes=_FIRST_LAST, prompt_range=(2, 2048),
               typical_generation_seconds=60),
         _spec("kwaivgI/kling-2.1-master", "Kling 2.1 Master", keyframes=_FIRST,
-              prompt_range=(2, 2500), typical_generation_seconds=240, **kling),
+              prompt_range=(2, 2500), typical_generation_seconds=240, **_KLING_PROMPT_OPTIONAL,
+              **kling),
         _spec("kwaivgI/kling-2.1-standard", "Kling 2.1 Standard", keyframes=_FIRST,
               prompt_required=False, prompt_range=(0, 2500), typical_generation_seconds=120,
               **kling),
@@ -255,10 +274,10 @@ def _builtin_specs() -> list[ModelSpec]:
               **kling),
         _spec("kwaivgI/kling-2.0-master", "Kling 2.0 Master", durations=(5,),
               sizes=("1280x720", "720x720", "720x1280"), fps=(24,), keyframes=_FIRST,
-              prompt_range=(2, 2500), typical_generation_seconds=240),
+              prompt_range=(2, 2500), typical_generation_seconds=240, **_KLING_PROMPT_OPTIONAL),
         _spec("kwaivgI/kling-1.6-standard", "Kling 1.6 Standard", durations=(5,),
               sizes=_KLING_SIZES, fps=(30, 24), keyframes=_FIRST, prompt_range=(2, 2500),
-              typical_generation_seconds=120),
+              typical_generation_seconds=120, **_KLING_PROMPT_OPTIONAL),
         _spec("kwaivgI/kling-1.6-pro", "Kling 1.6 Pro", keyframes=_FIRST,
               prompt_required=False, prompt_range=(0, 2500), typical_generation_seconds=180,
               **kling),
@@ -416,6 +435,9 @@ def _check_prompt(spec: ModelSpec, request: CreateVideoRequest) -> list[Problem]
     if not prompt:
         if spec.prompt_required:
             return [Problem("prompt", f"{spec.id} requires a prompt ({low}–{high} characters)")]
+        if spec.warn_without_prompt:
+            return [Problem("prompt", f"{spec.id}'s table lists a {low}–{high} character "
+                            "prompt; sent without one, as the docs allow for Kling", "warning")]
         return []
     if not low <= len(prompt) <= high:
         return [Problem("prompt", f"{spec.id} takes {low}–{high} characters, got {len(prompt)}")]
@@ -488,9 +510,13 @@ def _check_media_fields(spec: ModelSpec, request: CreateVideoRequest) -> list[Pr
     if media is None:
         return []
     problems = []
+    accepted = ", ".join(sorted(spec.media_fields)) or "none"
     for name in media.used_fields():
-        if name not in spec.media_fields:
-            accepted = ", ".join(sorted(spec.media_fields)) or "none"
+        if name in spec.warned_media_fields and name not in spec.media_fields:
+            problems.append(Problem(f"media.{name}", f"{spec.id}'s table lists no {name} "
+                                    f"(lists: {accepted}); sent, as the provider's docs show "
+                                    "it, and the provider decides", "warning"))
+        elif name not in spec.media_fields:
             problems.append(Problem(f"media.{name}", f"{spec.id} does not accept {name} "
                                     f"(accepts: {accepted})"))
     return problems
@@ -517,18 +543,34 @@ def _check_keyframes(spec: ModelSpec, request: CreateVideoRequest) -> list[Probl
     if not frames or "frame_images" not in spec.media_fields:
         return []
     allowed = " and ".join(k for k in ("first", "last") if k in spec.keyframes)
-    if len(frames) > len(spec.keyframes):
+    # The docs: "one = first frame, two = first and last, more = frame required per image";
+    # so only beyond two may one sit between the first and the last.
+    numbered = (_takes_numbered_keyframes(spec) and len(frames) > 2
+                and all(f.frame is not None for f in frames))
+    if len(frames) > len(spec.keyframes) and not numbered:
+        more = "; more need a frame number each" if _takes_numbered_keyframes(spec) else ""
         return [Problem("media.frame_images", f"{spec.id} takes at most {len(spec.keyframes)} "
-                        f"keyframe image(s) ({allowed}), got {len(frames)}")]
+                        f"keyframe image(s) ({allowed}), got {len(frames)}{more}")]
     problems = []
     last_frame = _last_frame_number(spec, request)
     for index, frame in enumerate(frames):
         position = _position(frame, index, len(frames), last_frame)
-        if position not in spec.keyframes:
-            problems.append(Problem(f"media.frame_images[{index}].frame",
-                                    f"{spec.id} supports keyframes at {allowed} only, got "
-                                    f"{frame.frame!r}"))
+        field = f"media.frame_images[{index}].frame"
+        if position == "middle" and numbered:
+            # The spec's own example numbers one between the first and the last (0, 48, "last").
+            problems.append(Problem(field, f"{spec.id}'s table lists keyframes at {allowed} "
+                                    f"only; frame {frame.frame!r} is sent, as the provider's "
+                                    "docs allow numbered keyframes", "warning"))
+        elif position not in spec.keyframes:
+            problems.append(Problem(field, f"{spec.id} supports keyframes at {allowed} only, "
+                                    f"got {frame.frame!r}"))
     return problems
+
+
+def _takes_numbered_keyframes(spec: ModelSpec) -> bool:
+    """Models with a first and a last keyframe may be given numbered ones in between; a
+    first-frame-only model has no second anchor, and the docs never show one."""
+    return {"first", "last"} <= spec.keyframes
 
 
 def _last_frame_number(spec: ModelSpec, request: CreateVideoRequest) -> float | None:

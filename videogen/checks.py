@@ -1,6 +1,8 @@
 """System checks, tagged ``videogen`` so ``manage.py check --tag videogen`` runs only these.
 
-None of them touches the database (Django's docs forbid it: checks run before migrations).
+None of them touches the database (Django's docs forbid it: checks run before migrations),
+except :func:`check_archive_aliases`, tagged ``database`` too: like Django's own database checks
+it runs only when asked, ``manage.py check --database default`` (``migrate`` does).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
-from django.db import DEFAULT_DB_ALIAS
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from videogen.conf import InvalidSettings, VideogenSettings, api_key_hint, get_settings
 
@@ -68,6 +70,30 @@ def check_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
             id="videogen.E002",
         )
     ]
+
+
+@register(TAG, Tags.database)
+def check_archive_aliases(app_configs: Any = None, databases: Any = None, **kwargs: Any
+                          ) -> list[CheckMessage]:
+    """Archives recorded in a storage alias STORAGES no longer has: their files cannot be
+    read (pages show a notice, payloads go without URLs) until the alias is back."""
+    from videogen.models import VideoJob
+
+    known = set(getattr(settings, "STORAGES", {}))
+    messages: list[CheckMessage] = []
+    for database in databases or []:
+        try:
+            aliases = set(VideoJob.objects.using(database).exclude(storage_alias="")
+                          .values_list("storage_alias", flat=True).distinct())
+        except DatabaseError:
+            continue  # not migrated yet: there is nothing to read
+        messages += [Warning(
+            f"Archives in database {database!r} are in the storage alias {alias!r}, which "
+            "STORAGES does not define; their files cannot be read.",
+            hint=f"Add {alias!r} back to STORAGES (and move them elsewhere with manage.py "
+                 "videogen move-archives --to ALIAS if it is going away).",
+            id="videogen.W004") for alias in sorted(aliases - known)]
+    return messages
 
 
 @register(TAG)

@@ -333,6 +333,11 @@ def describe_model(spec: catalog.ModelSpec) -> str:
                 if name in spec.media_fields and name not in needed and name != "frame_images"]
     if optional:
         parts.append(gettext("takes %(inputs)s") % {"inputs": ", ".join(optional)})
+    warned = [str(MEDIA_LABELS[name]) for name in catalog.MEDIA_FIELDS
+              if name in spec.warned_media_fields and name not in spec.media_fields]
+    if warned:
+        parts.append(gettext("%(inputs)s: sent with a warning (in the provider's docs, not its "
+                             "table)") % {"inputs": ", ".join(warned)})
     low, high = spec.prompt_range
     parts.append(gettext("prompt %(low)s–%(high)s characters") % {"low": low, "high": high}
                  if spec.prompt_required else
@@ -369,6 +374,8 @@ def catalog_data(specs: Iterable[catalog.ModelSpec]) -> dict[str, dict[str, Any]
         "ratios": list(spec.ratios),
         "keyframes": sorted(spec.keyframes),
         "media": sorted(spec.media_fields),
+        # Shown too: the provider's docs send them, its table does not list them (warned).
+        "warned": sorted(spec.warned_media_fields - spec.media_fields),
         "required": [list(group) for group in spec.required_media],
         "prompt_range": list(spec.prompt_range),
         "prompt_required": spec.prompt_required,
@@ -671,7 +678,8 @@ class JobForm(forms.ModelForm):
         warning; the form hides that input, so one that arrives anyway is refused."""
         media = problem.field.split("[")[0].removeprefix("media.")
         return bool(self.spec and self.spec.loose and problem.field.startswith("media.")
-                    and media in MEDIA_LABELS and media not in self.spec.media_fields)
+                    and media in MEDIA_LABELS and media not in self.spec.media_fields
+                    and media not in self.spec.warned_media_fields)
 
     def in_words(self, message: str) -> str:
         return in_words(message, self.spec)
@@ -763,6 +771,8 @@ class JobForm(forms.ModelForm):
                  "media.reference_videos": "reference_video_urls",
                  "media.source_video": "source_video_url", "media.audio_inputs": "audio_urls"}
         head = problem_field.split("[")[0]
+        if head == "media.frame_images" and self._frame_fields:
+            return self._frame_fields[0]  # the field the keyframes were given in
         if head == "media.reference_images" and "[" in problem_field:
             return self._reference_field(problem_field)
         return fixed.get(head) or (head if head in self.fields else None)

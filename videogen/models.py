@@ -15,7 +15,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from videogen.storage import archive_storage, upload_poster_to, upload_video_to
+from videogen.storage import (
+    ArchiveFileField,
+    archive_storage,
+    current_alias,
+    upload_poster_to,
+    upload_video_to,
+)
 
 
 class Status(models.TextChoices):
@@ -127,10 +133,17 @@ class VideoJob(models.Model):
         help_text=_("Files an archive attempt is saving, or saved without recording them (its "
                     "worker was killed, or the database failed); the sweeper deletes those no "
                     "job names."))
-    video = models.FileField(
+    # One alias for both files: they are saved together, and moved together (the row switches
+    # once both copies are verified), so they never live apart.
+    storage_alias = models.CharField(
+        _("storage"), max_length=100, blank=True, default="", db_default="", editable=False,
+        help_text=_("The STORAGES alias the video and poster are saved in (empty: none saved "
+                    "yet). New archives go to VIDEOGEN['STORAGE']; manage.py videogen "
+                    "move-archives moves old ones."))
+    video = ArchiveFileField(
         _("video"), storage=archive_storage, upload_to=upload_video_to, max_length=500, blank=True
     )
-    poster = models.FileField(
+    poster = ArchiveFileField(
         _("poster"), storage=archive_storage, upload_to=upload_poster_to, max_length=500,
         blank=True,
     )
@@ -142,6 +155,12 @@ class VideoJob(models.Model):
     video_container = models.CharField(_("container"), max_length=32, blank=True)
     video_bytes = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
     video_sha256 = models.CharField(_("sha256"), max_length=64, blank=True)
+    # The first audio track, if the file has one (blank codec: silent, or not probed).
+    audio_codec = models.CharField(_("audio codec"), max_length=32, blank=True, default="",
+                                   db_default="")
+    audio_channels = models.PositiveSmallIntegerField(_("audio channels"), null=True, blank=True)
+    audio_sample_rate = models.PositiveIntegerField(_("audio sample rate (Hz)"), null=True,
+                                                    blank=True)
 
     # Timing and the poller's bookkeeping.
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
@@ -221,6 +240,16 @@ class VideoJob(models.Model):
         short = prompt[:50] + ("…" if len(prompt) > 50 else "")
         return f"{self.model}: {short}" if short else f"{self.model} ({self.pk})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Files named without an alias (code writing the names itself) are in the storage new
+        # archives go to: recorded now, so that a later switch of the setting does not move them.
+        if not self.storage_alias and (self.video or self.poster):
+            self.storage_alias = current_alias()
+            fields = kwargs.get("update_fields")
+            if fields is not None and {"video", "poster"} & set(fields):
+                kwargs["update_fields"] = {*fields, "storage_alias"}
+        super().save(*args, **kwargs)
+
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
@@ -256,8 +285,10 @@ class JobEvent(models.Model):
     )
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.STATUS)
-    old_status = models.CharField(_("old status"), max_length=16, blank=True)
-    new_status = models.CharField(_("new status"), max_length=16, blank=True)
+    old_status = models.CharField(_("old status"), max_length=16, blank=True,
+                                  choices=Status.choices)
+    new_status = models.CharField(_("new status"), max_length=16, blank=True,
+                                  choices=Status.choices)
     detail = models.TextField(_("detail"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     actor = models.ForeignKey(
@@ -273,7 +304,8 @@ class JobEvent(models.Model):
 
     def __str__(self) -> str:
         if self.old_status or self.new_status:
-            return f"{self.old_status or '—'} → {self.new_status or '—'}"
+            old, new = self.get_old_status_display(), self.get_new_status_display()
+            return f"{old or '—'} → {new or '—'}"
         return self.get_kind_display()
 
 

@@ -23,6 +23,7 @@ from videogen import archive, lifecycle, upload_stash
 from videogen.conf import get_settings
 from videogen.models import IN_FLIGHT_STATUSES, ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
+from videogen.storage import UnknownStorage
 
 logger = logging.getLogger("videogen.sweeper")
 
@@ -107,8 +108,19 @@ def time_out_forgotten() -> list[str]:
 def remove_stale_partials() -> int:
     """Delete half-written downloads untouched for longer than a worker's archive lease (a
     download in progress keeps writing, so its file stays fresh; one that stalls for that long
-    has hit its read timeout long before)."""
-    directory = archive.partial_directory()
+    has hit its read timeout long before). In every local storage archives went to, not only
+    the current one: a download killed just before the setting changed is in the old one."""
+    aliases = {get_settings().storage} | set(
+        VideoJob.objects.exclude(storage_alias="").values_list("storage_alias", flat=True)
+        .distinct())
+    return sum(_remove_partials_in(alias) for alias in sorted(aliases))
+
+
+def _remove_partials_in(alias: str) -> int:
+    try:
+        directory = archive.partial_directory(alias)
+    except UnknownStorage:
+        return 0  # reported by the reads of its jobs; nothing of ours to clean there
     if directory is None or not os.path.isdir(directory):
         return 0
     cutoff, removed = time.time() - archive.lease_seconds(in_worker=True), 0

@@ -22,12 +22,16 @@ def test_the_form_follows_the_model_and_previews_only_on_request(page, live_serv
 
     page.select_option("#id_model", "Wan-AI/Wan2.2-T2V-A14B")
     assert "not documented by the provider" in summary.inner_text()
-    for name in ("reference_urls", "first_frame_url", "source_video_url", "audio_urls"):
+    for name in ("first_frame_url", "last_frame_file", "source_video_url", "audio_urls"):
         assert page.locator(f"#id_{name}").is_disabled(), name
         assert not page.locator(f"#id_{name}").is_visible(), name
+    # Reference images: in the provider's docs for every model (sent with a warning).
+    assert page.locator("#id_reference_urls").is_visible()
 
+    page.select_option("#id_model", "Wan-AI/wan2.7-t2v")
     # Nothing in "Keyframes and reference images" for it: the whole section goes.
     assert not page.locator("h2:has-text('Keyframes and reference images')").is_visible()
+    assert page.locator("#id_reference_urls").is_disabled()
 
     page.select_option("#id_model", "Wan-AI/wan2.7-r2v")
     assert page.locator("h2:has-text('Keyframes and reference images')").is_visible()

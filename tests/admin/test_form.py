@@ -57,8 +57,10 @@ REFUSALS = [
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
       "seed": str(2**31)}, "seed",
      "Wan 2.7 text-to-video takes seeds 0–2147483647, got 2147483648"),
-    ({"reference_urls": "https://img.example.com/cat.png"}, "reference_urls",
-     "PixVerse v5 does not accept reference images (accepts: keyframes)"),
+    # Wan 2.7 lists its own inputs (on the older models references are only warned).
+    ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
+      "reference_urls": "https://img.example.com/cat.png"}, "reference_urls",
+     "Wan 2.7 text-to-video does not accept reference images (accepts: audio)"),
     ({"model": "Wan-AI/wan2.7-t2v", "size": "", "resolution": "720P", "fps": "",
       "source_video_url": "https://v.example.com/in.mp4"}, "source_video_url",
      "does not accept a video to edit (accepts: audio)"),
@@ -125,6 +127,20 @@ def test_warnings_save_and_say_so(superuser_client):
     assert job.guidance_scale == 13
     text = " ".join(str(m) for m in response.context["messages"])
     assert "Guidance scale: values above 12 cause artifacts; 6–10 is recommended" in text
+
+
+def test_reference_images_on_hailuo_save_with_a_warning(superuser_client):
+    """As the docs' "Reference Images" example sends them; the table lists none."""
+    response = superuser_client.post(ADD, form_data(
+        model="minimax/hailuo-02", size="1366x768", seconds="10", fps="25",
+        prompt="A cat dancing energetically", reference_urls="https://example.com/cat.jpg"),
+        follow=True)
+    job = VideoJob.objects.get()
+    assert job.media == {"reference_images": ["https://example.com/cat.jpg"]}
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert ("Reference images (URLs): MiniMax Hailuo 02's table lists no reference images"
+            in text)
+    assert "(saved anyway)" in text
 
 
 # --- Saving --------------------------------------------------------------------------------------
@@ -256,6 +272,7 @@ def test_model_choices_are_grouped_with_a_capability_line(superuser_client):
     assert '<optgroup label="Google">' in html and '<optgroup label="Wan (Alibaba)">' in html
     assert '<optgroup label="Kling (Kuaishou)">' in html and "kwaivgI</" not in html
     assert ("5 s · 640×360, 480×360, 360×360, 270×360 +16 · 24/16 fps · first and last frame"
+            " · reference images: sent with a warning (in the provider&#x27;s docs, not its table)"
             " · prompt 2–2048 characters") in html
     assert 'id="videogen-catalog"' in html
     draft = make_job()
@@ -417,18 +434,28 @@ def test_a_model_that_needs_an_input_refuses_without_it(superuser_client, model,
 def test_an_input_the_model_does_not_take_is_refused_not_saved(superuser_client):
     """Wan 2.2 T2V (undocumented, text-to-video) saved a reference URL without a word."""
     response = post(superuser_client, model="Wan-AI/Wan2.2-T2V-A14B", size="", seconds="",
-                    fps="", reference_urls="https://img.example.com/cat.png",
+                    fps="", first_frame_url="https://img.example.com/cat.png",
                     source_video_url="https://v.example.com/in.mp4")
     assert errors_of(response) == {
-        "reference_urls": "Wan 2.2 T2V A14B (text-to-video) does not take reference images.",
+        "first_frame_url": "Wan 2.2 T2V A14B (text-to-video) does not take keyframes.",
         "source_video_url": "Wan 2.2 T2V A14B (text-to-video) does not take a video to edit."}
     assert not VideoJob.objects.exists()
+    # Reference images: the provider's docs list them for every model, so they are sent
+    # with a warning, as on the documented models.
+    response = superuser_client.post(ADD, form_data(
+        model="Wan-AI/Wan2.2-T2V-A14B", size="", seconds="", fps="",
+        reference_urls="https://img.example.com/cat.png"), follow=True)
+    assert VideoJob.objects.get().media == {"reference_images": ["https://img.example.com/cat.png"]}
+    assert "Reference images (URLs): Wan 2.2 T2V A14B (text-to-video) is not documented" in \
+        " ".join(str(m) for m in response.context["messages"])
 
 
 def test_the_catalog_tells_the_script_what_each_model_takes(superuser_client):
     html = superuser_client.get(ADD).content.decode()
     data = json.loads(re.search(r'id="videogen-catalog"[^>]*>(.*?)</script>', html, re.S)[1])
     assert data["Wan-AI/Wan2.2-T2V-A14B"]["media"] == []
+    assert data["Wan-AI/Wan2.2-T2V-A14B"]["warned"] == ["reference_images"]
+    assert data["minimax/hailuo-02"]["warned"] == ["reference_images"]
     assert data["Wan-AI/Wan2.2-I2V-A14B"]["media"] == ["frame_images"]
     assert data["Wan-AI/wan2.7-r2v"]["required"] == [["reference_images", "reference_videos"]]
     # The hint line is complete: the duration range the Duration select offers, what it needs.

@@ -48,7 +48,8 @@ def test_archived_job_has_player_download_and_metadata(superuser_client):
     assert '<video class="vg-video" controls' in html
     assert 'poster="/media/videogen/2026/11/v-poster.jpg"' in html
     assert '<source src="/media/videogen/2026/11/v.mp4" type="video/mp4">' in html
-    assert 'download="v.mp4"' in html
+    download = f"/admin/videogen/videojob/{job.pk}/download/"
+    assert f'href="{download}" download="pixverse-v5-a-red-fox.mp4"' in html
     assert "360 × 360, 16 fps" in html and "30.0\xa0KB, MP4" in html and "h264" in html
     assert "ab" * 32 in html
     assert "&quot;status&quot;: &quot;completed&quot;" in html  # pretty JSON, escaped
@@ -82,7 +83,7 @@ def test_timeline_and_webhook_deliveries(superuser_client):
                                               status="succeeded", attempts=1,
                                               last_status_code=200)
     html = change_page(superuser_client, job)
-    assert "draft → submitting" in html and "Sending to the provider." in html
+    assert "Draft → Submitting" in html and "Sending to the provider." in html
     assert "by admin" in html
     assert "video.submitted" in html and "Delivered" in html
     assert reverse("admin:videogen_webhookdelivery_change", args=[delivery.pk]) in html

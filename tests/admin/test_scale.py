@@ -71,3 +71,19 @@ def test_dashboard_with_100k_jobs(many_jobs):
     assert response.status_code == 200 and response.content.count(b"<svg class=\"vg-chart\"") == 5
     assert len(queries) == 7
     assert elapsed < BOUND_SECONDS, f"dashboard took {elapsed:.2f} s"
+
+
+def test_progress_medians_with_100k_jobs(many_jobs):
+    """The progress bars' medians per model: one query over the month's completed jobs, run
+    once a minute per process (the changelist above reuses it)."""
+    from videogen import progress
+
+    progress.forget_observed()
+    started = time.monotonic()
+    with CaptureQueriesContext(connection) as queries:
+        medians = progress.observed_seconds()
+    elapsed = time.monotonic() - started
+    assert len(queries) == 1
+    assert set(medians) == {"pixverse/pixverse-v5", "google/veo-2.0", "minimax/hailuo-02",
+                            "Wan-AI/wan2.7-t2v"}
+    assert elapsed < BOUND_SECONDS, f"the medians took {elapsed:.2f} s"

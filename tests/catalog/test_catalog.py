@@ -25,7 +25,7 @@ def warnings(data, cat=BUILTIN):
 def documented_request(spec):
     """The model's own documented combination: first size/resolution, duration, fps."""
     data = {"model": spec.id}
-    if spec.prompt_required:
+    if spec.prompt_required or spec.warn_without_prompt:  # the table gives a prompt range
         data["prompt"] = "A lighthouse on a cliff at dawn, waves below"
     if spec.uses_resolution:
         data |= {"resolution": spec.resolutions[-1], "ratio": spec.ratios[-1]}
@@ -175,6 +175,87 @@ def test_media_field_the_model_lacks_is_refused():
     assert errors(data) == [
         "media.source_video: Wan-AI/wan2.7-t2v does not accept source_video (accepts: "
         "audio_inputs)"
+    ]
+
+
+# --- Where the provider's docs and its table disagree: warned and sent, not refused -------------
+
+
+@pytest.mark.parametrize("where", ["media", "top level"])
+def test_reference_images_on_hailuo_as_the_docs_example_sends_them(where):
+    """together-video's "Reference Images" example: hailuo-02, whose table lists none."""
+    urls = ["https://example.com/cat.jpg"]
+    data = {"model": "minimax/hailuo-02", "prompt": "A cat dancing energetically"}
+    data |= {"media": {"reference_images": urls}} if where == "media" else {
+        "reference_images": urls}
+    assert errors(data) == []
+    assert warnings(data) == [
+        "media.reference_images: minimax/hailuo-02's table lists no reference_images (lists: "
+        "frame_images); sent, as the provider's docs show it, and the provider decides"
+    ]
+    request, _ = parse(data)
+    assert request.to_wire()["media"] == {"reference_images": urls}
+
+
+def test_other_media_the_docs_never_show_stay_refused():
+    data = {"model": "minimax/hailuo-02", "prompt": "a cat",
+            "media": {"reference_videos": [{"video": "https://example.com/a.mp4"}]}}
+    assert errors(data) == [
+        "media.reference_videos: minimax/hailuo-02 does not accept reference_videos (accepts: "
+        "frame_images)"
+    ]
+    # Wan 2.7 lists each model's inputs; the spec: "media fields a model does not accept are
+    # rejected".
+    wan = {"model": "Wan-AI/wan2.7-t2v", "prompt": "a cat",
+           "media": {"reference_images": ["https://example.com/cat.jpg"]}}
+    assert errors(wan) == [
+        "media.reference_images: Wan-AI/wan2.7-t2v does not accept reference_images (accepts: "
+        "audio_inputs)"
+    ]
+    # A host site's own model takes only what it lists.
+    custom = merge(BUILTIN, {"acme/one": {"sizes": ["640x360"]}})
+    assert errors({"model": "acme/one", "prompt": "a cat",
+                   "reference_images": ["https://example.com/cat.jpg"]}, custom) == [
+        "media.reference_images: acme/one does not accept reference_images (accepts: none)"
+    ]
+
+
+@pytest.mark.parametrize("model_id", ["kwaivgI/kling-2.1-master", "kwaivgI/kling-2.0-master",
+                                      "kwaivgI/kling-1.6-standard"])
+def test_kling_without_a_prompt_is_sent_with_a_warning(model_id):
+    """"prompt is required for all models except Kling", though the table gives a range."""
+    assert errors({"model": model_id}) == []
+    assert warnings({"model": model_id}) == [
+        f"prompt: {model_id}'s table lists a 2–2500 character prompt; sent without one, as the "
+        "docs allow for Kling"
+    ]
+    assert errors({"model": model_id, "prompt": "x"}) == [
+        f"prompt: {model_id} takes 2–2500 characters, got 1"
+    ]
+
+
+def test_numbered_keyframes_between_first_and_last_as_the_spec_example_sends_them():
+    frames = [{"input_image": PNG, "frame": 0}, {"input_image": PNG, "frame": 48},
+              {"input_image": PNG, "frame": "last"}]
+    data = {"model": "ByteDance/Seedance-1.0-lite", "prompt": "a cat", "media": {
+        "frame_images": frames}}
+    assert errors(data) == []
+    assert warnings(data) == [
+        "media.frame_images[1].frame: ByteDance/Seedance-1.0-lite's table lists keyframes at "
+        "first and last only; frame 48 is sent, as the provider's docs allow numbered keyframes"
+    ]
+    # "more = frame required per image"
+    del frames[1]["frame"]
+    assert errors(data) == [
+        "media.frame_images: ByteDance/Seedance-1.0-lite takes at most 2 keyframe image(s) "
+        "(first and last), got 3; more need a frame number each"
+    ]
+    # A first-frame-only model has no second anchor: the docs never show one.
+    hailuo = {"model": "minimax/hailuo-02", "prompt": "a cat", "media": {"frame_images": [
+        {"input_image": PNG, "frame": 0}, {"input_image": PNG, "frame": 48},
+        {"input_image": PNG, "frame": 250}]}}
+    assert errors(hailuo) == [
+        "media.frame_images: minimax/hailuo-02 takes at most 1 keyframe image(s) (first), got 3"
     ]
 
 

@@ -172,3 +172,12 @@ def test_the_catalogs_warnings_reach_the_caller(videogen_sandbox_settings):
     assert "seconds" in job.request_warnings[0]
     quiet = videogen.create(model="google/veo-2.0", prompt="a kettle", seconds=5)
     assert quiet.request_warnings == []
+
+
+def test_the_docs_reference_images_example_is_sent_with_a_warning(videogen_sandbox_settings):
+    """together-video's "Reference Images" example: hailuo-02, whose table lists no references."""
+    with pytest.warns(api.RequestWarning, match="table lists no reference_images"):
+        job = videogen.generate(model="minimax/hailuo-02", prompt="A cat dancing energetically",
+                                media={"reference_images": ["https://example.com/cat.jpg"]})
+    assert job.status == Status.QUEUED and job.remote_id
+    assert job.media == {"reference_images": ["https://example.com/cat.jpg"]}

@@ -46,7 +46,7 @@ def test_events_belong_to_their_job_in_order():
     job = VideoJob.objects.create(model="m", prompt="a")
     JobEvent.objects.create(job=job, old_status="draft", new_status="submitting")
     JobEvent.objects.create(job=job, old_status="submitting", new_status="queued")
-    assert [str(e) for e in job.events.all()] == ["draft → submitting", "submitting → queued"]
+    assert [str(e) for e in job.events.all()] == ["Draft → Submitting", "Submitting → Queued"]
 
 
 def test_str_and_request_fields():

@@ -138,6 +138,16 @@ def test_status_shows_only_what_is_known_of_the_video(capsys):
     assert "video: videogen/clip.mp4 (2048 bytes)" in out and "None" not in out
 
 
+def test_generate_sends_the_docs_reference_images_example(videogen_sandbox_settings, capsys):
+    call_command("videogen", "generate", "--model", "minimax/hailuo-02", "--prompt",
+                 "A cat dancing energetically", "--media",
+                 '{"reference_images": ["https://example.com/cat.jpg"]}')
+    err = capsys.readouterr().err
+    assert "Warning: media.reference_images: minimax/hailuo-02's table lists no " \
+           "reference_images" in err
+    assert VideoJob.objects.get().status == Status.QUEUED
+
+
 def test_generate_prints_the_catalogs_warnings(videogen_sandbox_settings, capsys):
     call_command("videogen", "generate", "--model", "google/veo-2.0", "--prompt", "a cat",
                  "--seconds", "2")

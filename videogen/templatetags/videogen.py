@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from videogen.models import ArchiveStatus, Status
+from videogen.storage import storage_problem
 
 register = template.Library()
 
@@ -26,7 +27,9 @@ STATES = {
     Status.CANCELLED: ("cancelled", _("The video was cancelled.")),
 }
 ARCHIVE_FAILED = ("archive-failed", _("The video could not be saved."))
-UNAVAILABLE = {"failed", "cancelled", "archive-failed"}
+# The archive's storage alias was taken out of STORAGES (logged for the site's staff).
+STORAGE_MISSING = ("storage-missing", _("The video is not available right now."))
+UNAVAILABLE = {"failed", "cancelled", "archive-failed", "storage-missing"}
 
 
 @register.inclusion_tag("videogen/player.html")
@@ -40,11 +43,14 @@ def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
     if job is None:
         return {"job": None}
     ready = bool(getattr(job, "video", None))
-    state, message = ("ready", "") if ready else _waiting_state(job)
+    if ready and storage_problem(job):
+        ready, (state, message) = False, STORAGE_MISSING
+    else:
+        state, message = ("ready", "") if ready else _waiting_state(job)
     box_width, box_height = _size(job, width)
     return {
         "job": job, "ready": ready, "state": state, "message": message,
-        "classes": _classes(state, css_class),
+        "classes": _classes(state, css_class, fit=width is None),
         "controls": controls, "autoplay": autoplay,
         "muted": muted or autoplay,  # browsers only autoplay muted video
         "loop": loop, "css_class": css_class, "width": box_width, "height": box_height,
@@ -52,9 +58,10 @@ def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
     }
 
 
-def _classes(state: str, css_class: str) -> str:
+def _classes(state: str, css_class: str, *, fit: bool = False) -> str:
     if state == "ready":
-        names = ["videogen-player"]
+        # "fit": no width asked for, so the box may shrink to keep a tall video on screen.
+        names = ["videogen-player", "videogen-player--fit"] if fit else ["videogen-player"]
     else:
         group = "unavailable" if state in UNAVAILABLE else "waiting"
         names = ["videogen-player", f"videogen-player--{group}", f"videogen-player--{state}"]

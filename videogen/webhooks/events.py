@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from videogen.conf import get_settings
 from videogen.schedules import enqueue
+from videogen.storage import file_url
 from videogen.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 logger = logging.getLogger("videogen.webhooks")
@@ -167,8 +168,10 @@ def _video(job: Any) -> dict[str, Any] | None:
     if not job.video:
         return None
     return {
-        "url": absolute_url(job.video.url), "poster_url": absolute_url(job.poster.url)
-        if job.poster else None, "name": job.video.name, "size": job.video_bytes,
+        # None rather than a failed event when the files' storage alias is gone (logged).
+        "url": absolute_url(file_url(job.video)) or None,
+        "poster_url": absolute_url(file_url(job.poster)) or None,
+        "name": job.video.name, "size": job.video_bytes,
         "sha256": job.video_sha256, "duration": job.video_duration,
         "width": job.video_width, "height": job.video_height, "fps": job.video_fps,
         "codec": job.video_codec, "container": job.video_container,

@@ -1,4 +1,5 @@
-"""``manage.py videogen``: generate, status, list, cancel and poll from the command line."""
+"""``manage.py videogen``: generate, status, list, cancel and poll from the command line, and
+move archives between storages."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
-from videogen import api, jsondata, lifecycle, polling
+from videogen import api, jsondata, lifecycle, moving, polling
 from videogen.models import REQUEST_FIELDS, Status, VideoJob
+from videogen.storage import UnknownStorage
 
 INT_FIELDS = ("width", "height", "fps", "steps", "seed", "output_quality")
 # The most jobs one `list` shows (a larger number is no database's integer either).
@@ -60,9 +62,15 @@ class Command(BaseCommand):
         cancel = commands.add_parser("cancel", help=_("cancel a job"))
         cancel.add_argument("job_id")
         commands.add_parser("poll", help=_("run one poll cycle over due jobs now"))
+        move = commands.add_parser(
+            "move-archives", help=_("move every archive (video and poster) to another storage"))
+        move.add_argument("--to", required=True, metavar="ALIAS", dest="target",
+                          help=_("the STORAGES alias to move them to"))
+        move.add_argument("--dry-run", action="store_true",
+                          help=_("list what would move and change nothing"))
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
-        getattr(self, f"do_{action}")(**options)
+        getattr(self, f"do_{action.replace('-', '_')}")(**options)
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -126,6 +134,47 @@ class Command(BaseCommand):
                           % {"n": report.polled, "changed": report.changed,
                              "errors": report.errors})
 
+    def do_move_archives(self, target: str, dry_run: bool = False, **options: Any) -> None:
+        try:
+            moving.check_alias(target)
+        except UnknownStorage as error:
+            raise CommandError(str(error)) from None
+        total = moving.count_to_move(target)
+        if dry_run:
+            self._list_moves(target, total)
+            return
+        bar = _MoveBar(self.stderr, total)
+        moved, failed = 0, []
+        try:
+            for plan in moving.to_move(target):
+                try:
+                    moving.move_job(plan, target)
+                    moved += 1
+                except moving.MoveError as error:
+                    failed.append(str(plan.job.pk))
+                    bar.note(_("Job %(id)s not moved: %(why)s") % {"id": plan.job.pk,
+                                                                   "why": error})
+                bar.update(moved, len(failed))
+        except KeyboardInterrupt:
+            bar.end()
+            self.stderr.write(_("Interrupted after moving %(n)d archive(s). Every job still "
+                                "points to a complete copy; run the command again to "
+                                "continue.") % {"n": moved})
+            sys.exit(130)
+        bar.end()
+        self.stdout.write(_("Moved %(n)d archive(s) to %(alias)s.") % {"n": moved,
+                                                                       "alias": target})
+        if failed:
+            raise CommandError(_("%(n)d archive(s) not moved (said above): %(ids)s") % {
+                "n": len(failed), "ids": ", ".join(failed)})
+
+    def _list_moves(self, target: str, total: int) -> None:
+        for plan in moving.to_move(target):
+            self.stdout.write(f"{plan.job.pk}  {plan.source} -> {target}  "
+                              + ", ".join(plan.names))
+        self.stdout.write(_("Dry run: %(n)d archive(s) would move to %(alias)s; nothing "
+                            "changed.") % {"n": total, "alias": target})
+
     # --- waiting -----------------------------------------------------------------------------
 
     def _wait(self, job: VideoJob, timeout: float, quiet: bool) -> VideoJob:
@@ -164,6 +213,9 @@ def _copy_video(job: VideoJob, path: str) -> None:
     try:
         with job.video.open("rb") as source, open(path, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
+    except UnknownStorage as error:
+        raise CommandError(_("--out: job %(id)s's archive cannot be read: %(error)s") % {
+            "id": job.pk, "error": error}) from None
     except OSError as error:
         raise CommandError(_("--out: cannot write %(path)s (%(error)s); the video stays "
                              "archived in job %(id)s.") % {
@@ -194,6 +246,36 @@ class _Progress:
 
     def end(self) -> None:
         if self.tty and not self.quiet:
+            self.stream.write("")
+
+
+class _MoveBar:
+    """``12/40 moved`` on stderr: one updating line on a terminal, a line per job otherwise."""
+
+    def __init__(self, stream: Any, total: int) -> None:
+        self.stream, self.total = stream, total
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.update(0, 0)
+
+    def update(self, moved: int, failed: int) -> None:
+        done = moved + failed
+        text = _("%(done)d/%(total)d moved") % {"done": moved, "total": self.total}
+        if failed:
+            text += " " + _("(%(n)d not moved)") % {"n": failed}
+        if self.tty:
+            filled = int(24 * done / self.total) if self.total else 24
+            self.stream.write(f"\r[{'#' * filled:<24}] {text}", ending="")
+            self.stream.flush()
+        else:
+            self.stream.write(text)
+
+    def note(self, line: str) -> None:
+        if self.tty:
+            self.stream.write("")
+        self.stream.write(line)
+
+    def end(self) -> None:
+        if self.tty:
             self.stream.write("")
 
 

@@ -100,18 +100,21 @@
         narrow(field("seconds"), spec.durations.length ? spec.durations
             : range(spec.seconds_range[0], spec.seconds_range[1]));
         narrow(field("fps"), spec.fps);
-        var frames = spec.media.indexOf("frame_images") !== -1;
+        // Inputs the provider's docs show for the model but its table does not: shown, and
+        // the server sends them with a warning.
+        var takes = spec.media.concat(spec.warned || []);
+        var frames = takes.indexOf("frame_images") !== -1;
         show("first_frame_file", frames && spec.keyframes.indexOf("first") !== -1);
         show("first_frame_url", frames && spec.keyframes.indexOf("first") !== -1);
         show("last_frame_file", frames && spec.keyframes.indexOf("last") !== -1);
         show("last_frame_url", frames && spec.keyframes.indexOf("last") !== -1);
-        var references = spec.media.indexOf("reference_images") !== -1;
+        var references = takes.indexOf("reference_images") !== -1;
         show("reference_files", references);
         show("reference_urls", references);
-        show("frame_video_urls", spec.media.indexOf("frame_videos") !== -1);
-        show("reference_video_urls", spec.media.indexOf("reference_videos") !== -1);
-        show("source_video_url", spec.media.indexOf("source_video") !== -1);
-        show("audio_urls", spec.media.indexOf("audio_inputs") !== -1);
+        show("frame_video_urls", takes.indexOf("frame_videos") !== -1);
+        show("reference_video_urls", takes.indexOf("reference_videos") !== -1);
+        show("source_video_url", takes.indexOf("source_video") !== -1);
+        show("audio_urls", takes.indexOf("audio_inputs") !== -1);
         // A section with nothing the model takes (keyframes on a text-to-video model) goes too.
         document.querySelectorAll("fieldset.module").forEach(function (fieldset) {
             var rows = fieldset.querySelectorAll(".form-row");

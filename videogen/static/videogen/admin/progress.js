@@ -4,7 +4,7 @@
  * progress bar in place; when the job changes and stops moving (finished, failed, archived)
  * it reloads once, so the player, the error and the history appear. The changelist polls
  * <admin>/videogen/videojob/progress/?id=…&id=… for its in-flight rows only, and updates them
- * in place. Polling slows down after a minute and pauses while the tab is hidden.
+ * in place (status, progress, cost, poster). Polling slows down after a minute and pauses while the tab is hidden.
  */
 (function () {
     "use strict";
@@ -42,6 +42,10 @@
         if (text) { text.textContent = job.text; }
     }
 
+    function updateCost(cell, job) {
+        if (cell && job.cost) { cell.textContent = job.cost; }
+    }
+
     function later(step) {
         window.setTimeout(function () {
             if (document.hidden) {
@@ -71,6 +75,7 @@
                 if (archiving(job.archive_status)) { releasePlayer(); }
                 updateBadge(section.querySelector("[data-vg-badge]"), job);
                 updateProgress(section.querySelector("[data-vg-progress]"), job);
+                updateCost(section.querySelector("[data-vg-cost]"), job);
                 var label = section.querySelector("[data-vg-archive-label]");
                 if (label && job.archive_label) { label.textContent = job.archive_label; }
                 status = job.status;
@@ -98,6 +103,7 @@
                 data.jobs.forEach(function (job) {
                     updateBadge(document.querySelector('[data-vg-badge="' + job.id + '"]'), job);
                     updateProgress(document.querySelector('[data-vg-progress="' + job.id + '"]'), job);
+                    updateCost(document.querySelector('[data-vg-cost="' + job.id + '"]'), job);
                     showPoster(job);
                 });
                 later(step);
