@@ -62,6 +62,9 @@ def test_invalid_requests_save_nothing_and_name_the_field():
         api.create(model="google/veo-3.0", prompt="a kettle", colour="red")
     with pytest.raises(api.InvalidRequest, match="image must be PNG, JPEG or WEBP"):
         api.create(model="google/veo-2.0", prompt="a kettle", images={"first": b"GIF89a..."})
+    # A model that needs an input (the catalog's required_media) refuses without it.
+    with pytest.raises(api.InvalidRequest, match="wan2.7-videoedit needs source_video"):
+        api.create(model="Wan-AI/wan2.7-videoedit", prompt="make it night")
     assert not VideoJob.objects.exists()
 
 
