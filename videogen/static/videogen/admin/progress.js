@@ -4,7 +4,8 @@
  * progress bar in place; when the job changes and stops moving (finished, failed, archived)
  * it reloads once, so the player, the error and the history appear. The changelist polls
  * <admin>/videogen/videojob/progress/?id=…&id=… for its in-flight rows only, and updates them
- * in place. Polling slows down after a minute and pauses while the tab is hidden.
+ * in place. Polling slows down after a minute and pauses while the tab is hidden. An edit form
+ * whose job has been sent turns into the read-only page (or, with unsaved changes, says so).
  */
 (function () {
     "use strict";
@@ -55,14 +56,35 @@
         }, delay());
     }
 
-    /* The change page of one job. A draft is watched too: "Save and submit" shows the page
-       before the worker has picked the job up. */
+    /* An edit form whose job was sent meanwhile (from another tab, by a colleague, by the
+       "Submit" action): untouched, it becomes the read-only job page; with changes typed in,
+       they stay on screen and a notice says they cannot be saved here. */
+    function formGoneStale(notice, dirty) {
+        if (!dirty) {
+            window.location.replace(window.location.pathname);  // a GET, never a re-POST
+            return;
+        }
+        notice.hidden = false;
+    }
+
+    /* The change page of one job. A draft is watched too: it may be sent from elsewhere. */
     function watchJob(section) {
         var url = section.getAttribute("data-vg-status-url");
         var status = section.getAttribute("data-vg-status");
         var archive = section.getAttribute("data-vg-archive");
+        var notice = document.querySelector("[data-vg-sent-notice]");
+        var form = section.closest("form");
+        var dirty = false;
+        if (notice && form) {
+            form.addEventListener("input", function () { dirty = true; });
+            form.addEventListener("change", function () { dirty = true; });
+        }
         function step() {
             fetchJSON(url).then(function (job) {
+                if (notice && job.editable === false) {
+                    formGoneStale(notice, dirty);
+                    return;
+                }
                 var changed = job.status !== status || job.archive_status !== archive;
                 if (changed && !job.moving) {
                     window.location.reload();  // show the player, the error, the history
