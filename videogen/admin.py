@@ -530,16 +530,18 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                      post_url_continue: str | None = None) -> HttpResponse:
         if "_submit" in request.POST:
             return self._saved_and_submit(request, obj)
+        response = super().response_add(request, obj, post_url_continue)
         self._who_sends_it(request)
-        return super().response_add(request, obj, post_url_continue)
+        return response
 
     def response_change(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
         if not getattr(request, "_videogen_saved", True):
             return self.sent_meanwhile(request, VideoJob.objects.get(pk=obj.pk))
         if "_submit" in request.POST:
             return self._saved_and_submit(request, obj)
+        response = super().response_change(request, obj)
         self._who_sends_it(request)
-        return super().response_change(request, obj)
+        return response
 
     def _who_sends_it(self, request: HttpRequest) -> None:
         if not self.may(request, OPERATIONS["submit"]):

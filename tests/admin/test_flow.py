@@ -54,6 +54,16 @@ def test_save_and_submit_shows_the_read_only_page_before_the_worker_runs(
     assert status_json(job)["editable"] is False and status_json(job)["moving"] is True
 
 
+def test_a_draft_queued_for_sending_is_not_offered_submit_again(superuser_client, queued):
+    job = make_job(submit_requested_at=timezone.now())
+    html = superuser_client.get(change_url(job)).content.decode()
+    assert 'data-vg-op="submit"' not in html and 'data-vg-op="cancel"' in html
+    response = superuser_client.post(CHANGELIST, {
+        "action": "submit_jobs", "_selected_action": [str(job.pk)], "index": "0"}, follow=True)
+    assert "it is queued for sending already" in messages_text(response)
+    assert queued.calls == []
+
+
 def test_a_draft_nobody_sent_is_editable():
     job = make_job()
     assert status_json(job)["editable"] is True and status_json(job)["moving"] is False

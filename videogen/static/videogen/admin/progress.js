@@ -82,6 +82,8 @@
         function step() {
             fetchJSON(url).then(function (job) {
                 if (notice && job.editable === false) {
+                    updateBadge(section.querySelector("[data-vg-badge]"), job);
+                    updateProgress(section.querySelector("[data-vg-progress]"), job);
                     formGoneStale(notice, dirty);
                     return;
                 }
