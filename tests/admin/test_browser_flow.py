@@ -147,12 +147,15 @@ def test_a_tab_left_open_on_the_draft(browser, live_server, sandbox, held):
     user("editor", superuser=True)
     job = VideoJob.objects.create(model="pixverse/pixverse-v5", prompt="the first words",
                                   width=360, height=360, seconds="5", fps=16)
-    sender, typing, idle = browser.tab(), browser.tab(), browser.tab()
+    sender, typing, idle, refused = (browser.tab() for _ in range(4))
     log_in(sender, live_server, "editor")
-    for page in (sender, typing, idle):
+    for page in (sender, typing, idle, refused):
         page.goto(change_url(live_server, job))
         page.wait_for_selector("#id_prompt")
     typing.fill("#id_prompt", "the better words I typed")
+    refused.fill("#id_prompt", "y" * 2049)  # over the model's limit: comes back with an error
+    refused.click("input[name=_continue]")
+    refused.wait_for_selector(".errornote")
 
     sender.click("input[name=_submit]")
     sender.wait_for_selector(".vg-job [data-vg-badge]")
@@ -166,6 +169,9 @@ def test_a_tab_left_open_on_the_draft(browser, live_server, sandbox, held):
     typing.wait_for_selector("[data-vg-sent-notice]:visible")
     assert typing.input_value("#id_prompt") == "the better words I typed"
     assert "queued for sending…" in typing.text_content(".vg-job")
+    # A form sent back with an error holds unsaved words too: it stays, and says so.
+    refused.wait_for_selector("[data-vg-sent-notice]:visible")
+    assert refused.input_value("#id_prompt") == "y" * 2049
     fits(typing)
     shot(typing, f"flow-stale-notice-{browser.screen}")
 

@@ -61,7 +61,8 @@
        they stay on screen and a notice says they cannot be saved here. */
     function formGoneStale(notice, dirty) {
         if (!dirty) {
-            window.location.replace(window.location.pathname);  // a GET, never a re-POST
+            // A GET of the same page, never a re-POST.
+            window.location.replace(window.location.pathname + window.location.search);
             return;
         }
         notice.hidden = false;
@@ -74,7 +75,8 @@
         var archive = section.getAttribute("data-vg-archive");
         var notice = document.querySelector("[data-vg-sent-notice]");
         var form = section.closest("form");
-        var dirty = false;
+        // A form sent back with errors holds typing that was never saved.
+        var dirty = Boolean(form && form.querySelector(".errornote, .errorlist"));
         if (notice && form) {
             form.addEventListener("input", function () { dirty = true; });
             form.addEventListener("change", function () { dirty = true; });
