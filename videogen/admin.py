@@ -536,7 +536,10 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     def response_change(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
         if not getattr(request, "_videogen_saved", True):
-            return self.sent_meanwhile(request, VideoJob.objects.get(pk=obj.pk))
+            current = VideoJob.objects.filter(pk=obj.pk).first()
+            if current is None:  # deleted meanwhile
+                return self._get_obj_does_not_exist_redirect(request, self.opts, str(obj.pk))
+            return self.sent_meanwhile(request, current)
         if "_submit" in request.POST:
             return self._saved_and_submit(request, obj)
         response = super().response_change(request, obj)

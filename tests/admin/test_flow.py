@@ -104,6 +104,29 @@ def test_a_late_save_without_the_change_permission_is_still_refused(staff_client
     assert client.post(change_url(job), form_data(prompt="typed")).status_code == 403
 
 
+def test_a_save_that_loses_the_race_shows_what_was_typed(superuser_client, monkeypatch):
+    """The worker sends the job between loading it and saving it: same page as a late save."""
+    from videogen.admin import VideoJobAdmin
+
+    job = make_job(prompt="before")
+    real_get_object = VideoJobAdmin.get_object
+
+    def get_then_send(self, request, object_id, from_field=None):
+        obj = real_get_object(self, request, object_id, from_field)
+        VideoJob.objects.filter(pk=job.pk).update(status=Status.QUEUED,
+                                                  submitted_at=timezone.now())
+        return obj
+
+    monkeypatch.setattr(VideoJobAdmin, "get_object", get_then_send)
+    response = superuser_client.post(change_url(job), {**form_data(prompt="after"),
+                                                       "_continue": "1"})
+    assert response.status_code == 200
+    assert "can no longer be edited" in messages_text(response)
+    assert "after</textarea>" in response.content.decode()
+    job.refresh_from_db()
+    assert (job.status, job.prompt) == (Status.QUEUED, "before")
+
+
 def test_the_edit_page_carries_the_stale_notice_for_the_script(superuser_client):
     html = superuser_client.get(change_url(make_job())).content.decode()
     assert "data-vg-sent-notice" in html and "data-vg-watch" in html
@@ -192,3 +215,4 @@ def test_the_drafts_waiting_to_be_sent_filter(superuser_client):
     assert [job.pk for job in response.context["cl"].result_list] == [waiting.pk]
     queued = superuser_client.get(CHANGELIST, {"sending": "queued"})
     assert [job.prompt for job in queued.context["cl"].result_list] == ["queued draft"]
+
