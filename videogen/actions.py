@@ -101,6 +101,9 @@ def _after_commit(task: str, *args: Any) -> None:
 
 
 def _submit_guard(job: VideoJob) -> str | None:
+    if job.status == Status.DRAFT and job.submit_requested_at:
+        # A worker picks it up (the sweeper queues it again if the broker lost it).
+        return _("it is queued for sending already")
     return None if job.status in lifecycle.SUBMITTABLE else _it_is(job)
 
 

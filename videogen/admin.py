@@ -36,8 +36,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format, time_format
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString
@@ -61,7 +60,7 @@ from videogen.forms import (
     thumbnail_src,
 )
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
-from videogen.progress import cost_text, is_moving, progress, status_json
+from videogen.progress import cost_text, is_editable, is_moving, progress, status_json
 from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 
@@ -125,6 +124,24 @@ class OwnerFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SendingFilter(admin.SimpleListFilter):
+    """Drafts nobody has sent yet: what someone with the submit permission looks for."""
+
+    title = _("sending")
+    parameter_name = "sending"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("waiting", _("Drafts waiting to be sent")),
+                ("queued", _("Queued for sending"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "waiting":
+            return queryset.filter(status=Status.DRAFT, submit_requested_at__isnull=True)
+        if self.value() == "queued":
+            return queryset.filter(status=Status.DRAFT, submit_requested_at__isnull=False)
+        return queryset
+
+
 class JobChangeList(ChangeList):
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
         return super().get_queryset(request, exclude_parameters).defer(*HEAVY_FIELDS)
@@ -139,7 +156,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_display = ("thumbnail", "short_prompt", "model_label", "status_badge", "progress_bar",
                     "cost_display", "owner", "created")
     list_display_links = ("thumbnail", "short_prompt")
-    list_filter = ("status", ModelFilter, "archive_status", "created_at", OwnerFilter)
+    list_filter = ("status", SendingFilter, ModelFilter, "archive_status", "created_at",
+                   OwnerFilter)
     search_fields = ("prompt", "remote_id", "metadata")
     date_hierarchy = "created_at"
     list_select_related = ("created_by",)
@@ -164,9 +182,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     # --- Permissions ----------------------------------------------------------------------
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A job that has been sent is history: it is viewed, not edited.
-        return super().has_change_permission(request, obj) and (
-            obj is None or obj.status == Status.DRAFT)
+        # A job that has been sent (or queued for sending) is history: viewed, not edited.
+        return super().has_change_permission(request, obj) and self.editable(obj)
 
     def has_submit_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("videogen.submit_videojob")
@@ -242,7 +259,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         created = job.created_at
         if timezone.is_aware(created):
             created = timezone.localtime(created)
-        return date_format(created, "SHORT_DATETIME_FORMAT")
+        return formats.date_format(created, "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=_("owner"), ordering="created_by")
     def owner(self, job: VideoJob) -> str:
@@ -366,11 +383,13 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         message = in_words(str(outcome.message), catalog.get_model(outcome.job.model))
         if outcome.created is None:
             return format_html("{}", message)
-        return format_html("{} ({})", message, self._job_link(outcome.created))
+        # The new job's text would repeat the old one's (same prompt): say what it is instead.
+        return format_html("{} ({})", message,
+                           self._job_link(outcome.created, _("open the new draft")))
 
-    def _job_link(self, job: VideoJob) -> SafeString:
+    def _job_link(self, job: VideoJob, text: Any = None) -> SafeString:
         return format_html('<a href="{}">{}</a>', reverse(self._url("change"), args=[job.pk]),
-                           Truncator(str(job)).chars(60))
+                           text or Truncator(str(job)).chars(60))
 
     # --- Extra pages --------------------------------------------------------------------------
 
@@ -417,6 +436,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.may(request, operation):
             raise PermissionDenied
+        if name == "retry":
+            return self._retry_one(request, job)
         response = self.run_operation(request, self.get_queryset(request).filter(pk=job.pk),
                                       name)
         return response or redirect(reverse(self._url("change"), args=[job.pk]))
@@ -448,6 +469,19 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         if job is None or not self.has_view_permission(request, job):
             return super().history_view(request, object_id, extra_context)  # Django's refusal
         return redirect(reverse(self._url("change"), args=[job.pk]) + "#vg-history")
+
+    def _retry_one(self, request: HttpRequest, job: VideoJob) -> HttpResponse:
+        """The page's *Retry as a new draft*: open the new draft, ready to edit (its page
+        links back to this job)."""
+        operation = OPERATIONS["retry"]
+        outcome = operation.apply(job, request.user)
+        if outcome.created is None:
+            self.show_report(request, Report(operation, [outcome]))
+            return redirect(reverse(self._url("change"), args=[job.pk]))
+        self.message_user(request, _("This is a new draft with the request of the job you "
+                                     "retried. Change what you need, then save it."),
+                          messages.SUCCESS)
+        return redirect(reverse(self._url("change"), args=[outcome.created.pk]))
 
     def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
@@ -497,7 +531,38 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @staticmethod
     def editable(obj: Any) -> bool:
-        return obj is None or obj.status == Status.DRAFT
+        return obj is None or is_editable(obj)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        try:
+            return super().change_view(request, object_id, form_url, extra_context)
+        except PermissionDenied:
+            # A save from a tab opened before the job was sent: a normal page, not a 403.
+            job = self.get_object(request, unquote(object_id))
+            if (request.method == "POST" and job is not None and not self.editable(job)
+                    and self.has_change_permission(request)):
+                return self.sent_meanwhile(request, job)
+            raise
+
+    def sent_meanwhile(self, request: HttpRequest, job: VideoJob) -> HttpResponse:
+        """The read-only page of a job that was sent while someone edited it, saying so, with
+        what they typed shown back: the edit is refused but never lost."""
+        sent = job.submitted_at or job.submit_requested_at
+        if sent:
+            text = _("This job was sent at %(time)s; it can no longer be edited, so your "
+                     "changes were not saved. Retry as a new draft to change it.") % {
+                "time": _when(sent)}
+        else:
+            text = _("This job is %(status)s; it can no longer be edited, so your changes "
+                     "were not saved.") % {"status": job.get_status_display().lower()}
+        self.message_user(request, text, messages.ERROR)
+        typed = [(VideoJob._meta.get_field(name).verbose_name, request.POST.get(name, ""))
+                 for name in TYPED_FIELDS]
+        typed = [(label, value) for label, value in typed if value.strip()]
+        # Shown as a GET: the form is not bound to the refused data, the page is read-only.
+        request.method = "GET"
+        return super().change_view(request, str(job.pk), extra_context={"typed": typed})
 
     def save_model(self, request: HttpRequest, obj: VideoJob, form: Any, change: bool) -> None:
         for text in form.warning_texts() if isinstance(form, JobForm) else ():
@@ -510,22 +575,34 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         fields = {name: getattr(obj, name) for name in (*REQUEST_FIELDS, "metadata")}
         fields["updated_at"] = timezone.now()
         request._videogen_saved = bool(  # type: ignore[attr-defined]
-            VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT).update(**fields))
+            VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT,
+                                    submit_requested_at__isnull=True).update(**fields))
 
     def response_add(self, request: HttpRequest, obj: VideoJob,
                      post_url_continue: str | None = None) -> HttpResponse:
         if self._draft_button(request):
             return self._saved_and_submit(request, obj)
-        return super().response_add(request, obj, post_url_continue)
+        response = super().response_add(request, obj, post_url_continue)
+        self._who_sends_it(request)
+        return response
 
     def response_change(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
         if not getattr(request, "_videogen_saved", True):
-            self.message_user(request, _("This job was sent meanwhile, so your changes were "
-                                         "not saved."), messages.ERROR)
-            return redirect(reverse(self._url("change"), args=[obj.pk]))
+            current = VideoJob.objects.filter(pk=obj.pk).first()
+            if current is None:  # deleted meanwhile
+                return self._get_obj_does_not_exist_redirect(request, self.opts, str(obj.pk))
+            return self.sent_meanwhile(request, current)
         if self._draft_button(request):
             return self._saved_and_submit(request, obj)
-        return super().response_change(request, obj)
+        response = super().response_change(request, obj)
+        self._who_sends_it(request)
+        return response
+
+    def _who_sends_it(self, request: HttpRequest) -> None:
+        if not self.may(request, OPERATIONS["submit"]):
+            self.message_user(request, _(
+                "Saved as a draft. Someone who may submit will send it: they find it under "
+                "“Drafts waiting to be sent”."), messages.INFO)
 
     @staticmethod
     def _draft_button(request: HttpRequest) -> bool:
@@ -535,15 +612,15 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     def _saved_and_submit(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
         """Both buttons answer alike ("The draft was saved."); *Save and submit* then says
-        what the submit did."""
-        self.message_user(request, _("The draft was saved."), messages.SUCCESS)
-        if "_submit" not in request.POST:
-            return redirect(reverse(self._url("change"), args=[obj.pk]))
-        if self.may(request, OPERATIONS["submit"]):
-            self.show_report(request, actions.run(OPERATIONS["submit"], [obj], request.user))
+        what the submit did. Someone who may not submit is told who sends it instead (a
+        *Save and submit* from them is a stale page or a crafted POST: not sent)."""
+        if not self.may(request, OPERATIONS["submit"]):
+            self._who_sends_it(request)
         else:
-            self.message_user(request, _("You may save drafts but not submit them; ask "
-                                         "someone who may."), messages.WARNING)
+            self.message_user(request, _("The draft was saved."), messages.SUCCESS)
+            if "_submit" in request.POST:
+                self.show_report(request, actions.run(OPERATIONS["submit"], [obj],
+                                                      request.user))
         return redirect(reverse(self._url("change"), args=[obj.pk]))
 
     def render_change_form(self, request: HttpRequest, context: dict, add: bool = False,
@@ -554,6 +631,8 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
             self.editable(obj) and self.has_change_permission(request, obj))
         if obj is not None:
             context.update(self.job_context(request, obj))
+        if obj is not None and obj.retry_of_id and context["job_editable"]:
+            context["retry_of_link"] = self._job_link(obj.retry_of)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def job_context(self, request: HttpRequest, job: VideoJob) -> dict[str, Any]:
@@ -646,9 +725,10 @@ class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     @admin.display(description=_("time"), ordering="created_at")
     def when(self, event: JobEvent) -> SafeString:
         # To the second, as on the job's page: events of one job are often seconds apart.
+        local = timezone.localtime(event.created_at)
         return format_html('<time datetime="{}">{} {}</time>', event.created_at.isoformat(),
-                           date_format(timezone.localtime(event.created_at), "SHORT_DATE_FORMAT"),
-                           time_format(timezone.localtime(event.created_at), "H:i:s"))
+                           formats.date_format(local, "SHORT_DATE_FORMAT"),
+                           formats.time_format(local, "H:i:s"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -692,6 +772,19 @@ def signed_download_url(video: Any, name: str) -> str | None:
         return None
     disposition = content_disposition_header(True, name)
     return str(storage.url(video.name, parameters={"ResponseContentDisposition": disposition}))
+
+
+#: What a refused late edit shows back to its author (the text they typed).
+TYPED_FIELDS = ("prompt", "negative_prompt")
+
+
+def _when(moment: Any) -> str:
+    """A time of today as ``18:47``, an older one with its date."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return formats.time_format(local, "TIME_FORMAT")
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
 
 
 def _shown(job: VideoJob, name: str) -> bool:

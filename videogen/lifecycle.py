@@ -459,11 +459,17 @@ def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:
     values.update(metadata=job.metadata, content_type_id=job.content_type_id,
                   object_id=job.object_id)
     values.update(changes)
+    person = actor if getattr(actor, "pk", None) else None
     with transaction.atomic():
-        new = VideoJob.objects.create(retry_of=job, created_by=actor if getattr(
-            actor, "pk", None) else job.created_by, **values)
+        new = VideoJob.objects.create(retry_of=job, created_by=person or job.created_by,
+                                      **values)
         JobEvent.objects.create(job=new, kind=JobEvent.Kind.NOTE, new_status=Status.DRAFT,
-                                detail=_("Retry of %(job)s.") % {"job": job.pk})
+                                detail=_("Retry of %(job)s.") % {"job": job.pk},
+                                data={"retry_of": str(job.pk)}, actor=person)
+        # The old job's history points at its retry (no status change: it stays as it was).
+        JobEvent.objects.create(job=job, kind=JobEvent.Kind.NOTE,
+                                detail=_("Retried as %(job)s.") % {"job": new.pk},
+                                data={"retried_as": str(new.pk)}, actor=person)
     return new
 
 

@@ -99,9 +99,17 @@ def is_moving(job: VideoJob) -> bool:
     generating, or archiving. An uncertain submission waits for a person, so it is not."""
     if job.status == Status.SUBMITTING:
         return job.error_code != "outcome_unknown"
+    if job.status == Status.DRAFT and job.submit_requested_at:
+        return True  # queued for sending: a worker picks it up
     if job.status in IN_FLIGHT_STATUSES:
         return True
     return job.archive_status in (ArchiveStatus.PENDING, ArchiveStatus.ARCHIVING)
+
+
+def is_editable(job: VideoJob) -> bool:
+    """Only a draft nobody has asked to send yet can be edited: once "Save and submit" has
+    queued it, what goes to the provider is settled."""
+    return job.status == Status.DRAFT and job.submit_requested_at is None
 
 
 def progress(job: VideoJob, now: datetime | None = None) -> Progress:
@@ -109,7 +117,8 @@ def progress(job: VideoJob, now: datetime | None = None) -> Progress:
     typical = typical_seconds(job.model)
     started = job.submitted_at or job.created_at
     if job.status == Status.DRAFT:
-        return Progress(None, _("not sent yet"), None, typical)
+        text = _("queued for sending…") if job.submit_requested_at else _("not sent yet")
+        return Progress(None, text, None, typical)
     if job.status == Status.SUBMITTING:
         text = _("outcome unknown") if job.error_code == "outcome_unknown" else _("sending…")
         return Progress(None, text, None, typical)
@@ -165,6 +174,8 @@ def status_json(job: VideoJob, now: datetime | None = None) -> dict[str, Any]:
         "archive_status": job.archive_status,
         "archive_label": job.get_archive_status_display() if job.archive_status else "",
         "moving": is_moving(job),
+        # False once the job is sent or queued for sending: an open edit form is stale.
+        "editable": is_editable(job),
         "percent": current.percent,
         "text": current.text,
         "poster": file_url(job.poster),

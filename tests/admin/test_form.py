@@ -183,7 +183,7 @@ def test_save_and_submit_without_the_submit_permission(staff_client, queued,
         response = client.post(ADD, {**form_data(), "_submit": "1"}, follow=True)
     assert VideoJob.objects.get().status == Status.DRAFT
     assert queued.calls == []
-    assert "You may save drafts but not submit them" in " ".join(
+    assert "Someone who may submit will send it" in " ".join(
         str(m) for m in response.context["messages"])
 
 
@@ -239,7 +239,9 @@ def test_a_sent_job_is_read_only(superuser_client):
     url = reverse("admin:videogen_videojob_change", args=[job.pk])
     page = superuser_client.get(url)
     assert b"View video job" in page.content and b'name="_submit"' not in page.content
-    assert superuser_client.post(url, form_data(prompt="rewritten")).status_code == 403
+    late = superuser_client.post(url, form_data(prompt="rewritten"))
+    assert late.status_code == 200 and b"can no longer be edited" in late.content
+    assert b"rewritten</textarea>" in late.content  # what was typed is shown back
     assert VideoJob.objects.get(pk=job.pk).prompt == "already sent"
 
 

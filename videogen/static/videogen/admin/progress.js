@@ -4,7 +4,9 @@
  * progress bar in place; when the job changes and stops moving (finished, failed, archived)
  * it reloads once, so the player, the error and the history appear. The changelist polls
  * <admin>/videogen/videojob/progress/?id=…&id=… for its in-flight rows only, and updates them
- * in place (status, progress, cost, poster). Polling slows down after a minute and pauses while the tab is hidden.
+ * in place (status, progress, cost, poster). Polling slows down after a minute and pauses while
+ * the tab is hidden. An edit form whose job has been sent turns into the read-only page (or,
+ * with unsaved changes, says so).
  */
 (function () {
     "use strict";
@@ -59,14 +61,39 @@
         }, delay());
     }
 
-    /* The change page of one job. A draft is watched too: "Save and submit" shows the page
-       before the worker has picked the job up. */
+    /* An edit form whose job was sent meanwhile (from another tab, by a colleague, by the
+       "Submit" action): untouched, it becomes the read-only job page; with changes typed in,
+       they stay on screen and a notice says they cannot be saved here. */
+    function formGoneStale(notice, dirty) {
+        if (!dirty) {
+            // A GET of the same page, never a re-POST.
+            window.location.replace(window.location.pathname + window.location.search);
+            return;
+        }
+        notice.hidden = false;
+    }
+
+    /* The change page of one job. A draft is watched too: it may be sent from elsewhere. */
     function watchJob(section) {
         var url = section.getAttribute("data-vg-status-url");
         var status = section.getAttribute("data-vg-status");
         var archive = section.getAttribute("data-vg-archive");
+        var notice = document.querySelector("[data-vg-sent-notice]");
+        var form = section.closest("form");
+        // A form sent back with errors holds typing that was never saved.
+        var dirty = Boolean(form && form.querySelector(".errornote, .errorlist"));
+        if (notice && form) {
+            form.addEventListener("input", function () { dirty = true; });
+            form.addEventListener("change", function () { dirty = true; });
+        }
         function step() {
             fetchJSON(url).then(function (job) {
+                if (notice && job.editable === false) {
+                    updateBadge(section.querySelector("[data-vg-badge]"), job);
+                    updateProgress(section.querySelector("[data-vg-progress]"), job);
+                    formGoneStale(notice, dirty);
+                    return;
+                }
                 var changed = job.status !== status || job.archive_status !== archive;
                 if (changed && !job.moving) {
                     window.location.reload();  // show the player, the error, the history
