@@ -162,12 +162,12 @@ def test_dry_run_lists_and_changes_nothing_then_the_move_moves(sandbox, s3, sett
     out, _ = move("--to", "videos", "--dry-run")
     for job in jobs:
         assert f"{job.pk}  default -> videos  {job.video.name}, {job.poster.name}" in out
-    assert "2 archive(s) would move to videos" in out
+    assert "2 archives would move to videos" in out
     assert archived_files(tmp_path) == before and bucket_keys(s3) == []
     assert set(VideoJob.objects.values_list("storage_alias", flat=True)) == {"default"}
 
     out, err = move("--to", "videos")
-    assert "2/2 moved" in err and "Moved 2 archive(s) to videos." in out
+    assert "2/2 moved" in err and "Moved 2 archives to videos." in out
     assert archived_files(tmp_path) == []
     for job in jobs:
         job.refresh_from_db()
