@@ -78,10 +78,11 @@ soak: install
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) \
 		$(BIN)/python -m pytest -s -m soak tests/soak $(PYTEST_ARGS)
 
+# The second lock (make test-django6) starts from a copy of the first: uv keeps its pins, so
+# only Django and what Python 3.13 needs differ between the two.
 lock: install
 	$(BIN)/python -m pip install --quiet uv
 	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 -o requirements.lock
-	# The second lock starts from the first, so only Django and what Python 3.13 needs differ.
 	cp requirements.lock requirements-django6.lock
 	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.13 \
 		-c constraints-django6.txt -o requirements-django6.lock
