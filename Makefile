@@ -44,7 +44,7 @@ test-sqlite: install
 test-postgres: install
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The SQLite pass again on Django 6.x + Python 3.13 (about 10 minutes). No Python 3.13 on the
+# The SQLite pass again on Django 6.x + Python 3.13 (about 8 minutes). No Python 3.13 on the
 # machine skips it with a message; with CI set that is a failure, as for a missing server.
 test-django6:
 	@if [ -n "$(PYTHON313)" ]; then \
