@@ -12,7 +12,14 @@ from videogen import lifecycle
 from videogen.models import Status, VideoJob
 from videogen.progress import money
 
-from .test_browser import chromium, log_in, poll_now, shot, staff  # noqa: F401 (fixtures)
+from .test_browser import (  # noqa: F401 (fixtures)
+    browser_context,
+    chromium,
+    log_in,
+    poll_now,
+    shot,
+    staff,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,16 +36,9 @@ def screen(request):
 
 @pytest.fixture
 def page(chromium, live_server, screen):
-    context = chromium.new_context(viewport=screen, accept_downloads=True,
-                                   is_mobile=screen is PHONE, has_touch=screen is PHONE)
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], errors
+    with browser_context(chromium, screen, accept_downloads=True, is_mobile=screen is PHONE,
+                         has_touch=screen is PHONE) as context:
+        yield context.tab()
 
 
 def portrait_job(staff):

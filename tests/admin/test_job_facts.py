@@ -14,15 +14,10 @@ from videogen import archive, progress, timing
 from videogen.admin import download_name
 from videogen.models import JobEvent, Status, VideoJob
 
-from .conftest import VIEW, make_job
+from .conftest import VIEW, change_page, make_job
 
 pytestmark = pytest.mark.django_db
 
-
-def change_page(client, job):
-    response = client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def download_url(job):

@@ -14,15 +14,10 @@ from videogen.models import JobEvent, Status
 from videogen.webhooks.endpoints import create_endpoint
 from videogen.webhooks.models import WebhookDelivery, WebhookEvent
 
-from .conftest import make_job
+from .conftest import change_page, make_job
 
 pytestmark = pytest.mark.django_db
 
-
-def change_page(client, job):
-    response = client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_pages_render(superuser_client):
