@@ -30,11 +30,11 @@ REQUEST = {"model": MODEL, "prompt": "a harbour at dawn, benchmark", "seed": 1}
 
 def create_remote_jobs(count: int) -> list[str]:
     """Real creates against the sandbox, 16 at a time (before the latency fault is on)."""
-    from videogen.client import AsyncVideoClient
+    from videogen.provider import async_video_client
 
     async def create_all() -> list[str]:
         limit = asyncio.Semaphore(16)
-        async with AsyncVideoClient.from_settings() as client:
+        async with async_video_client() as client:
             async def one() -> str:
                 async with limit:
                     return (await client.create(REQUEST)).id
@@ -59,12 +59,12 @@ def baseline(count: int) -> dict[str, Any]:
     """The seeds' loop: one GET, then a full save, job after job."""
     from django.utils import timezone
 
-    from videogen.client import VideoClient
     from videogen.models import VideoJob
+    from videogen.provider import video_client
 
     jobs = list(VideoJob.objects.order_by("pk")[:count])
     started = time.perf_counter()
-    with VideoClient.from_settings() as client:
+    with video_client() as client:
         for job in jobs:
             remote = client.retrieve(job.remote_id)
             job.last_response, job.last_polled_at = remote.raw, timezone.now()
@@ -140,8 +140,8 @@ def client_only(pools: str, concurrency: int, latency: float, count: int) -> dic
     import httpx
 
     from videogen import polling
-    from videogen.client import AsyncVideoClient
     from videogen.models import VideoJob
+    from videogen.provider import async_video_client
 
     jobs = list(VideoJob.objects.all()[:count])
 
@@ -151,7 +151,7 @@ def client_only(pools: str, concurrency: int, latency: float, count: int) -> dic
             limits = httpx.Limits(max_connections=concurrency,
                                   max_keepalive_connections=concurrency)
             single = httpx.AsyncClient(limits=limits, timeout=30)
-        client = AsyncVideoClient.from_settings(max_retries=0, max_connections=concurrency,
+        client = async_video_client(max_retries=0, max_connections=concurrency,
                                                 http_client=single)
         try:
             await polling.fetch_all(client, jobs[:concurrency], concurrency)  # connect

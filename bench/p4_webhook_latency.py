@@ -60,8 +60,8 @@ class Receiver:
 def queue_jobs(count: int, receiver_url: str) -> list[str]:
     from django.utils import timezone
 
-    from videogen.client import VideoClient
     from videogen.models import Status, VideoJob
+    from videogen.provider import video_client
     from videogen.webhooks.endpoints import create_endpoint
 
     create_endpoint(receiver_url, event_types=["video.completed"])
@@ -70,7 +70,7 @@ def queue_jobs(count: int, receiver_url: str) -> list[str]:
     request = {"model": "google/veo-2.0", "prompt": "a bench lighthouse", "seconds": "1",
                "width": 1280, "height": 720, "fps": 8, "seed": 7}
     jobs = []
-    with VideoClient.from_settings() as client:
+    with video_client() as client:
         for _ in range(count):
             remote = client.create(request)
             jobs.append(VideoJob(**request, remote_id=remote.id, status=Status.QUEUED,

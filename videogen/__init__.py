@@ -7,7 +7,7 @@ package from settings files or ``INSTALLED_APPS`` loads nothing else.
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from videogen.version import __version__ as __version__
 
 # The public API, imported from videogen.api on first use (see __getattr__).
 __all__ = [

@@ -192,7 +192,9 @@ def generate(**kwargs: Any) -> VideoJob:
 
 def refresh(job: VideoJob) -> VideoJob:
     """Poll the provider now."""
-    return lifecycle.repoll(job)
+    from videogen import polling
+
+    return polling.repoll(job)
 
 
 def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:

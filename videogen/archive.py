@@ -34,12 +34,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
-from videogen import lifecycle
+from videogen import lifecycle, polling
 from videogen.client import VideoClient
 from videogen.client import errors as api_errors
 from videogen.client.core import Guard, same_origin
 from videogen.conf import ArchiveSettings, get_settings
 from videogen.models import ArchiveStatus, VideoJob
+from videogen.provider import video_client
 from videogen.schedules import task_timeout
 from videogen.storage import archive_name, current_alias, storage_for
 from videogen.webhooks.safety import Pinned, UnsafeURL, pinned
@@ -177,7 +178,7 @@ def lease_seconds(*, in_worker: bool = False) -> float:
 def fetch_and_store(job: VideoJob, caller_deadline: float | None = None
                     ) -> tuple[dict[str, Any], list[str]]:
     conf = get_settings().archive
-    with VideoClient.from_settings() as client:
+    with video_client() as client:
         download, probe = _verified_download(job, client, conf, caller_deadline)
     try:
         return _store(job, download, probe), probe.warnings
@@ -218,7 +219,7 @@ def _probed(download: Download, job: VideoJob) -> Probe:
 
 
 def _fresh_url(job: VideoJob) -> str:
-    job = lifecycle.repoll(job)
+    job = polling.repoll(job)
     if not job.provider_video_url:
         raise ArchiveError("the video URL expired and the provider gave no new one")
     return job.provider_video_url

@@ -40,6 +40,7 @@ from videogen.models import (
     Status,
     VideoJob,
 )
+from videogen.provider import video_client
 from videogen.schedules import enqueue, poll_soon, task_timeout
 from videogen.webhooks import events as webhook_events
 
@@ -215,7 +216,8 @@ def _status_signals(old: str, new: str) -> Callable[[VideoJob], None]:
     return send
 
 
-def _refuse(job: VideoJob, action: str) -> InvalidTransition:
+def refused(job: VideoJob, action: str) -> InvalidTransition:
+    """The error for ``action`` on a job whose status does not allow it."""
     return InvalidTransition(
         _("Cannot %(action)s job %(job)s: it is %(status)s.")
         % {"action": action, "job": job.pk, "status": job.get_status_display().lower()}
@@ -236,12 +238,11 @@ def check_request(job: VideoJob) -> list[catalog.Problem]:
     return problems
 
 
-def submit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
+def submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     """draft → submitting (committed) → POST → queued/in_progress, or failed, or left
     submitting when the outcome is unknown. Raises InvalidTransition / BudgetExceeded /
     NotConfigured (the job then stays a draft)."""
-    if client is None:
-        require_api_key()
+    require_api_key()
     problems = [p for p in check_request(job) if p.is_error]
     if problems:
         return _fail_validation(job, problems, actor)
@@ -252,8 +253,8 @@ def submit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
         detail=_("Sending to the provider."),
     ), actor=actor)
     if claimed is None:
-        raise _refuse(job, _("submit"))
-    return _send_create(job, client, actor)
+        raise refused(job, _("submit"))
+    return _send_create(job, actor)
 
 
 def require_api_key() -> None:
@@ -273,7 +274,7 @@ def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
         after_commit=[lambda j: enqueue("submit_job", str(j.pk), getattr(actor, "pk", None))],
     ), actor=actor)
     if done is None:
-        raise _refuse(job, _("submit"))
+        raise refused(job, _("submit"))
     return job
 
 
@@ -297,16 +298,13 @@ def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any)
         data={"problems": [{"field": p.field, "message": p.message} for p in problems]},
     ), actor=actor)
     if failed is None:
-        raise _refuse(job, _("submit"))
+        raise refused(job, _("submit"))
     return job
 
 
-def _send_create(job: VideoJob, client: Any, actor: Any) -> VideoJob:
-    from videogen.client import VideoClient
-
+def _send_create(job: VideoJob, actor: Any) -> VideoJob:
     request = build_request(job)
-    own_client = client is None
-    client = client or VideoClient.from_settings()
+    client = video_client()
     try:
         remote = client.create(request)
     except api_errors.SubmissionOutcomeUnknown as error:
@@ -325,8 +323,7 @@ def _send_create(job: VideoJob, client: Any, actor: Any) -> VideoJob:
         # Any other 5xx after the request arrived: the job may or may not exist.
         return _outcome_unknown(job, str(error), actor)
     finally:
-        if own_client:
-            client.close()
+        client.close()
     return accepted(job, remote, actor=actor)
 
 
@@ -350,7 +347,7 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
             else _("the database refused it (%(error)s)") % {"error": type(error).__name__}
         return _unusable_remote_id(job, remote.id, problem, actor)
     if done is None:
-        raise _refuse(job, _("record the submission of"))
+        raise refused(job, _("record the submission of"))
     if remote.is_terminal:
         apply_remote(job, remote)
     return job
@@ -424,14 +421,14 @@ def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJ
         detail=reason,
     ), actor=actor)
     if done is None:
-        raise _refuse(job, _("mark as failed"))
+        raise refused(job, _("mark as failed"))
     return job
 
 
-def resubmit(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
+def resubmit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     """Staff explicitly send an uncertain ``submitting`` job again (they accept the risk)."""
     _back_to_draft(job, actor)
-    return submit(job, actor=actor, client=client)
+    return submit(job, actor=actor)
 
 
 def request_resubmit(job: VideoJob, *, actor: Any = None) -> VideoJob:
@@ -446,7 +443,7 @@ def _back_to_draft(job: VideoJob, actor: Any) -> None:
         detail=_("Staff chose to send this job again."),
     ), actor=actor)
     if done is None:
-        raise _refuse(job, _("resubmit"))
+        raise refused(job, _("resubmit"))
 
 
 def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:
@@ -756,19 +753,17 @@ def time_out(job: VideoJob, *, max_age: float) -> VideoJob:
     return job
 
 
-# --- Cancel and re-poll ---------------------------------------------------------------------
+# --- Cancel ---------------------------------------------------------------------
 
 
-def cancel(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
-    """Cancel at the provider where it can; otherwise stop polling and mark cancelled here,
-    remembering that the provider may still finish (and bill)."""
+def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:
+    """Stop polling and mark cancelled here. The provider has no cancel call for videos, so a
+    job it has seen may still finish (and bill): that is remembered."""
     if job.status not in CANCELLABLE:
-        raise _refuse(job, _("cancel"))
-    remote_cancelled = bool(job.remote_id) and _cancel_remotely(job, client)
-    may_finish = job.status != Status.DRAFT and not remote_cancelled
-    detail = _("Cancelled at the provider.") if remote_cancelled else (
-        _("Cancelled here; the provider has no cancel call for videos, so it may still finish "
-          "and bill.") if may_finish else _("Cancelled before it was sent."))
+        raise refused(job, _("cancel"))
+    may_finish = job.status != Status.DRAFT
+    detail = (_("Cancelled here; the provider has no cancel call for videos, so it may still "
+                "finish and bill.") if may_finish else _("Cancelled before it was sent."))
     done = transition(job, CANCELLABLE, Change(
         status=Status.CANCELLED,
         fields={"remote_may_finish": may_finish, "next_poll_at": None,
@@ -776,36 +771,7 @@ def cancel(job: VideoJob, *, actor: Any = None, client: Any = None) -> VideoJob:
         detail=detail,
     ), actor=actor)
     if done is None:
-        raise _refuse(job, _("cancel"))
-    return job
-
-
-def _cancel_remotely(job: VideoJob, client: Any) -> bool:
-    from videogen.client import VideoClient
-
-    own_client = client is None
-    client = client or VideoClient.from_settings()
-    try:
-        client.cancel(job.remote_id)
-        return True
-    except api_errors.CancelNotSupported:
-        return False
-    except api_errors.VideoAPIError as error:
-        logger.warning("provider cancel of job %s failed: %s", job.pk, error)
-        return False
-    finally:
-        if own_client:
-            client.close()
-
-
-def repoll(job: VideoJob, *, client: Any = None) -> VideoJob:
-    """Poll now, whatever the schedule (also records a late answer for finished jobs)."""
-    from videogen import polling
-
-    if not job.remote_id:
-        raise _refuse(job, _("re-poll"))
-    polling.poll_jobs([job], client=client)
-    job.refresh_from_db()
+        raise refused(job, _("cancel"))
     return job
 
 
@@ -837,7 +803,7 @@ def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
     ), actor=actor, archive_allowed={ArchiveStatus.FAILED, ArchiveStatus.ARCHIVED,
                                       ArchiveStatus.NONE})
     if done is None:
-        raise _refuse(job, _("archive"))
+        raise refused(job, _("archive"))
     return job
 
 

@@ -33,13 +33,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from videogen import lifecycle
-from videogen.client import AsyncVideoClient
 from videogen.client import errors as api_errors
 from videogen.client.schemas import RemoteJob
 from videogen.conf import PollSettings, get_settings
 from videogen.models import IN_FLIGHT_STATUSES, VideoJob
+from videogen.provider import async_video_client
 from videogen.schedules import cover_polls, uncover_polls
 
 logger = logging.getLogger("videogen.polling")
@@ -149,7 +150,7 @@ async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
 def make_async_client() -> Any:
     # No retries inside the client: a failed poll is simply rescheduled by the loop.
     settings = get_settings()
-    return AsyncVideoClient.from_settings(max_retries=0,
+    return async_video_client(max_retries=0,
                                           max_connections=settings.poll.concurrency,
                                           timeout=poll_timeout(settings))
 
@@ -411,7 +412,7 @@ def _wait_for_due(remaining: float, wait: bool, until: datetime) -> bool:
     return True
 
 
-def poll_jobs(jobs: Sequence[VideoJob], *, client: Any = None) -> PollReport:
+def poll_jobs(jobs: Sequence[VideoJob]) -> PollReport:
     """Poll these jobs now, whatever their schedule (re-poll, ``videogen poll``)."""
     conf = get_settings().poll
     report = PollReport()
@@ -419,12 +420,19 @@ def poll_jobs(jobs: Sequence[VideoJob], *, client: Any = None) -> PollReport:
     if not jobs:
         return report
     with asyncio.Runner() as runner:
-        own = client is None
-        client = client or make_async_client()
+        client = make_async_client()
         try:
             results = runner.run(fetch_all(client, jobs, conf.concurrency))
         finally:
-            if own:
-                runner.run(client.aclose())
+            runner.run(client.aclose())
     write_back(jobs, results, report, conf)
     return report
+
+
+def repoll(job: VideoJob) -> VideoJob:
+    """Poll now, whatever the schedule (also records a late answer for finished jobs)."""
+    if not job.remote_id:
+        raise lifecycle.refused(job, _("re-poll"))
+    poll_jobs([job])
+    job.refresh_from_db()
+    return job

@@ -38,7 +38,7 @@ def poll_due() -> dict[str, Any]:
 
 def archive_job(job_id: str) -> str:
     from videogen import archive
-    from videogen.webhooks.events import deliver_inline
+    from videogen.webhooks.delivery import deliver_inline
 
     # video.completed goes out from here, not behind the other queued archives.
     with deliver_inline():
@@ -64,13 +64,13 @@ def submit_job(job_id: str, actor_id: Any = None) -> str:
 
 
 def repoll_job(job_id: str) -> str:
-    from videogen import lifecycle
+    from videogen import polling
     from videogen.models import VideoJob
 
     job = VideoJob.objects.filter(pk=job_id).first()
     if job is None or not job.remote_id:
         return "skipped"
-    return lifecycle.repoll(job).status
+    return polling.repoll(job).status
 
 
 def deliver_webhook(delivery_id: int) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.client.scripted import JOB, KEY, client_for
 from videogen.client import AsyncVideoClient, VideoClient
+from videogen.provider import async_video_client, video_client
 
 
 @pytest.mark.parametrize(("base_url", "videos_url"), [
@@ -45,11 +46,11 @@ def test_defaults():
 def test_from_settings_reads_videogen(settings):
     settings.VIDEOGEN = {"API_KEY": KEY, "BASE_URL": "http://127.0.0.1:9/v2", "TIMEOUT": 12,
                          "CONNECT_TIMEOUT": 2, "MAX_RETRIES": 4}
-    client = VideoClient.from_settings(max_retries=1)
+    client = video_client(max_retries=1)
     assert client.videos_url == "http://127.0.0.1:9/v2/videos"
     assert (client.timeout.read, client.timeout.connect, client.max_retries) == (12, 2, 1)
     assert client.headers()["Authorization"] == f"Bearer {KEY}"
-    assert AsyncVideoClient.from_settings().max_retries == 4
+    assert async_video_client().max_retries == 4
 
 
 def test_the_client_works_without_django(scripted):

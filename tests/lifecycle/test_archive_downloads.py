@@ -6,9 +6,9 @@ import pytest
 
 from tests.client.scripted import Scripted
 from videogen import archive, lifecycle, polling
-from videogen.client import VideoClient
 from videogen.conf import get_settings
 from videogen.models import ArchiveStatus, VideoJob
+from videogen.provider import video_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +60,7 @@ def test_a_gzip_encoded_download_is_checked_against_the_bytes_on_the_wire(gzip_s
     packed = gzip.compress(video)
     gzip_server.script = [(200, {"content-encoding": "gzip", "content-type": "video/mp4"},
                            packed)]
-    with VideoClient.from_settings() as client:
+    with video_client() as client:
         download = archive.stream_to_file(client, f"{gzip_server.url}/v.mp4",
                                           get_settings().archive)
     try:
@@ -73,5 +73,5 @@ def test_a_gzip_encoded_download_is_checked_against_the_bytes_on_the_wire(gzip_s
 def test_a_gzip_download_cut_short_is_still_truncated(gzip_server):
     packed = gzip.compress(bytes(range(256)) * 400)
     gzip_server.script = [("partial", 200, packed[: len(packed) // 2])]
-    with VideoClient.from_settings() as client, pytest.raises(archive.RetryableDownload):
+    with video_client() as client, pytest.raises(archive.RetryableDownload):
         archive.stream_to_file(client, f"{gzip_server.url}/v.mp4", get_settings().archive)

@@ -129,10 +129,10 @@ def rebinding(monkeypatch):
 
 
 def download(url):
-    from videogen.client import VideoClient
     from videogen.conf import get_settings
+    from videogen.provider import video_client
 
-    with VideoClient.from_settings() as client:
+    with video_client() as client:
         result = archive.stream_to_file(client, url, get_settings().archive)
     data = result.file.read()
     archive.discard(result.file, result.path)

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.client.scripted import KEY, Scripted, back_after, free_port
 from tests.client.test_hostile import ECHOES, leaks
-from videogen import api, lifecycle
+from videogen import api, lifecycle, polling
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.progress import status_json
 from videogen.webhooks.models import WebhookEvent
@@ -61,7 +61,7 @@ def test_a_key_echoed_by_a_failed_job_answer_is_nowhere(provider, echo, caplog):
     provider.script = [(200, {}, json.dumps({
         "id": "r-1", "status": "failed", "error": {"code": echo, "message": f"no: {echo}"},
         "info": {"echo": echo}}).encode())]
-    job = lifecycle.repoll(job)
+    job = polling.repoll(job)
     assert job.status == Status.FAILED
     assert not leaks(everything_stored(job) + caplog.text)
     assert job.error_code.endswith("[redacted]")
@@ -167,8 +167,8 @@ def test_a_provider_unreachable_past_the_window_fails_the_job_saying_why(setting
 
 
 def test_the_connect_window_ends_well_before_the_task_queue_kills_the_worker(settings):
-    from videogen.client.core import settings_kwargs
+    from videogen.provider import client_kwargs
 
     settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "SUBMIT_CONNECT_RETRY": 600}
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 90}
-    assert settings_kwargs()["connect_retry_seconds"] == 45
+    assert client_kwargs()["connect_retry_seconds"] == 45

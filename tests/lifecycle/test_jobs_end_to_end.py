@@ -136,7 +136,7 @@ def test_cancel_is_local_and_remembers_the_provider_may_finish(sandbox, signal_l
     assert polling.claim_due(100, __import__("videogen.conf").conf.get_settings().poll) == []
     sandbox.configure(time_scale=0)
     sandbox.advance(job.remote_id)
-    lifecycle.repoll(job)
+    polling.repoll(job)
     job.refresh_from_db()
     assert job.status == Status.CANCELLED
     assert job.archive_status == ArchiveStatus.NONE
@@ -158,11 +158,11 @@ def test_a_late_finished_cancelled_job_takes_a_fresh_url_from_a_later_poll(sandb
     lifecycle.cancel(job)
     sandbox.configure(time_scale=0)
     sandbox.advance(job.remote_id)
-    lifecycle.repoll(job)
+    polling.repoll(job)
     job.refresh_from_db()
     current = job.provider_video_url
     VideoJob.objects.filter(pk=job.pk).update(provider_video_url=current + "?signature=old")
-    lifecycle.repoll(job)
+    polling.repoll(job)
     job.refresh_from_db()
     assert job.status == Status.CANCELLED
     assert job.provider_video_url == current

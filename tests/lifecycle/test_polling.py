@@ -11,9 +11,9 @@ from django.db import connection
 from django.utils import timezone
 
 from videogen import lifecycle, polling, progress
-from videogen.client import VideoClient
 from videogen.conf import PollSettings, get_settings
 from videogen.models import Status, VideoJob
+from videogen.provider import video_client
 
 CONF = PollSettings()
 
@@ -180,7 +180,7 @@ def test_only_404s_count_towards_a_forgotten_job(sandbox, settings):
     assert (job.poll_failures, job.poll_not_found) == (polling.NOT_FOUND_LIMIT, 1)
     # The provider finds it again (say, an id that was briefly not replicated): reset.
     sandbox.configure(time_scale=1)  # still running when polled
-    remote = VideoClient.from_settings().create(
+    remote = video_client().create(
         lifecycle.build_request(VideoJob(model="google/veo-2.0", prompt="a harbour",
                                          seconds="1")))
     VideoJob.objects.filter(pk=job.pk).update(remote_id=remote.id)
@@ -293,7 +293,7 @@ def test_routine_write_back_never_lands_on_a_job_whose_status_changed(sandbox):
         job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
         lifecycle.submit(job)
         jobs.append(VideoJob.objects.get(pk=job.pk))
-    with VideoClient.from_settings() as client:
+    with video_client() as client:
         results = [client.retrieve(job.remote_id) for job in jobs]
     # Staff cancel one job between the poller's fetch and its write-back.
     VideoJob.objects.filter(pk=jobs[0].pk).update(status=Status.CANCELLED, next_poll_at=None)

@@ -20,8 +20,8 @@ from django.utils.log import AdminEmailHandler
 # The webhooks suite's receiver (it keeps the raw headers and bodies), not the harness's.
 from tests.webhooks.conftest import receiver  # noqa: F401
 from videogen import api, conf
-from videogen.client import VideoClient
 from videogen.models import JobEvent, VideoJob
+from videogen.provider import video_client
 from videogen.webhooks.endpoints import create_endpoint, sync_settings_endpoints
 from videogen.webhooks.models import (
     WebhookAttempt,
@@ -116,7 +116,7 @@ def run_everything(client, sandbox, receiver, texts):
     flaky = api.submit(api.create(model="google/veo-2.0", prompt="a flaky kettle", seconds=1,
                                   width=1280, height=720, fps=8))
     sandbox.faults.add("error", status=500, route="retrieve", count=5)
-    texts.append(repr(_raised(lambda: VideoClient.from_settings(max_retries=0).retrieve(
+    texts.append(repr(_raised(lambda: video_client(max_retries=0).retrieve(
         flaky.remote_id))))
     api.refresh(flaky)
     sandbox.faults.clear()
@@ -124,7 +124,7 @@ def run_everything(client, sandbox, receiver, texts):
     sandbox.configure(api_key="vgk-some-other-key")
     refused = api.submit(api.create(model="google/veo-2.0", prompt="a refused kettle",
                                     seconds=1, width=1280, height=720, fps=8))
-    error = _raised(lambda: VideoClient.from_settings().retrieve(flaky.remote_id))
+    error = _raised(lambda: video_client().retrieve(flaky.remote_id))
     texts.extend([str(error), repr(error), repr(vars(error)), repr(error.args)])
     sandbox.configure(api_key=API_KEY)
     # An exception inside a task (archiving), logged by the task.
@@ -209,7 +209,7 @@ def test_no_secret_leaks_anywhere_in_a_full_run(sandbox, receiver, settings, adm
     texts.extend(rows())
     settings_now = conf.get_settings()
     texts += [repr(settings_now), str(settings_now), repr(settings_now.webhooks),
-              repr(VideoClient.from_settings()), str(VideoClient.from_settings())]
+              repr(video_client()), str(video_client())]
 
     # The scenario did happen (else "nothing leaked" would prove nothing).
     statuses = {job.prompt: VideoJob.objects.get(pk=job.pk).status for job in jobs}

@@ -36,10 +36,10 @@ import certifi
 import httpx
 import pydantic
 
-from videogen import __version__
 from videogen.client import errors
 from videogen.client.redact import Redactor
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
+from videogen.version import __version__
 
 logger = logging.getLogger("videogen.client")
 
@@ -469,9 +469,6 @@ class VideoClient(_Core):
         self._own_http = http_client is None
         self._sleep = sleep
 
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> VideoClient:
-        return cls(**{**settings_kwargs(), **overrides})
 
     def __enter__(self) -> VideoClient:
         return self
@@ -587,9 +584,6 @@ class AsyncVideoClient(_Core):
     def _http(self) -> httpx.AsyncClient:
         return self._pools[next(self._turn) % len(self._pools)]
 
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> AsyncVideoClient:
-        return cls(**{**settings_kwargs(), **overrides})
 
     async def __aenter__(self) -> AsyncVideoClient:
         return self
@@ -670,22 +664,3 @@ class AsyncVideoClient(_Core):
                                               create_body=create_body))
         raise AssertionError("unreachable")
 
-
-def settings_kwargs() -> dict[str, Any]:
-    """Client arguments from ``VIDEOGEN`` (needs Django settings)."""
-    from videogen.conf import get_settings
-
-    conf = get_settings()
-    return {"api_key": conf.api_key_value(), "base_url": conf.base_url, "timeout": conf.timeout,
-            "connect_timeout": conf.connect_timeout, "max_retries": conf.max_retries,
-            "connect_retry_seconds": _connect_window(conf.submit_connect_retry),
-            "max_response_bytes": conf.max_response_bytes}
-
-
-def _connect_window(configured: float) -> float:
-    """``SUBMIT_CONNECT_RETRY``, cut to end well before django-q2 kills the task that waits
-    (a killed worker would leave a job in ``submitting`` that was never sent)."""
-    from videogen.schedules import task_timeout
-
-    timeout = task_timeout()
-    return configured if timeout is None else max(0.0, min(configured, timeout * 0.5))

@@ -8,11 +8,12 @@ timestamp and signature are made afresh for each attempt (receivers reject old t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,14 +24,15 @@ from django.db import transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from videogen import __version__
 from videogen.client.core import retry_after, tls_context
 from videogen.conf import WebhookSettings, get_settings
 from videogen.schedules import enqueue
+from videogen.version import __version__
 from videogen.webhooks import signing
-from videogen.webhooks.events import build_test_payload, new_event_id
+from videogen.webhooks.events import build_test_payload, inline_deliveries, new_event_id
 from videogen.webhooks.headers import reserved
 from videogen.webhooks.models import (
+    LEASE,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -41,8 +43,6 @@ from videogen.webhooks.safety import Pinned, Unresolved, UnsafeURL, pinned
 logger = logging.getLogger("videogen.webhooks")
 
 Status = WebhookDelivery.Status
-# A claimed delivery is invisible to other workers for this long (then retried).
-LEASE = timedelta(minutes=2)
 # An endpoint whose whole backlog waits on retries (up to 10 h away) is probed this often.
 PROBE_EVERY = timedelta(minutes=5)
 # What makes deliver_due skip an endpoint for the rest of its run.
@@ -532,3 +532,20 @@ def send_test(endpoint: WebhookEndpoint) -> AttemptResult:
                          payload=build_test_payload(endpoint))
     return attempt(WebhookDelivery(event=event, endpoint=endpoint))
 
+
+@contextlib.contextmanager
+def deliver_inline() -> Iterator[None]:
+    """Within this block, first attempts are made right after commit in this process instead
+    of queued. The archive task uses it: its deliveries would otherwise wait behind every
+    other queued archive. Events write the rows already claimed and hand them to
+    :func:`_send_claimed` (they are given it here, so they need not import this module)."""
+    with inline_deliveries(_send_claimed):
+        yield
+
+
+def _send_claimed(delivery: WebhookDelivery) -> None:
+    try:
+        deliver_claimed(delivery)
+    except Exception:
+        # Still pending in the outbox: the periodic task delivers it once the claim expires.
+        logger.exception("inline delivery %s failed", delivery.pk)

@@ -8,7 +8,7 @@ import contextvars
 import logging
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin
 
@@ -18,7 +18,13 @@ from django.utils import timezone
 from videogen.conf import get_settings
 from videogen.schedules import enqueue
 from videogen.storage import file_url
-from videogen.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from videogen.webhooks.models import (
+    LEASE,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 logger = logging.getLogger("videogen.webhooks")
 
@@ -48,14 +54,12 @@ def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> Webhoo
     and sent right after commit with the event and endpoint in hand: no claim to take, no row
     to read back. If the process dies first, the claim expires and the periodic task sends
     them."""
-    from videogen.webhooks.delivery import LEASE
-
     now = timezone.now()
     event = WebhookEvent.objects.create(
         id=new_event_id(), type=event_type, job=job, created_at=now,
         payload=build_payload(job, event_type, now, old=old, new=new))
     endpoints = [e for e in WebhookEndpoint.objects.filter(enabled=True) if e.wants(event_type)]
-    claimed_until = now + LEASE if _inline.get() else None
+    claimed_until = now + LEASE if _inline.get() is not None else None
     deliveries = WebhookDelivery.objects.bulk_create([
         WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now, created_at=now,
                         claimed_until=claimed_until)
@@ -71,15 +75,18 @@ def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> Webhoo
     return event
 
 
-_inline = contextvars.ContextVar("videogen_inline_delivery", default=False)
+#: Set by :func:`videogen.webhooks.delivery.deliver_inline`: what sends a claimed delivery.
+#: Passed in rather than imported, so that events (what to announce) never import delivery
+#: (how to send it); the arrow points one way.
+_inline: contextvars.ContextVar[Callable[[WebhookDelivery], None] | None] = \
+    contextvars.ContextVar("videogen_inline_delivery", default=None)
 
 
 @contextlib.contextmanager
-def deliver_inline() -> Iterator[None]:
-    """Within this block, first attempts are made right after commit in this process instead
-    of queued. The archive task uses it: its deliveries would otherwise wait behind every
-    other queued archive."""
-    token = _inline.set(True)
+def inline_deliveries(send: Callable[[WebhookDelivery], None]) -> Iterator[None]:
+    """Within this block, deliveries are written already claimed and ``send`` is called with
+    each right after commit (use :func:`videogen.webhooks.delivery.deliver_inline`)."""
+    token = _inline.set(send)
     try:
         yield
     finally:
@@ -89,20 +96,11 @@ def deliver_inline() -> Iterator[None]:
 def _dispatch(delivery: WebhookDelivery) -> None:
     """Have the delivery sent once the transaction commits: by a task, or by this process
     when it holds the claim."""
-    if delivery.claimed_until is None:
+    send = _inline.get()
+    if delivery.claimed_until is None or send is None:
         transaction.on_commit(lambda: enqueue("deliver_webhook", delivery.pk))
     else:
-        transaction.on_commit(lambda: _deliver_claimed(delivery))
-
-
-def _deliver_claimed(delivery: WebhookDelivery) -> None:
-    from videogen.webhooks.delivery import deliver_claimed
-
-    try:
-        deliver_claimed(delivery)
-    except Exception:
-        # Still pending in the outbox: the periodic task delivers it once the claim expires.
-        logger.exception("inline delivery %s failed", delivery.pk)
+        transaction.on_commit(lambda: send(delivery))
 
 
 def build_payload(job: Any, event_type: str, when: Any, *, old: str = "", new: str = ""

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+#: A claimed delivery is invisible to other workers for this long (then retried). Here, beside
+#: the row it guards, so that events (which write claimed rows) and delivery (which takes and
+#: renews claims) both read it without importing each other.
+LEASE = timedelta(minutes=2)
 
 
 class EventType(models.TextChoices):
