@@ -43,7 +43,7 @@ def test_defaults():
     assert VideoClient(api_key=KEY, user_agent="site/1").user_agent == "site/1"
 
 
-def test_from_settings_reads_videogen(settings):
+def test_the_provider_factory_reads_videogen(settings):
     settings.VIDEOGEN = {"API_KEY": KEY, "BASE_URL": "http://127.0.0.1:9/v2", "TIMEOUT": 12,
                          "CONNECT_TIMEOUT": 2, "MAX_RETRIES": 4}
     client = video_client(max_retries=1)

@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-REMOTE_STATUSES = ("queued", "in_progress", "completed", "failed", "cancelled")
 TERMINAL_REMOTE_STATUSES = frozenset({"completed", "failed", "cancelled"})
 FramePosition = int | float | Literal["first", "last"]
 
@@ -170,10 +169,6 @@ class RemoteJob(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_REMOTE_STATUSES
-
-    @property
-    def is_known_status(self) -> bool:
-        return self.status in REMOTE_STATUSES
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> RemoteJob:
