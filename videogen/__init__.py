@@ -9,16 +9,20 @@ from typing import TYPE_CHECKING, Any
 
 from videogen.version import __version__ as __version__
 
-# The public API, imported from videogen.api on first use (see __getattr__).
+# The public API, imported from videogen.api on first use (see __getattr__); equal to
+# videogen.api.__all__ (tests/foundation/test_exceptions.py keeps them so).
 __all__ = [
-    "InvalidRequest", "WaitTimeout", "acancel", "acreate", "agenerate", "arefresh", "asubmit",
-    "await_job", "cancel", "create", "generate", "refresh", "submit", "wait",
+    "InvalidRequest", "RequestWarning", "VideogenError", "WaitTimeout", "acancel", "acreate",
+    "agenerate", "arefresh", "asubmit", "await_job", "cancel", "create", "generate", "refresh",
+    "submit", "wait",
 ]
 
 if TYPE_CHECKING:
     # Type checkers see the real signatures; at run time nothing is imported here.
     from videogen.api import (
         InvalidRequest,
+        RequestWarning,
+        VideogenError,
         WaitTimeout,
         acancel,
         acreate,

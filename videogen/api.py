@@ -25,30 +25,26 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from videogen import catalog, lifecycle
+from videogen.exceptions import (  # defined there; still importable from here
+    ImageError,
+    InvalidRequest,
+    RequestWarning,
+    VideogenError,
+    WaitTimeout,
+)
 from videogen.jsondata import json_problem
 from videogen.models import REQUEST_FIELDS, ArchiveStatus, Status, VideoJob
 
+#: The public API; ``videogen/__init__.py`` re-exports exactly these names (a test keeps them
+#: equal). The other functions here serve the admin and the command line.
+__all__ = [
+    "InvalidRequest", "RequestWarning", "VideogenError", "WaitTimeout", "acancel", "acreate",
+    "agenerate", "arefresh", "asubmit", "await_job", "cancel", "create", "generate", "refresh",
+    "submit", "wait",
+]
+
 ImageInput = str | bytes | os.PathLike | IO[bytes]
 ProgressCallback = Callable[[VideoJob, float], None]
-
-
-class InvalidRequest(ValueError):
-    """The request was refused before anything was saved or sent; ``problems`` name fields."""
-
-    def __init__(self, problems: list[catalog.Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
-
-
-class RequestWarning(UserWarning):
-    """The catalog accepted the request with a reservation (``seconds=2`` where the model's
-    table lists 5, say); the job is saved and can be sent."""
-
-
-class WaitTimeout(TimeoutError):
-    def __init__(self, job: VideoJob, timeout: float) -> None:
-        self.job = job
-        super().__init__(f"job {job.pk} is still {job.status} after {timeout:.0f} s")
 
 
 def create(*, model: str, images: Mapping[str, ImageInput] | None = None,
@@ -125,10 +121,6 @@ def _with_frames(media: Any, images: Mapping[str, ImageInput]) -> Any:
     if not isinstance(media, dict):
         return media  # The catalog names the field.
     return {**media, "frame_images": [*(media.get("frame_images") or []), *frames]}
-
-
-class ImageError(ValueError):
-    """An image that cannot be used; the message says why (never the image itself)."""
 
 
 def encode_image(image: ImageInput, max_bytes: int = catalog.MAX_IMAGE_BYTES) -> str:

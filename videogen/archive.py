@@ -39,6 +39,12 @@ from videogen.client import VideoClient
 from videogen.client import errors as api_errors
 from videogen.client.core import Guard, same_origin
 from videogen.conf import ArchiveSettings, get_settings
+from videogen.exceptions import (  # defined there; still importable from here
+    ArchiveError,
+    CallerGaveUp,
+    ExpiredURL,
+    RetryableDownload,
+)
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.provider import video_client
 from videogen.schedules import task_timeout
@@ -54,22 +60,6 @@ LEASE_SECONDS = 15 * 60
 # killed mid-download leaves a file here; the sweeper removes those older than lease_seconds().
 PARTIAL_FOLDER = "videogen-partial"
 PARTIAL_SUFFIX = ".part"
-
-
-class ArchiveError(Exception):
-    """The archive cannot be made; the message says why, for staff."""
-
-
-class RetryableDownload(ArchiveError):
-    """The bytes were wrong this time (truncated, unreadable); a new download may do."""
-
-
-class ExpiredURL(ArchiveError):
-    pass
-
-
-class CallerGaveUp(Exception):
-    """The caller archiving inline (``wait()``) ran out of time: not the archive's fault."""
 
 
 @dataclass

@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 
+from videogen.exceptions import VideogenError
 from videogen.webhooks.headers import header_problem
 from videogen.webhooks.signing import check_secret
 
@@ -255,7 +256,7 @@ def _describe(error: ValidationError) -> str:
     return "Invalid VIDEOGEN setting:\n  " + "\n  ".join(lines)
 
 
-class InvalidSettings(ImproperlyConfigured):
+class InvalidSettings(VideogenError, ImproperlyConfigured):
     """``VIDEOGEN`` does not validate; ``problems`` holds ``(where, what)`` per bad key."""
 
     def __init__(self, message: str, problems: list[tuple[str, str]]) -> None:

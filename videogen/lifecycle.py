@@ -30,6 +30,14 @@ from videogen import catalog, signals, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.conf import api_key_hint, get_settings
+from videogen.exceptions import (  # defined there; still importable from here
+    ArchiveSuperseded,
+    BudgetExceeded,
+    InvalidTransition,
+    LifecycleError,
+    NotConfigured,
+    UnstorableAnswer,
+)
 from videogen.jsondata import storable_decimal, storable_json, storable_text
 from videogen.models import (
     IN_FLIGHT_STATUSES,
@@ -56,22 +64,6 @@ CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.
 WRITE_ERRORS = (DatabaseError, ValueError, ArithmeticError)
 #: Poll answers in a row that cannot be stored, even made storable, before the job fails.
 UNSTORABLE_LIMIT = 3
-
-
-class LifecycleError(Exception):
-    """A refused operation, with a message fit for staff."""
-
-
-class InvalidTransition(LifecycleError):
-    pass
-
-
-class BudgetExceeded(LifecycleError):
-    pass
-
-
-class NotConfigured(LifecycleError):
-    """Settings keep videogen from calling the provider (no API key); nothing was sent."""
 
 
 @dataclass
@@ -726,10 +718,6 @@ def answer_unstorable(job: VideoJob, error: Exception, *, next_poll_at: datetime
     ))
 
 
-class UnstorableAnswer(Exception):
-    """A poll answer the database refused (recorded as a failed poll)."""
-
-
 def lost_remotely(job: VideoJob, reason: str) -> VideoJob:
     """The provider keeps answering 404 for this job's id."""
     transition(job, IN_FLIGHT_STATUSES, Change(
@@ -805,11 +793,6 @@ def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
     if done is None:
         raise refused(job, _("archive"))
     return job
-
-
-class ArchiveSuperseded(LifecycleError):
-    """This worker's archive lease was taken over (it ran past the lease, the sweeper released
-    the job and another worker claimed it): its outcome is not recorded."""
 
 
 def archive_succeeded(job: VideoJob, fields: dict[str, Any], warnings: list[str]) -> VideoJob:

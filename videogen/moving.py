@@ -25,16 +25,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from videogen import archive
+from videogen.exceptions import (  # defined there; still importable from here
+    MoveError,
+)
 from videogen.models import ArchiveStatus, JobEvent, VideoJob
 from videogen.storage import UnknownStorage, current_alias, storage_for, unknown_alias_message
 
 logger = logging.getLogger("videogen.moving")
 
 CHUNK = 1024 * 1024
-
-
-class MoveError(Exception):
-    """This job's archive was not moved; the message says why. Its row is unchanged."""
 
 
 @dataclass

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from videogen.conf import get_settings
+from videogen.exceptions import VideogenError
 
 logger = logging.getLogger("videogen.storage")
 
@@ -74,7 +75,7 @@ def archive_storage() -> Storage:
     return ArchiveStorage()
 
 
-class UnknownStorage(ImproperlyConfigured):
+class UnknownStorage(VideogenError, ImproperlyConfigured):
     """A job's files live in a storage alias that STORAGES no longer has."""
 
 

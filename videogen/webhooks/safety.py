@@ -15,21 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from videogen.exceptions import (  # defined there; still importable from here
+    Unresolved,
+    UnsafeURL,
+)
+
 # Addresses of cloud metadata services that are not covered by the private/link-local flags.
 METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"),
                       ipaddress.ip_address("100.100.100.200")}
 
 
 WEBHOOK_HINT = "add it to VIDEOGEN['WEBHOOKS']['ALLOWED_HOSTS'] to allow it"
-
-
-class UnsafeURL(ValueError):
-    """The URL may not be used; the message says why."""
-
-
-class Unresolved(UnsafeURL):
-    """The host name did not resolve this time. Refused when an endpoint is saved; at send
-    time a failed attempt that is retried, since DNS outages pass."""
 
 
 def check_url(url: str, allowed: Iterable[str] = (), *, resolve: bool = True,

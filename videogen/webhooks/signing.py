@@ -17,12 +17,12 @@ from collections.abc import Iterable, Mapping
 
 from django.views.decorators.debug import sensitive_variables
 
+from videogen.exceptions import (  # defined there; still importable from here
+    WebhookVerificationError,
+)
+
 PREFIX = "whsec_"
 TOLERANCE_SECONDS = 5 * 60
-
-
-class WebhookVerificationError(Exception):
-    """The body, timestamp or signature does not check out."""
 
 
 def generate_secret() -> str:
