@@ -2,7 +2,7 @@
 
 Read from the source with ``ast`` (nothing is imported), counting every ``import`` anywhere in a
 file — a function-level import is still an arrow, only a deferred one. Imports under
-``if TYPE_CHECKING:`` are left out: they never run. See docs/DESIGN's arrows:
+``if TYPE_CHECKING:`` are left out: they never run. The design's arrows:
 admin/commands/tasks → lifecycle/polling/archive/webhooks → client/catalog/media/conf.
 """
 
@@ -23,8 +23,18 @@ DJANGO_FREE = {
     "videogen.client": ("videogen.client", "videogen.exceptions", "videogen.version"),
     "videogen.sandbox": ("videogen.sandbox", "videogen.catalog", "videogen.client.schemas",
                          "videogen.exceptions", "videogen.version"),
+    "videogen.catalog": ("videogen.catalog", "videogen.client.schemas", "videogen.exceptions"),
     "videogen.exceptions": ("videogen.exceptions",),
     "videogen.version": (),
+}
+
+#: Known exceptions, to be cut (issue #21): ``catalog.site_catalog`` reads ``VIDEOGEN["MODELS"]``
+#: from Django's settings inside the function. It belongs on the Django side (a factory next to
+#: conf, as for the client); catalog.py was being changed concurrently, so it is listed here.
+KNOWN = {
+    ("videogen.catalog", "django.conf"),
+    ("videogen.catalog", "django.core.exceptions"),
+    ("videogen.catalog", "videogen.conf"),
 }
 
 
@@ -140,7 +150,7 @@ def test_the_django_free_modules_import_neither_django_nor_the_app():
         if allowed is None:
             continue
         problems += [f"{name} imports {dotted}" for dotted in sorted(imported_names(name))
-                     if not _may_import(dotted, allowed)]
+                     if not _may_import(dotted, allowed) and (name, dotted) not in KNOWN]
     assert problems == []
 
 
