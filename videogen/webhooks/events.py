@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import logging
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +24,6 @@ from videogen.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-
-logger = logging.getLogger("videogen.webhooks")
 
 
 def for_transition(old: str, new: str) -> list[str]:
