@@ -173,3 +173,34 @@ def test_a_claim_about_to_run_out_is_renewed_before_sending_unless_lost(receiver
     lost.claimed_until = timezone.now() + timedelta(seconds=5)  # another worker's claim now
     assert sending.deliver_claimed(lost) == "skipped"
     assert len(receiver.received) == 1
+
+
+def test_inline_deliveries_go_out_right_after_commit_without_a_task(receiver, monkeypatch):
+    """The archive task's path (delivery.deliver_inline): rows written claimed, sent by this
+    process after commit; nothing is queued. Events get the sender handed in, so they need not
+    import delivery."""
+    endpoint, _ = create_endpoint(receiver.url)
+    queued = []
+    monkeypatch.setattr(events, "enqueue", lambda *args: queued.append(args))
+    with sending.deliver_inline():
+        event = record_event()
+    delivery = WebhookDelivery.objects.get(event=event, endpoint=endpoint)
+    assert (delivery.status, queued, len(receiver.received)) == (Status.SUCCEEDED, [], 1)
+    queued_later = record_event()  # outside the block: queued as before
+    assert [name for name, *_ in queued] == ["deliver_webhook"]
+    assert WebhookDelivery.objects.get(event=queued_later).claimed_until is None
+
+
+def test_an_inline_send_that_raises_leaves_the_delivery_to_the_periodic_task(receiver,
+                                                                             monkeypatch):
+    endpoint, _ = create_endpoint(receiver.url)
+
+    def broken(delivery):
+        raise RuntimeError("worker trouble")
+
+    monkeypatch.setattr(sending, "deliver_claimed", broken)
+    with sending.deliver_inline():
+        event = record_event()  # does not raise
+    delivery = WebhookDelivery.objects.get(event=event, endpoint=endpoint)
+    assert delivery.status == Status.PENDING and delivery.claimed_until is not None
+    assert receiver.received == []
