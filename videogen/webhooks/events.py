@@ -47,7 +47,7 @@ def new_event_id() -> str:
 def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> WebhookEvent:
     """Write the event and its deliveries; call inside the transition's transaction.
     Delivery tasks are enqueued after commit (the periodic task finds any that get lost).
-    Under :func:`deliver_inline` the deliveries are written already claimed by this process
+    Under ``delivery.deliver_inline()`` the deliveries are written already claimed by this process
     and sent right after commit with the event and endpoint in hand: no claim to take, no row
     to read back. If the process dies first, the claim expires and the periodic task sends
     them."""
