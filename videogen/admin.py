@@ -55,10 +55,9 @@ from videogen.forms import (
     describe_image,
     in_words,
     is_own,
-    is_url,
-    stored_keyframes,
     thumbnail_src,
 )
+from videogen.media import other_media_urls, stored_keyframes, summarize_frames
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
 from videogen.progress import cost_text, is_editable, is_moving, progress, status_json
 from videogen.storage import file_url, storage_problem
@@ -801,19 +800,6 @@ def _shown(job: VideoJob, name: str) -> bool:
     return getattr(job, name) not in (None, "")
 
 
-def other_media_urls(media: dict[str, Any]) -> list[tuple[str, str]]:
-    """Video and audio inputs (Wan 2.7) as (field, URL) pairs."""
-    pairs = []
-    for key in ("frame_videos", "reference_videos", "source_video", "audio_inputs"):
-        value = media.get(key)
-        items = value if isinstance(value, list) else ([value] if value else [])
-        for item in items:
-            url = item.get("video") or item.get("audio") if isinstance(item, dict) else item
-            if url:
-                pairs.append((key, str(url)))
-    return pairs
-
-
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -826,12 +812,9 @@ def sent_request(job: VideoJob) -> dict[str, Any]:
         body = job.request_fields()  # Stored data the schema refuses: show it as it is.
     media = body.get("media")
     if isinstance(media, dict) and media.get("frame_images"):
-        media["frame_images"] = [_summarized(frame) for frame in media["frame_images"]]
+        media["frame_images"] = summarize_frames(media["frame_images"], _summary)
     return body
 
 
-def _summarized(frame: Any) -> Any:
-    if not isinstance(frame, dict) or is_url(str(frame.get("input_image", ""))):
-        return frame
-    return {**frame, "input_image": f"<{describe_image(str(frame.get('input_image', '')))}, "
-                                    "base64 not shown>"}
+def _summary(image: str) -> str:
+    return f"<{describe_image(image)}, base64 not shown>"

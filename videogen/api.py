@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from videogen import catalog, lifecycle
 from videogen.jsondata import json_problem
+from videogen.media import is_http_url
 from videogen.models import REQUEST_FIELDS, ArchiveStatus, Status, VideoJob
 
 ImageInput = str | bytes | os.PathLike | IO[bytes]
@@ -135,7 +136,7 @@ def encode_image(image: ImageInput, max_bytes: int = catalog.MAX_IMAGE_BYTES) ->
     """A URL as is; anything else read and encoded as raw base64. Raises :class:`ImageError`
     for what cannot be read, and for images over ``max_bytes`` — checked before reading
     where the size is known, and never reading more than ``max_bytes`` + 1 bytes."""
-    if isinstance(image, str) and image.startswith(("http://", "https://")):
+    if isinstance(image, str) and is_http_url(image):
         return image
     if isinstance(image, str) and image.startswith("data:"):
         raise ImageError(_("give bytes, a file, a path or an http(s) URL, not a data: URI"))

@@ -11,7 +11,6 @@ in the catalog's words ("minimax/hailuo-02 supports 1366x768 or 1920x1080, got 1
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import posixpath
 import re
@@ -30,6 +29,16 @@ from django.utils.translation import gettext_lazy as _
 from videogen import catalog, upload_stash
 from videogen.api import encode_image
 from videogen.jsondata import JSONFormField, json_problem
+from videogen.media import (
+    KEYFRAMES,
+    data_uri,
+    decoded_size,
+    item_url,
+    other_frames,
+    sniff_image,
+    stored_keyframes,
+)
+from videogen.media import is_http_url as is_url
 from videogen.models import OutputFormat, VideoJob
 from videogen.storage import archive_name, archive_storage
 
@@ -37,7 +46,6 @@ logger = logging.getLogger("videogen.forms")
 
 MAX_IMAGE_BYTES = catalog.MAX_IMAGE_BYTES
 IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
-KEYFRAMES = ("first", "last")
 # Uploaded references get a real URL only when saved; until then the catalog checks this.
 _PLACEHOLDER = "https://upload.invalid/reference-{}"
 URL_MEDIA = {  # form field → (media key, shape of one item)
@@ -62,31 +70,9 @@ MEDIA_INPUTS = {
 }
 
 
-def sniff_image(head: bytes) -> str | None:
-    """The MIME type of a PNG, JPEG or WEBP from its first bytes; None for anything else."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
-
-
 def thumbnail_src(value: str) -> str:
     """Something an ``<img src>`` can show: the URL, or a data: URI of base64 image data."""
-    if is_url(value):
-        return value
-    try:
-        head = base64.b64decode(value[:24], validate=True)
-    except (binascii.Error, ValueError):
-        return ""
-    mime = sniff_image(head)
-    return f"data:{mime};base64,{value}" if mime else ""
+    return value if is_url(value) else data_uri(value)
 
 
 def is_own(url: str, base_url: str = "") -> bool:
@@ -125,7 +111,7 @@ def describe_image(value: str) -> str:
         return f"{parts.hostname}…/{posixpath.basename(parts.path)}"
     src = thumbnail_src(value)
     kind = src[len("data:image/"):src.find(";")].upper() if src else "?"
-    size = len(value) * 3 // 4
+    size = decoded_size(value)
     return _("%(kind)s image, %(size)s") % {"kind": kind, "size": filesizeformat(size)}
 
 
@@ -547,9 +533,9 @@ class JobForm(forms.ModelForm):
                 initial[f"{position}_frame_file"] = CurrentImage(value)
         initial["reference_urls"] = list(media.get("reference_images") or [])
         for name, (key, _shape) in URL_MEDIA.items():
-            initial[name] = [_item_url(item) for item in media.get(key) or []]
+            initial[name] = [item_url(item) for item in media.get(key) or []]
         source = media.get("source_video")
-        initial["source_video_url"] = _item_url(source) if source else ""
+        initial["source_video_url"] = item_url(source) if source else ""
         return initial
 
     # --- Field cleaning -------------------------------------------------------------------
@@ -827,43 +813,3 @@ def absolute(url: str, base_url: str) -> str:
 
     url = absolute_url(url)
     return urljoin(base_url, url) if base_url and url.startswith("/") else url
-
-
-def stored_keyframes(media: Mapping[str, Any]) -> dict[str, str]:
-    """The first/last keyframes stored in a job's media, by position."""
-    frames = [f for f in media.get("frame_images") or [] if isinstance(f, dict)]
-    found: dict[str, str] = {}
-    for index, frame in enumerate(frames):
-        position = _position_of(frame, index, len(frames))
-        if position in KEYFRAMES and frame.get("input_image"):
-            found.setdefault(position, frame["input_image"])
-    return found
-
-
-def other_frames(media: Mapping[str, Any]) -> list[Any]:
-    """The stored frames the form has no field for (neither its first nor its last keyframe,
-    as :func:`stored_keyframes` reads them), kept as they are when a draft is saved."""
-    stored = list(media.get("frame_images") or [])
-    frames = [f for f in stored if isinstance(f, dict)]  # counted as stored_keyframes does
-    shown = set(stored_keyframes(media).values())
-    field_for = {id(frame) for index, frame in enumerate(frames)
-                 if _position_of(frame, index, len(frames)) in KEYFRAMES
-                 and frame.get("input_image") in shown}
-    return [frame for frame in stored if id(frame) not in field_for]
-
-
-def _position_of(frame: Mapping[str, Any], index: int, count: int) -> str:
-    position = frame.get("frame")
-    if position in ("first", 0):
-        return "first"
-    if position == "last":
-        return "last"
-    if position is None:
-        return "first" if index == 0 else ("last" if count == 2 else "other")
-    return "other"
-
-
-def _item_url(item: Any) -> str:
-    if isinstance(item, dict):
-        return str(item.get("video") or item.get("audio") or "")
-    return str(item)
