@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -71,11 +72,6 @@ LISTED = 20
 #: The changelist never loads these large columns (base64 keyframes, raw responses).
 HEAVY_FIELDS = ("media", "last_response", "metadata")
 MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
-#: Operation → the admin action that runs it on the changelist.
-ACTION_NAMES = {"submit": "submit_jobs", "repoll": "repoll_jobs", "cancel": "cancel_jobs",
-                "retry": "retry_jobs", "archive": "archive_jobs",
-                "resend_webhooks": "resend_webhooks", "mark_failed": "mark_failed",
-                "resubmit": "resubmit_jobs"}
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -149,8 +145,36 @@ class JobChangeList(ChangeList):
 # --- Video jobs ---------------------------------------------------------------------------------
 
 
+def _action(operation: Operation) -> Callable[..., HttpResponse | None]:
+    """The changelist action that runs ``operation`` (named and labelled as the table says)."""
+    def action(self: VideoJobAdmin, request: HttpRequest, queryset: QuerySet
+               ) -> HttpResponse | None:
+        return self.run_operation(request, queryset, operation.name)
+
+    action.__name__ = action.__qualname__ = operation.action
+    return admin.action(description=operation.label, permissions=[operation.permission])(action)
+
+
+def _permission_check(codename: str) -> Callable[[Any, HttpRequest], bool]:
+    """A ``has_<permission>_permission`` method: whether the user holds ``codename``."""
+    def has_permission(self: Any, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(codename))
+
+    return has_permission
+
+
+#: The actions and ``has_<permission>_permission`` methods of :data:`OPERATIONS`, made from
+#: the table (an operation under one of Django's own permissions, like retry's ``add``,
+#: uses Django's method).
+OperationActions = type("OperationActions", (), {
+    **{op.action: _action(op) for op in OPERATIONS.values()},
+    **{f"has_{op.permission}_permission": _permission_check(op.codename)
+       for op in OPERATIONS.values() if op.codename},
+})
+
+
 @admin.register(VideoJob)
-class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
     form = JobForm
     list_display = ("thumbnail", "short_prompt", "model_label", "status_badge", "progress_bar",
                     "cost_display", "owner", "created")
@@ -163,7 +187,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_per_page = 50
     # One COUNT(*) per page instead of two on a large table.
     show_full_result_count = False
-    actions = list(ACTION_NAMES.values())
+    actions = [op.action for op in OPERATIONS.values()]
     #: What a job that has been sent shows (request fields without a value are left out).
     view_request_fields = ("model_label", "prompt", "negative_prompt", "size_label",
                            "resolution", "ratio", "seconds",
@@ -183,24 +207,6 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A job that has been sent (or queued for sending) is history: viewed, not edited.
         return super().has_change_permission(request, obj) and self.editable(obj)
-
-    def has_submit_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.submit_videojob")
-
-    def has_repoll_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.repoll_videojob")
-
-    def has_cancel_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.cancel_videojob")
-
-    def has_archive_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.archive_videojob")
-
-    def has_mark_failed_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.mark_failed_videojob")
-
-    def has_resend_webhooks_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.resend_webhookevent")
 
     def may(self, request: HttpRequest, operation: Operation) -> bool:
         return bool(getattr(self, f"has_{operation.permission}_permission")(request))
@@ -285,39 +291,6 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- Actions --------------------------------------------------------------------------
 
-    @admin.action(description=OPERATIONS["submit"].label, permissions=["submit"])
-    def submit_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "submit")
-
-    @admin.action(description=OPERATIONS["repoll"].label, permissions=["repoll"])
-    def repoll_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "repoll")
-
-    @admin.action(description=OPERATIONS["cancel"].label, permissions=["cancel"])
-    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "cancel")
-
-    @admin.action(description=OPERATIONS["retry"].label, permissions=["add"])
-    def retry_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "retry")
-
-    @admin.action(description=OPERATIONS["archive"].label, permissions=["archive"])
-    def archive_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "archive")
-
-    @admin.action(description=OPERATIONS["resend_webhooks"].label,
-                  permissions=["resend_webhooks"])
-    def resend_webhooks(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "resend_webhooks")
-
-    @admin.action(description=OPERATIONS["mark_failed"].label, permissions=["mark_failed"])
-    def mark_failed(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "mark_failed")
-
-    @admin.action(description=OPERATIONS["resubmit"].label, permissions=["submit"])
-    def resubmit_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "resubmit")
-
     def run_operation(self, request: HttpRequest, queryset: QuerySet, name: str
                       ) -> HttpResponse | None:
         """Confirm first when the operation asks for it (re-POSTed with ``post=yes``, as
@@ -343,7 +316,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Are you sure?"), "opts": self.opts, "operation": operation,
-            "action_name": ACTION_NAMES[operation.name],
+            "action_name": operation.action,
             "rows": [(job, operation.guard(job)) for job in listed],
             "count": count, "more": max(0, count - len(listed)),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
