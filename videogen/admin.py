@@ -47,7 +47,7 @@ from django.utils.translation import ngettext
 
 from videogen import actions, catalog, dashboard, lifecycle
 from videogen.actions import OPERATIONS, Operation, Report
-from videogen.admin_selection import CheckedSelectionMixin, pk_value, pk_values
+from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_value, pk_values
 from videogen.forms import (
     ADVANCED_FIELDS,
     IMAGE_FIELDS,
@@ -143,6 +143,10 @@ class JobChangeList(ChangeList):
 
 
 # --- Video jobs ---------------------------------------------------------------------------------
+
+
+class SentMeanwhile(Exception):
+    """A draft's save found it sent (or queued for sending) since its form was loaded."""
 
 
 def _action(operation: Operation) -> Callable[..., HttpResponse | None]:
@@ -509,6 +513,13 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                     extra_context: dict | None = None) -> HttpResponse:
         try:
             return super().change_view(request, object_id, form_url, extra_context)
+        except SentMeanwhile:
+            # The draft was sent between loading and saving it (the save's transaction has
+            # rolled back): the same page as a late save.
+            current = self.get_object(request, unquote(object_id))
+            if current is None:  # deleted meanwhile
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.sent_meanwhile(request, current)
         except PermissionDenied:
             # A save from a tab opened before the job was sent: a normal page, not a 403.
             job = self.get_object(request, unquote(object_id))
@@ -546,9 +557,10 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         # Only a draft is edited, and never its status: a submit may have won the race.
         fields = {name: getattr(obj, name) for name in (*REQUEST_FIELDS, "metadata")}
         fields["updated_at"] = timezone.now()
-        request._videogen_saved = bool(  # type: ignore[attr-defined]
-            VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT,
-                                    submit_requested_at__isnull=True).update(**fields))
+        saved = VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT,
+                                        submit_requested_at__isnull=True).update(**fields)
+        if not saved:
+            raise SentMeanwhile  # change_view answers; the change is not logged as made
 
     def response_add(self, request: HttpRequest, obj: VideoJob,
                      post_url_continue: str | None = None) -> HttpResponse:
@@ -559,11 +571,6 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         return response
 
     def response_change(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
-        if not getattr(request, "_videogen_saved", True):
-            current = VideoJob.objects.filter(pk=obj.pk).first()
-            if current is None:  # deleted meanwhile
-                return self._get_obj_does_not_exist_redirect(request, self.opts, str(obj.pk))
-            return self.sent_meanwhile(request, current)
         if self._draft_button(request):
             return self._saved_and_submit(request, obj)
         response = super().response_change(request, obj)
@@ -685,7 +692,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
 
 @admin.register(JobEvent)
-class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class JobEventAdmin(ReadOnlyAdmin):
     """Read-only: events are written by the lifecycle, never by hand."""
 
     list_display = ("job", "when", "kind", "old_status", "new_status", "detail", "actor")
@@ -701,15 +708,6 @@ class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return format_html('<time datetime="{}">{} {}</time>', event.created_at.isoformat(),
                            formats.date_format(local, "SHORT_DATE_FORMAT"),
                            formats.time_format(local, "H:i:s"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- Helpers for the pages ------------------------------------------------------------------------

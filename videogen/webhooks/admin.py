@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
-from videogen.admin_selection import CheckedSelectionMixin
+from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin
 from videogen.conf import get_settings
 from videogen.jsondata import JSONFormField
 from videogen.webhooks import delivery as sending
@@ -195,22 +195,6 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
-    """Machine-written rows: staff look and act, never edit."""
-
-    class Media:
-        css = {"all": ["videogen/admin/videogen.css"]}
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("event_id", "event_type", "job", "endpoint", "status", "attempts",
@@ -282,7 +266,7 @@ def job_deliveries(request: HttpRequest, job: Any, site: admin.AdminSite) -> dic
         delivery.endpoint_label = (str(delivery.endpoint) if may_see_endpoints
                                    else _host(delivery.endpoint.url))
     return {"deliveries": deliveries,
-            "can_view_deliveries": WebhookDelivery in site._registry
+            "can_view_deliveries": site.is_registered(WebhookDelivery)
             and request.user.has_perm("videogen.view_webhookdelivery"),
             "delivery_url_name": f"{site.name}:videogen_webhookdelivery_change"}
 
