@@ -24,7 +24,7 @@ from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin
 from videogen.conf import get_settings
 from videogen.jsondata import JSONFormField
 from videogen.webhooks import delivery as sending
-from videogen.webhooks.endpoints import rotate_secret
+from videogen.webhooks.endpoints import rotate_secret, save_new_endpoint
 from videogen.webhooks.headers import header_problem
 from videogen.webhooks.models import (
     EventType,
@@ -35,7 +35,6 @@ from videogen.webhooks.models import (
     WebhookSecret,
 )
 from videogen.webhooks.safety import UnsafeURL, check_url
-from videogen.webhooks.signing import generate_secret
 
 
 class ShownOnce(str):
@@ -119,6 +118,9 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return ", ".join(obj.event_types) if obj.event_types else _("all")
 
     def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            save_new_endpoint(obj)  # with its secret, which response_add shows once
+            return
         super().save_model(request, obj, form, change)
         if change and "enabled" in form.changed_data:
             # The checkbox does what the actions do: unticking pauses like an auto-disable
@@ -131,10 +133,9 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @method_decorator(sensitive_variables("secret"))
     def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
-        """The new endpoint's secret, made here (in the add's transaction) and shown in this
+        """The new endpoint's secret (made with it, in the add's transaction) shown in this
         answer only, with a link on to where the add would have gone."""
-        secret = generate_secret()
-        WebhookSecret.objects.create(endpoint=obj, secret=secret)
+        secret = obj.active_secrets()[0]
         onward = super().response_add(request, obj, post_url_continue)
         return self.show_secrets(request, [(obj, secret)], onward["Location"], _(
             "Signing secret of the new endpoint. Copy it now: it will not be shown again."))
