@@ -48,21 +48,13 @@ from django.utils.translation import ngettext
 from videogen import actions, catalog, dashboard, lifecycle
 from videogen.actions import OPERATIONS, Operation, Report
 from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_value, pk_values
-from videogen.forms import (
-    ADVANCED_FIELDS,
-    IMAGE_FIELDS,
-    MAIN_FIELDS,
-    JobForm,
-    describe_image,
-    in_words,
-    is_own,
-    thumbnail_src,
-)
+from videogen.forms import ADVANCED_FIELDS, IMAGE_FIELDS, MAIN_FIELDS, JobForm
 from videogen.media import other_media_urls, stored_keyframes, summarize_frames
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
 from videogen.progress import cost_text, is_editable, is_moving, progress, status_json
 from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
+from videogen.widgets import describe_image, in_words, is_own, thumbnail_src
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
 #: job); the report says so, and staff run it again for the rest.
