@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from videogen import api, jsondata, lifecycle, moving, polling
 from videogen.models import REQUEST_FIELDS, Status, VideoJob
+from videogen.progress import duration_text
 from videogen.storage import UnknownStorage
 
 INT_FIELDS = ("width", "height", "fps", "steps", "seed", "output_quality")
@@ -237,11 +238,11 @@ class _Progress:
         if self.tty:
             done = min(elapsed / self.expected, 0.99) if self.expected else 0
             bar = "#" * int(done * 24)
-            self.stream.write(f"\r[{bar:<24}] {label:<18} {_clock(elapsed)} / "
-                              f"~{_clock(self.expected)}", ending="")
+            self.stream.write(f"\r[{bar:<24}] {label:<18} {duration_text(elapsed)} / "
+                              f"~{duration_text(self.expected)}", ending="")
             self.stream.flush()
         elif label != self.last_status:
-            self.stream.write(f"{_clock(elapsed)}  {label}")
+            self.stream.write(f"{duration_text(elapsed)}  {label}")
         self.last_status = label
 
     def end(self) -> None:
@@ -277,11 +278,6 @@ class _MoveBar:
     def end(self) -> None:
         if self.tty:
             self.stream.write("")
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
 def _images(pairs: list[str]) -> dict[str, str]:
