@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
 from videogen import api, jsondata, lifecycle, moving, polling
+from videogen.media import KEYFRAMES
 from videogen.models import REQUEST_FIELDS, Status, VideoJob
 from videogen.progress import duration_text
 from videogen.storage import UnknownStorage
@@ -284,7 +285,7 @@ def _images(pairs: list[str]) -> dict[str, str]:
     images = {}
     for pair in pairs:
         position, sep, path = pair.partition("=")
-        if not sep or position not in ("first", "last"):
+        if not sep or position not in KEYFRAMES:
             raise CommandError(_("--image takes first=PATH or last=PATH, got %(v)r") % {"v": pair})
         images[position] = path
     return images
