@@ -75,6 +75,8 @@ def pytest_sessionstart(session):
     pytest.exit("Skipping this run, " + message, returncode=0)
 
 
+from tests.s3 import s3, s3_archives  # noqa: E402, F401  (moto's S3 on 127.0.0.1)
+
 # The sandbox fixtures host sites use (videogen.sandbox.testing), for our suite too.
 from videogen.sandbox.testing import (  # noqa: E402, F401
     videogen_sandbox,

@@ -40,7 +40,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -666,7 +666,9 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         urls = other_media_urls(job.media or {})
         if not urls:
             return format_html("{}", "—")
-        return format_html_join(format_html("<br>"), '{}: <a href="{}" rel="noreferrer">{}</a>',
+        # A constant separator: Django 6 refuses format_html() without arguments.
+        separator = mark_safe("<br>")
+        return format_html_join(separator, '{}: <a href="{}" rel="noreferrer">{}</a>',
                                 ((key, url, Truncator(url).chars(80)) for key, url in urls))
 
     @admin.display(description=_("linked object"))

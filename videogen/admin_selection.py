@@ -55,7 +55,9 @@ class CheckedSelectionMixin:
         _keep_valid_selection(request, self.model._meta.pk)
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
-    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any
+                        ) -> HttpResponse | None:
+        # **kwargs: Django 6.1 passes action_location (actions on the change form too).
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if selected and request.POST.get("select_across") != "1":
             gone = len(selected) - queryset.filter(pk__in=selected).count()
@@ -68,7 +70,7 @@ class CheckedSelectionMixin:
                     % {"n": gone}, messages.WARNING)
             if gone == len(selected):
                 return None
-        return super().response_action(request, queryset)  # type: ignore[misc]
+        return super().response_action(request, queryset, **kwargs)  # type: ignore[misc]
 
 
 def _keep_valid_selection(request: HttpRequest, field: Field) -> None:

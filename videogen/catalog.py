@@ -141,16 +141,20 @@ class ModelSpec(BaseModel):
             return [size_for(r, q) for r in self.resolutions for q in self.ratios]
         return list(self.sizes)
 
+    def size_text(self) -> str:
+        """``720p, 1080p × 16:9, 9:16`` or ``640×360, 480×360, 360×360, 270×360 +16``."""
+        if self.uses_resolution:
+            return f"{', '.join(self.resolutions)} × {', '.join(self.ratios)}"
+        shown = ", ".join(f"{w}×{h}" for w, h in self.sizes[:4])
+        return shown + (f" +{len(self.sizes) - 4}" if len(self.sizes) > 4 else "")
+
     def summary(self) -> str:
         """One line for people choosing a model: duration, sizes, keyframes, prompt limit."""
         parts = []
         if self.durations:
             parts.append("/".join(f"{d}s" for d in self.durations))
-        if self.uses_resolution:
-            parts.append(f"{', '.join(self.resolutions)} × {', '.join(self.ratios)}")
-        elif self.sizes:
-            parts.append(", ".join(f"{w}×{h}" for w, h in self.sizes[:4])
-                         + (f" +{len(self.sizes) - 4}" if len(self.sizes) > 4 else ""))
+        if sizes := self.size_text():
+            parts.append(sizes)
         if self.keyframes:
             parts.append("keyframes: " + " + ".join(k for k in ("first", "last")
                                                     if k in self.keyframes))

@@ -21,9 +21,31 @@ from django.utils.translation import gettext as _
 
 from videogen.client.schemas import unstorable
 
+# Objects and lists inside each other, at most. Python's json gives up near 1000 levels on 3.11
+# but near 10000 on 3.12+, and SQLite's JSON_VALID check refuses more than 1000 (an
+# IntegrityError): one fixed limit, far above any real document, gives the same answer
+# everywhere.
+MAX_DEPTH = 100
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests objects and lists more than ``limit`` levels deep."""
+    containers = dict | list | tuple
+    pending = [(value, 1)] if isinstance(value, containers) else []
+    while pending:  # a loop, not recursion: the value may be deeper than Python's stack
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, containers))
+    return False
+
 
 def json_problem(value: Any) -> str | None:
     """Why ``value`` cannot be stored as JSON in every database, or None when it can."""
+    if too_deep(value):  # first: the same answer whether json.dumps recurses that far or not
+        return _("must not nest objects and lists more than %(limit)d levels deep") % {
+            "limit": MAX_DEPTH}
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
@@ -36,7 +58,7 @@ def json_problem(value: Any) -> str | None:
 
 
 def _has_unstorable(value: Any) -> bool:
-    # A loop, not recursion: json.dumps has already refused anything absurdly deep.
+    # A loop, not recursion: too_deep() has already refused anything deep.
     pending = [value]
     while pending:
         item = pending.pop()
@@ -71,12 +93,11 @@ def storable_json(value: Any) -> Any:
     except (TypeError, ValueError, RecursionError):
         pass
     else:
-        if "\\u0000" not in text:  # json.dumps writes a NUL as this escape
+        if "\\u0000" not in text and not too_deep(value):  # a NUL is written as this escape
             return value
-    try:
-        return _storable(value)
-    except RecursionError:
+    if too_deep(value):
         return {"unstorable": "nested too deeply to store"}
+    return _storable(value)
 
 
 def _storable(value: Any) -> Any:
@@ -109,7 +130,7 @@ class DepthSafeDecoder(json.JSONDecoder):
 
     def decode(self, s: str, *args: Any, **kwargs: Any) -> Any:
         try:
-            return super().decode(s, *args, **kwargs)
+            value = super().decode(s, *args, **kwargs)
         except RecursionError:
             raise json.JSONDecodeError("nested too deeply", s, 0) from None
         except ValueError as error:
@@ -117,11 +138,14 @@ class DepthSafeDecoder(json.JSONDecoder):
                 raise
             # An integer of more than 4300 digits (sys.get_int_max_str_digits()).
             raise json.JSONDecodeError("a number too long to read", s, 0) from None
+        if too_deep(value):  # what Python 3.12+ reads but 3.11 and the databases do not
+            raise json.JSONDecodeError("nested too deeply", s, 0)
+        return value
 
 
 class JSONFormField(forms.JSONField):
-    """Django's JSON form field, where JSON nested too deeply for Python's parser
-    (``[[[[…]]]]``) or holding an integer too long for ``int()`` is "Enter a valid JSON."
+    """Django's JSON form field, where JSON nested too deeply (``[[[[…]]]]``, past
+    :data:`MAX_DEPTH`) or holding an integer too long for ``int()`` is "Enter a valid JSON."
     instead of a RecursionError or ValueError (a 500)."""
 
     def __init__(self, **kwargs: Any) -> None:

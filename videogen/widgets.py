@@ -112,11 +112,8 @@ def absolute(url: str, base_url: str) -> str:
 def describe_model(spec: catalog.ModelSpec) -> str:
     """The hint under the chooser: what the model takes, in the words of the form."""
     parts = [_durations(spec)]
-    if spec.uses_resolution:
-        parts.append(f"{', '.join(spec.resolutions)} × {', '.join(spec.ratios)}")
-    elif spec.sizes:
-        parts.append(", ".join(f"{w}×{h}" for w, h in spec.sizes[:4])
-                     + (f" +{len(spec.sizes) - 4}" if len(spec.sizes) > 4 else ""))
+    if sizes := spec.size_text():
+        parts.append(sizes)
     if spec.fps:
         parts.append(gettext("%(fps)s fps") % {"fps": "/".join(str(f) for f in spec.fps)})
     if "frame_images" in spec.media_fields and spec.keyframes:

@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.urls import reverse
 from django.utils import timezone
 
 from videogen.models import ArchiveStatus, Status, VideoJob
@@ -111,3 +112,10 @@ def queued(monkeypatch):
 
 def messages_of(response):
     return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def change_page(client, job) -> str:
+    """The job's admin page as text (it must answer 200)."""
+    response = client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
+    assert response.status_code == 200
+    return response.content.decode()

@@ -9,6 +9,7 @@ are skipped, except in CI (``CI`` set), where that is a failure.
 
 import os
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -56,19 +57,34 @@ def chromium():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@contextmanager
+def browser_context(chromium, viewport, *, sidebar=False, **options):
+    """A Chromium context at ``viewport`` (the admin's navigation sidebar closed unless asked,
+    so screenshots show the page itself); ``context.tab()`` opens a page in it. On leaving,
+    no tab may have had a JavaScript error."""
+    context = chromium.new_context(viewport=viewport, **options)
+    context.add_init_script(
+        f"localStorage.setItem('django.admin.navSidebarIsOpen', '{str(sidebar).lower()}')")
+    errors = []
+
+    def tab():
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    context.tab = tab
+    try:
+        yield context
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
 @pytest.fixture
 def page(chromium, live_server):
-    context = chromium.new_context(viewport={"width": 1100, "height": 860})
-    # The admin's navigation sidebar closed: screenshots show the page itself.
-    context.add_init_script(
-        "localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], errors  # no JavaScript errors on any page
+    with browser_context(chromium, {"width": 1100, "height": 860}) as context:
+        yield context.tab()
 
 
 @pytest.fixture

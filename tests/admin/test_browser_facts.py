@@ -12,7 +12,14 @@ from videogen import lifecycle
 from videogen.models import Status, VideoJob
 from videogen.progress import money
 
-from .test_browser import chromium, log_in, poll_now, shot, staff  # noqa: F401 (fixtures)
+from .test_browser import (  # noqa: F401 (fixtures)
+    browser_context,
+    chromium,
+    log_in,
+    poll_now,
+    shot,
+    staff,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,16 +36,9 @@ def screen(request):
 
 @pytest.fixture
 def page(chromium, live_server, screen):
-    context = chromium.new_context(viewport=screen, accept_downloads=True,
-                                   is_mobile=screen is PHONE, has_touch=screen is PHONE)
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], errors
+    with browser_context(chromium, screen, accept_downloads=True, is_mobile=screen is PHONE,
+                         has_touch=screen is PHONE) as context:
+        yield context.tab()
 
 
 def portrait_job(staff):
@@ -127,32 +127,10 @@ def host_page(page, live_server, job, tag):
                      f"<style>{css}</style></head><body>{body}</body></html>")
 
 
-@pytest.fixture
-def s3_archive(settings):
-    """Archives go to S3 (django-storages) on moto's server at 127.0.0.1."""
-    boto3 = pytest.importorskip("boto3")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
-                 aws_secret_access_key="test", region_name="us-east-1"
-                 ).create_bucket(Bucket="videos")
-    settings.STORAGES = {**settings.STORAGES, "videos": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": "videos", "endpoint_url": endpoint,
-                    "access_key": "test", "secret_key": "test", "region_name": "us-east-1",
-                    "signature_version": "s3v4", "file_overwrite": True}}}
-    settings.VIDEOGEN = {**settings.VIDEOGEN, "STORAGE": "videos"}
-    yield endpoint
-    server.stop()
-
 
 @pytest.mark.parametrize("screen", [DESKTOP], ids=["desktop"], indirect=True)
 def test_download_from_s3_saves_a_named_file(page, live_server, sandbox, staff,
-                                             s3_archive):
+                                             s3_archives):
     job = portrait_job(staff)
     poll_now(job)  # the sandbox finishes it at once; archived into the bucket
     assert job.video and job.archive_status == "archived", job.archive_error
@@ -162,7 +140,7 @@ def test_download_from_s3_saves_a_named_file(page, live_server, sandbox, staff,
     with page.expect_download() as caught:
         page.click("a.button:has-text('Download')")
     download = caught.value
-    assert download.url.startswith(s3_archive) and "X-Amz-Signature" in download.url
+    assert download.url.startswith(s3_archives.endpoint) and "X-Amz-Signature" in download.url
     assert download.suggested_filename == NAME
     with open(download.path(), "rb") as saved, job.video.open("rb") as stored:
         assert saved.read() == stored.read()

@@ -13,7 +13,13 @@ from django.contrib.auth.models import Permission, User
 from videogen import lifecycle, tasks
 from videogen.models import Status, VideoJob
 
-from .test_browser import chromium, in_thread, poll_now, shot  # noqa: F401 (a fixture)
+from .test_browser import (  # noqa: F401 (a fixture)
+    browser_context,
+    chromium,
+    in_thread,
+    poll_now,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -30,21 +36,9 @@ def screen(request):
 def browser(chromium, live_server, screen):
     """A browser context of the screen's size; ``browser.tab()`` opens a tab in it. Every tab
     must end without a JavaScript error."""
-    context = chromium.new_context(viewport=SCREENS[screen])
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    errors = []
-
-    def tab():
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    context.tab = tab
-    context.screen = screen
-    yield context
-    context.close()
-    assert errors == [], errors
+    with browser_context(chromium, SCREENS[screen]) as context:
+        context.screen = screen
+        yield context
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ after "Show preview"."""
 
 import pytest
 
-from .test_browser import chromium, log_in, page, shot, staff  # noqa: F401 (fixtures)
+from .test_browser import browser_context, chromium, log_in, page, shot, staff  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -76,16 +76,14 @@ def test_the_job_page_header_and_the_list_fit(page, live_server, staff, chromium
     shot(page, "job-header", full_page=False)
 
     # 1400 px with the navigation sidebar open: the Created column is not cut off.
-    context = chromium.new_context(viewport={"width": 1400, "height": 800})
-    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'true')")
-    wide = context.new_page()
-    log_in(wide, live_server)
-    assert wide.locator("#nav-sidebar").is_visible()
-    shot(wide, "list-1400-sidebar", full_page=False)
-    results = wide.locator(".results")
-    assert results.evaluate("e => e.scrollWidth <= e.clientWidth"), results.evaluate(
-        "e => [e.scrollWidth, e.clientWidth]")
-    context.close()
+    with browser_context(chromium, {"width": 1400, "height": 800}, sidebar=True) as context:
+        wide = context.tab()
+        log_in(wide, live_server)
+        assert wide.locator("#nav-sidebar").is_visible()
+        shot(wide, "list-1400-sidebar", full_page=False)
+        results = wide.locator(".results")
+        assert results.evaluate("e => e.scrollWidth <= e.clientWidth"), results.evaluate(
+            "e => [e.scrollWidth, e.clientWidth]")
 
 
 def test_a_job_archived_again_lets_go_of_its_old_files(page, live_server, staff, settings,

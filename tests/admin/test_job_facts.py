@@ -14,15 +14,10 @@ from videogen import archive, progress, timing
 from videogen.admin import download_name
 from videogen.models import JobEvent, Status, VideoJob
 
-from .conftest import VIEW, make_job
+from .conftest import VIEW, change_page, make_job
 
 pytestmark = pytest.mark.django_db
 
-
-def change_page(client, job):
-    response = client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def download_url(job):
@@ -135,35 +130,16 @@ def test_download_of_a_job_without_a_video_or_a_lost_file_is_a_404(staff_client)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_download_from_s3_is_a_signed_attachment(superuser_client, settings):
-    boto3 = pytest.importorskip("boto3")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
-                     aws_secret_access_key="test", region_name="us-east-1"
-                     ).create_bucket(Bucket="videos")
-        settings.STORAGES = {**settings.STORAGES, "videos": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {"bucket_name": "videos", "endpoint_url": endpoint,
-                        "access_key": "test", "secret_key": "test", "region_name": "us-east-1",
-                        "signature_version": "s3v4", "file_overwrite": True}}}
-        settings.VIDEOGEN = {**settings.VIDEOGEN, "STORAGE": "videos"}
-        job = archived(body=b"s3-video-bytes")
-        response = superuser_client.get(download_url(job))
-        assert response.status_code == 302
-        signed = response["Location"]
-        assert signed.startswith(endpoint) and "X-Amz-Signature" in signed
-        fetched = httpx.get(signed)
-        assert fetched.status_code == 200 and fetched.content == b"s3-video-bytes"
-        assert fetched.headers["content-disposition"] == (
-            'attachment; filename="veo-2-0-a-paper-boat-drifting-on-a-calm-lake.mp4"')
-    finally:
-        server.stop()
+def test_download_from_s3_is_a_signed_attachment(superuser_client, s3_archives):
+    job = archived(body=b"s3-video-bytes")
+    response = superuser_client.get(download_url(job))
+    assert response.status_code == 302
+    signed = response["Location"]
+    assert signed.startswith(s3_archives.endpoint) and "X-Amz-Signature" in signed
+    fetched = httpx.get(signed)
+    assert fetched.status_code == 200 and fetched.content == b"s3-video-bytes"
+    assert fetched.headers["content-disposition"] == (
+        'attachment; filename="veo-2-0-a-paper-boat-drifting-on-a-calm-lake.mp4"')
 
 
 # --- Progress from this site's history ----------------------------------------------------------

@@ -9,16 +9,13 @@ from django.urls import reverse
 from videogen.models import Status
 from videogen.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-from .conftest import make_job, png_bytes
+from .conftest import change_page, make_job, png_bytes
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:videogen_videojob_changelist")
 ADD = reverse("admin:videogen_videojob_add")
 
-
-def change_page(client, job):
-    return client.get(reverse("admin:videogen_videojob_change", args=[job.pk])).content.decode()
 
 
 def test_the_uncertain_panel_gives_its_advice_once_and_no_exception_names(superuser_client):

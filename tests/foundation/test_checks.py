@@ -72,6 +72,7 @@ def test_checks_run_by_tag(settings, capsys):
         call_command("check", "--tag", "videogen")
 
 
+@pytest.mark.django_db  # Django 6.0+ `check` runs model checks on every database
 def test_demo_project_is_clean(settings):
     settings.DEBUG = True  # as `make demo` runs it (the test runner turns DEBUG off)
     call_command("check", "--fail-level", "WARNING")

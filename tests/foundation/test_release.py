@@ -47,6 +47,27 @@ def build(kind: str, out: Path) -> Path:
 
 
 @pytest.mark.slow
+def locked(lock: str) -> tuple[str, str]:
+    """(Django major.minor, Python version) of a lock file, from its pin and uv's header."""
+    text = (ROOT / lock).read_text()
+    django = re.search(r"^django==(\d+\.\d+)", text, re.M)[1]
+    python = re.search(r"--python-version (\d+\.\d+)", text)[1]
+    return django, python
+
+
+def test_classifiers_claim_exactly_what_the_locks_prove():
+    # `make test` runs the suite on each lock: the classifiers promise those, nothing more.
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
+    versioned = r"(Framework :: Django|Programming Language :: Python) :: \d+\.\d+"
+    claimed = {c.rsplit(" :: ", 1)[1] for c in classifiers if re.fullmatch(versioned, c)}
+    proven = {version for lock in ("requirements.lock", "requirements-django6.lock")
+              for version in locked(lock)}
+    assert claimed == proven
+    assert locked("requirements-django6.lock")[0].startswith("6.")
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-r requirements-django6.lock" in makefile and "test-django6" in makefile
+
+
 def test_the_wheel_ships_license_and_translations(tmp_path):
     with zipfile.ZipFile(build("wheel", tmp_path)) as wheel:
         names = set(wheel.namelist())

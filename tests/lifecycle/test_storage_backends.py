@@ -11,42 +11,21 @@ from videogen.models import ArchiveStatus, VideoJob
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def s3_storage(settings):
-    boto3 = pytest.importorskip("boto3")
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
-                   "region_name": "us-east-1"}
-    boto3.client("s3", endpoint_url=endpoint, **credentials).create_bucket(Bucket="videos")
-    settings.STORAGES = {**settings.STORAGES, "videos": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": "videos", "endpoint_url": endpoint,
-                    "access_key": "test", "secret_key": "test", "region_name": "us-east-1",
-                    "signature_version": "s3v4", "file_overwrite": True}}}
-    settings.VIDEOGEN = {**settings.VIDEOGEN, "STORAGE": "videos"}
-    yield boto3.client("s3", endpoint_url=endpoint, **credentials)
-    server.stop()
-
-
-def test_archive_into_s3(sandbox, s3_storage):
+def test_archive_into_s3(sandbox, s3_archives):
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="an S3 bucket", seconds="1",
                                   width=1280, height=720, fps=8)
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error
-    body = s3_storage.get_object(Bucket="videos", Key=job.video.name)["Body"].read()
+    body = s3_archives.read(job.video.name)
     assert hashlib.sha256(body).hexdigest() == job.video_sha256 and len(body) == job.video_bytes
-    assert s3_storage.head_object(Bucket="videos", Key=job.poster.name)["ContentLength"] > 100
+    assert s3_archives.size(job.poster.name) > 100
     assert "X-Amz-Signature" in job.video.url  # presigned, SigV4
     # Re-archiving keeps one object per name.
     lifecycle.request_archive(job)
-    keys = [o["Key"] for o in s3_storage.list_objects_v2(Bucket="videos")["Contents"]]
+    keys = s3_archives.listing()
     assert sorted(keys) == sorted([job.video.name, job.poster.name])
 
 

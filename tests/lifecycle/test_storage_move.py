@@ -4,9 +4,6 @@ in tmp_path) and S3 through moto's server on 127.0.0.1 ("videos")."""
 
 import hashlib
 import io
-import uuid
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -25,30 +22,6 @@ from videogen.webhooks.events import _video
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def s3(settings):
-    """STORAGES gets a "videos" alias on moto's S3 server; VIDEOGEN["STORAGE"] stays put."""
-    boto3 = pytest.importorskip("boto3")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test",
-                   "region_name": "us-east-1"}
-    # moto keeps its buckets for the whole process: one of its own per test.
-    bucket = f"videos-{uuid.uuid4().hex[:12]}"
-    client = Bucket(boto3.client("s3", endpoint_url=endpoint, **credentials), bucket)
-    client.s3.create_bucket(Bucket=bucket)
-    settings.STORAGES = {**settings.STORAGES, "videos": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": bucket, "endpoint_url": endpoint,
-                    "access_key": "test", "secret_key": "test", "region_name": "us-east-1",
-                    "signature_version": "s3v4", "file_overwrite": False}}}
-    yield client
-    server.stop()
-
 
 def use_storage(settings, alias):
     settings.VIDEOGEN = {**settings.VIDEOGEN, "STORAGE": alias}
@@ -62,24 +35,6 @@ def archived_job(**fields):
     assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error
     return job
 
-
-@dataclass
-class Bucket:
-    s3: Any
-    name: str
-
-    def put_object(self, **kwargs):
-        return self.s3.put_object(Bucket=self.name, **kwargs)
-
-
-def bucket_keys(bucket):
-    listing = bucket.s3.list_objects_v2(Bucket=bucket.name)
-    return sorted(o["Key"] for o in listing.get("Contents", []))
-
-
-def s3_sha256(bucket, key):
-    body = bucket.s3.get_object(Bucket=bucket.name, Key=key)["Body"].read()
-    return hashlib.sha256(body).hexdigest()
 
 
 def move(*args):
@@ -108,8 +63,8 @@ def test_old_archives_stay_served_after_the_setting_switches(sandbox, s3, settin
 
     new = archived_job()  # new archives go to the current setting
     assert new.storage_alias == "videos" and "X-Amz-Signature" in new.video.url
-    assert bucket_keys(s3) == sorted([new.video.name, new.poster.name])
-    assert s3_sha256(s3, new.video.name) == new.video_sha256
+    assert s3.listing() == sorted([new.video.name, new.poster.name])
+    assert s3.sha256(new.video.name) == new.video_sha256
 
     # Archiving the old job again saves into S3 and deletes its files from the old storage.
     lifecycle.request_archive(old)
@@ -162,23 +117,23 @@ def test_dry_run_lists_and_changes_nothing_then_the_move_moves(sandbox, s3, sett
     out, _ = move("--to", "videos", "--dry-run")
     for job in jobs:
         assert f"{job.pk}  default -> videos  {job.video.name}, {job.poster.name}" in out
-    assert "2 archive(s) would move to videos" in out
-    assert archived_files(tmp_path) == before and bucket_keys(s3) == []
+    assert "2 archives would move to videos" in out
+    assert archived_files(tmp_path) == before and s3.listing() == []
     assert set(VideoJob.objects.values_list("storage_alias", flat=True)) == {"default"}
 
     out, err = move("--to", "videos")
-    assert "2/2 moved" in err and "Moved 2 archive(s) to videos." in out
+    assert "2/2 moved" in err and "Moved 2 archives to videos." in out
     assert archived_files(tmp_path) == []
     for job in jobs:
         job.refresh_from_db()
         assert job.storage_alias == "videos" and job.archive_unrecorded is None
-        assert s3_sha256(s3, job.video.name) == job.video_sha256
+        assert s3.sha256(job.video.name) == job.video_sha256
         assert archive.verify_stored(job) and "X-Amz-Signature" in job.poster.url
         assert job.events.filter(kind=JobEvent.Kind.NOTE, detail__contains="to videos").exists()
     # Nothing left to do; and back again, S3 to local files.
     assert "Moved 0" in move("--to", "videos")[0]
     move("--to", "default")
-    assert bucket_keys(s3) == [] and len(archived_files(tmp_path)) == 4
+    assert s3.listing() == [] and len(archived_files(tmp_path)) == 4
     assert all(archive.verify_stored(job) for job in VideoJob.objects.all())
 
 
@@ -195,7 +150,7 @@ def test_a_run_stopped_after_copying_is_resumed_reusing_the_copy(sandbox, s3, mo
         move("--to", "videos")
     first.refresh_from_db()
     assert first.storage_alias == "default" and archive.verify_stored(first)  # still whole
-    assert bucket_keys(s3) == sorted([first.video.name, first.poster.name])  # the copy stays
+    assert s3.listing() == sorted([first.video.name, first.poster.name])  # the copy stays
 
     monkeypatch.setattr(moving, "switch", real_switch)
     saved = []
@@ -221,7 +176,7 @@ def test_a_copy_cut_short_is_replaced(sandbox, s3):
     s3.put_object(Key=job.video.name, Body=b"half a vid")
     move("--to", "videos")
     job.refresh_from_db()
-    assert job.storage_alias == "videos" and s3_sha256(s3, job.video.name) == job.video_sha256
+    assert job.storage_alias == "videos" and s3.sha256(job.video.name) == job.video_sha256
 
 
 def test_a_run_stopped_after_switching_is_finished_by_the_sweeper(sandbox, s3, monkeypatch,
@@ -252,7 +207,7 @@ def test_a_sha256_mismatch_refuses_to_switch(sandbox, s3, tmp_path):
     assert damaged.storage_alias == "default"
     assert (tmp_path / "media" / damaged.video.name).read_bytes() == b"bit rot"  # not deleted
     assert fine.storage_alias == "videos"
-    assert damaged.video.name not in bucket_keys(s3)  # the bad copy is not left behind
+    assert damaged.video.name not in s3.listing()  # the bad copy is not left behind
 
 
 def test_the_move_skips_a_job_being_archived(sandbox, s3):
@@ -261,7 +216,7 @@ def test_the_move_skips_a_job_being_archived(sandbox, s3):
     with pytest.raises(CommandError, match="not moved"):
         move("--to", "videos")
     assert VideoJob.objects.get(pk=job.pk).storage_alias == "default"
-    assert bucket_keys(s3) == []
+    assert s3.listing() == []
 
 
 def test_s3_reads_stream(sandbox, s3, settings):
@@ -341,7 +296,7 @@ def test_a_file_missing_from_the_old_storage_is_reported_and_the_rest_move(sandb
         move("--to", "videos")
     assert VideoJob.objects.get(pk=broken.pk).storage_alias == "default"
     assert VideoJob.objects.get(pk=fine.pk).storage_alias == "videos"
-    assert broken.poster.name not in bucket_keys(s3)  # its poster's copy did not stay
+    assert broken.poster.name not in s3.listing()  # its poster's copy did not stay
 
 
 def test_the_sweeper_cleans_partial_downloads_in_the_old_local_storage(sandbox, settings,

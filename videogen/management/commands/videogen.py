@@ -16,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from videogen import api, jsondata, lifecycle, moving, polling
 from videogen.media import KEYFRAMES
@@ -159,23 +160,29 @@ class Command(BaseCommand):
                 bar.update(moved, len(failed))
         except KeyboardInterrupt:
             bar.end()
-            self.stderr.write(_("Interrupted after moving %(n)d archive(s). Every job still "
-                                "points to a complete copy; run the command again to "
-                                "continue.") % {"n": moved})
+            self.stderr.write(ngettext(
+                "Interrupted after moving %(n)d archive. Every job still points to a complete "
+                "copy; run the command again to continue.",
+                "Interrupted after moving %(n)d archives. Every job still points to a complete "
+                "copy; run the command again to continue.", moved) % {"n": moved})
             sys.exit(130)
         bar.end()
-        self.stdout.write(_("Moved %(n)d archive(s) to %(alias)s.") % {"n": moved,
-                                                                       "alias": target})
+        self.stdout.write(ngettext("Moved %(n)d archive to %(alias)s.",
+                                   "Moved %(n)d archives to %(alias)s.", moved)
+                          % {"n": moved, "alias": target})
         if failed:
-            raise CommandError(_("%(n)d archive(s) not moved (said above): %(ids)s") % {
-                "n": len(failed), "ids": ", ".join(failed)})
+            raise CommandError(ngettext("%(n)d archive not moved (said above): %(ids)s",
+                                        "%(n)d archives not moved (said above): %(ids)s",
+                                        len(failed)) % {"n": len(failed), "ids": ", ".join(failed)})
 
     def _list_moves(self, target: str, total: int) -> None:
         for plan in moving.to_move(target):
             self.stdout.write(f"{plan.job.pk}  {plan.source} -> {target}  "
                               + ", ".join(plan.names))
-        self.stdout.write(_("Dry run: %(n)d archive(s) would move to %(alias)s; nothing "
-                            "changed.") % {"n": total, "alias": target})
+        self.stdout.write(ngettext(
+            "Dry run: %(n)d archive would move to %(alias)s; nothing changed.",
+            "Dry run: %(n)d archives would move to %(alias)s; nothing changed.", total)
+            % {"n": total, "alias": target})
 
     # --- waiting -----------------------------------------------------------------------------
 
