@@ -40,13 +40,19 @@ class Outcome:
 @dataclass(frozen=True)
 class Operation:
     """One staff operation: ``guard`` says why a job is skipped (None: go ahead), ``run``
-    does it and returns what happened (raising ``LifecycleError`` when refused)."""
+    does it and returns what happened (raising ``LifecycleError`` when refused).
+
+    The admin makes its changelist action (named ``action``) and its ``has_<permission>_
+    permission`` method from this; ``codename`` is the permission that method asks for
+    (empty for Django's own ``add``/``change``/``delete``/``view``)."""
 
     name: str
     label: Any
     permission: str
     guard: Callable[[VideoJob], str | None]
     run: Callable[[VideoJob, Any], tuple[str, VideoJob | None]]
+    action: str = ""
+    codename: str = ""
     #: Needs a confirmation page before it runs.
     confirm: bool = False
     #: Shown on the confirmation page, and its button.
@@ -232,25 +238,32 @@ def _resubmit(job: VideoJob, user: Any) -> tuple[str, None]:
 
 OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("submit", gettext_lazy("Submit to the provider"), "submit", _submit_guard,
-              _submit),
-    Operation("repoll", gettext_lazy("Re-poll now"), "repoll", _repoll_guard, _repoll),
+              _submit, action="submit_jobs", codename="videogen.submit_videojob"),
+    Operation("repoll", gettext_lazy("Re-poll now"), "repoll", _repoll_guard, _repoll,
+              action="repoll_jobs", codename="videogen.repoll_videojob"),
     Operation("cancel", gettext_lazy("Cancel…"), "cancel", _cancel_guard, _cancel,
-              confirm=True, confirm_label=gettext_lazy("Yes, cancel"), warning=gettext_lazy(
+              action="cancel_jobs", codename="videogen.cancel_videojob", confirm=True,
+              confirm_label=gettext_lazy("Yes, cancel"), warning=gettext_lazy(
                   "The provider has no cancel call for videos: a job it has already received "
                   "may still finish and be billed. Polling stops and the job is marked "
                   "cancelled here.")),
-    Operation("retry", gettext_lazy("Retry as a new draft"), "add", _retry_guard, _retry),
-    Operation("archive", gettext_lazy("Archive again"), "archive", _archive_guard, _archive),
+    Operation("retry", gettext_lazy("Retry as a new draft"), "add", _retry_guard, _retry,
+              action="retry_jobs"),
+    Operation("archive", gettext_lazy("Archive again"), "archive", _archive_guard, _archive,
+              action="archive_jobs", codename="videogen.archive_videojob"),
     Operation("resend_webhooks", gettext_lazy("Resend webhooks"), "resend_webhooks",
-              _webhooks_guard, _resend_webhooks),
+              _webhooks_guard, _resend_webhooks, action="resend_webhooks",
+              codename="videogen.resend_webhookevent"),
     Operation("mark_failed", gettext_lazy("Mark uncertain submission failed…"), "mark_failed",
-              _uncertain_guard, _mark_failed, confirm=True,
+              _uncertain_guard, _mark_failed, action="mark_failed",
+              codename="videogen.mark_failed_videojob", confirm=True,
               confirm_label=gettext_lazy("Yes, mark failed"), warning=gettext_lazy(
                   "Only do this after checking the provider's dashboard: if the provider did "
                   "receive the job it may still finish and bill it, and it will not be "
                   "tracked here.")),
     Operation("resubmit", gettext_lazy("Send uncertain submission again…"), "submit",
-              _uncertain_guard, _resubmit, confirm=True,
+              _uncertain_guard, _resubmit, action="resubmit_jobs",
+              codename="videogen.submit_videojob", confirm=True,
               confirm_label=gettext_lazy("Yes, send again"), warning=gettext_lazy(
                   "Only do this after checking the provider's dashboard: if the provider did "
                   "receive the first request, sending again makes a second video and a second "

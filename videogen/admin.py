@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -46,23 +47,14 @@ from django.utils.translation import ngettext
 
 from videogen import actions, catalog, dashboard, lifecycle
 from videogen.actions import OPERATIONS, Operation, Report
-from videogen.admin_selection import CheckedSelectionMixin, pk_value, pk_values
-from videogen.forms import (
-    ADVANCED_FIELDS,
-    IMAGE_FIELDS,
-    MAIN_FIELDS,
-    JobForm,
-    describe_image,
-    in_words,
-    is_own,
-    is_url,
-    stored_keyframes,
-    thumbnail_src,
-)
+from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_value, pk_values
+from videogen.forms import ADVANCED_FIELDS, IMAGE_FIELDS, MAIN_FIELDS, JobForm
+from videogen.media import other_media_urls, stored_keyframes, summarize_frames
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
 from videogen.progress import cost_text, is_editable, is_moving, progress, status_json
 from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
+from videogen.widgets import describe_image, in_words, is_own, thumbnail_src
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
 #: job); the report says so, and staff run it again for the rest.
@@ -72,11 +64,6 @@ LISTED = 20
 #: The changelist never loads these large columns (base64 keyframes, raw responses).
 HEAVY_FIELDS = ("media", "last_response", "metadata")
 MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
-#: Operation → the admin action that runs it on the changelist.
-ACTION_NAMES = {"submit": "submit_jobs", "repoll": "repoll_jobs", "cancel": "cancel_jobs",
-                "retry": "retry_jobs", "archive": "archive_jobs",
-                "resend_webhooks": "resend_webhooks", "mark_failed": "mark_failed",
-                "resubmit": "resubmit_jobs"}
 
 
 # --- Filters ------------------------------------------------------------------------------------
@@ -150,8 +137,40 @@ class JobChangeList(ChangeList):
 # --- Video jobs ---------------------------------------------------------------------------------
 
 
+class SentMeanwhile(Exception):
+    """A draft's save found it sent (or queued for sending) since its form was loaded."""
+
+
+def _action(operation: Operation) -> Callable[..., HttpResponse | None]:
+    """The changelist action that runs ``operation`` (named and labelled as the table says)."""
+    def action(self: VideoJobAdmin, request: HttpRequest, queryset: QuerySet
+               ) -> HttpResponse | None:
+        return self.run_operation(request, queryset, operation.name)
+
+    action.__name__ = action.__qualname__ = operation.action
+    return admin.action(description=operation.label, permissions=[operation.permission])(action)
+
+
+def _permission_check(codename: str) -> Callable[[Any, HttpRequest], bool]:
+    """A ``has_<permission>_permission`` method: whether the user holds ``codename``."""
+    def has_permission(self: Any, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(codename))
+
+    return has_permission
+
+
+#: The actions and ``has_<permission>_permission`` methods of :data:`OPERATIONS`, made from
+#: the table (an operation under one of Django's own permissions, like retry's ``add``,
+#: uses Django's method).
+OperationActions = type("OperationActions", (), {
+    **{op.action: _action(op) for op in OPERATIONS.values()},
+    **{f"has_{op.permission}_permission": _permission_check(op.codename)
+       for op in OPERATIONS.values() if op.codename},
+})
+
+
 @admin.register(VideoJob)
-class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
     form = JobForm
     list_display = ("thumbnail", "short_prompt", "model_label", "status_badge", "progress_bar",
                     "cost_display", "owner", "created")
@@ -164,7 +183,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     list_per_page = 50
     # One COUNT(*) per page instead of two on a large table.
     show_full_result_count = False
-    actions = list(ACTION_NAMES.values())
+    actions = [op.action for op in OPERATIONS.values()]
     #: What a job that has been sent shows (request fields without a value are left out).
     view_request_fields = ("model_label", "prompt", "negative_prompt", "size_label",
                            "resolution", "ratio", "seconds",
@@ -184,24 +203,6 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A job that has been sent (or queued for sending) is history: viewed, not edited.
         return super().has_change_permission(request, obj) and self.editable(obj)
-
-    def has_submit_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.submit_videojob")
-
-    def has_repoll_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.repoll_videojob")
-
-    def has_cancel_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.cancel_videojob")
-
-    def has_archive_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.archive_videojob")
-
-    def has_mark_failed_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.mark_failed_videojob")
-
-    def has_resend_webhooks_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("videogen.resend_webhookevent")
 
     def may(self, request: HttpRequest, operation: Operation) -> bool:
         return bool(getattr(self, f"has_{operation.permission}_permission")(request))
@@ -286,39 +287,6 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- Actions --------------------------------------------------------------------------
 
-    @admin.action(description=OPERATIONS["submit"].label, permissions=["submit"])
-    def submit_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "submit")
-
-    @admin.action(description=OPERATIONS["repoll"].label, permissions=["repoll"])
-    def repoll_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "repoll")
-
-    @admin.action(description=OPERATIONS["cancel"].label, permissions=["cancel"])
-    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "cancel")
-
-    @admin.action(description=OPERATIONS["retry"].label, permissions=["add"])
-    def retry_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "retry")
-
-    @admin.action(description=OPERATIONS["archive"].label, permissions=["archive"])
-    def archive_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "archive")
-
-    @admin.action(description=OPERATIONS["resend_webhooks"].label,
-                  permissions=["resend_webhooks"])
-    def resend_webhooks(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "resend_webhooks")
-
-    @admin.action(description=OPERATIONS["mark_failed"].label, permissions=["mark_failed"])
-    def mark_failed(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "mark_failed")
-
-    @admin.action(description=OPERATIONS["resubmit"].label, permissions=["submit"])
-    def resubmit_jobs(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return self.run_operation(request, queryset, "resubmit")
-
     def run_operation(self, request: HttpRequest, queryset: QuerySet, name: str
                       ) -> HttpResponse | None:
         """Confirm first when the operation asks for it (re-POSTed with ``post=yes``, as
@@ -344,7 +312,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Are you sure?"), "opts": self.opts, "operation": operation,
-            "action_name": ACTION_NAMES[operation.name],
+            "action_name": operation.action,
             "rows": [(job, operation.guard(job)) for job in listed],
             "count": count, "more": max(0, count - len(listed)),
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
@@ -537,6 +505,13 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                     extra_context: dict | None = None) -> HttpResponse:
         try:
             return super().change_view(request, object_id, form_url, extra_context)
+        except SentMeanwhile:
+            # The draft was sent between loading and saving it (the save's transaction has
+            # rolled back): the same page as a late save.
+            current = self.get_object(request, unquote(object_id))
+            if current is None:  # deleted meanwhile
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.sent_meanwhile(request, current)
         except PermissionDenied:
             # A save from a tab opened before the job was sent: a normal page, not a 403.
             job = self.get_object(request, unquote(object_id))
@@ -574,9 +549,10 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         # Only a draft is edited, and never its status: a submit may have won the race.
         fields = {name: getattr(obj, name) for name in (*REQUEST_FIELDS, "metadata")}
         fields["updated_at"] = timezone.now()
-        request._videogen_saved = bool(  # type: ignore[attr-defined]
-            VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT,
-                                    submit_requested_at__isnull=True).update(**fields))
+        saved = VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT,
+                                        submit_requested_at__isnull=True).update(**fields)
+        if not saved:
+            raise SentMeanwhile  # change_view answers; the change is not logged as made
 
     def response_add(self, request: HttpRequest, obj: VideoJob,
                      post_url_continue: str | None = None) -> HttpResponse:
@@ -587,11 +563,6 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return response
 
     def response_change(self, request: HttpRequest, obj: VideoJob) -> HttpResponse:
-        if not getattr(request, "_videogen_saved", True):
-            current = VideoJob.objects.filter(pk=obj.pk).first()
-            if current is None:  # deleted meanwhile
-                return self._get_obj_does_not_exist_redirect(request, self.opts, str(obj.pk))
-            return self.sent_meanwhile(request, current)
         if self._draft_button(request):
             return self._saved_and_submit(request, obj)
         response = super().response_change(request, obj)
@@ -715,7 +686,7 @@ class VideoJobAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
 
 @admin.register(JobEvent)
-class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+class JobEventAdmin(ReadOnlyAdmin):
     """Read-only: events are written by the lifecycle, never by hand."""
 
     list_display = ("job", "when", "kind", "old_status", "new_status", "detail", "actor")
@@ -731,15 +702,6 @@ class JobEventAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return format_html('<time datetime="{}">{} {}</time>', event.created_at.isoformat(),
                            formats.date_format(local, "SHORT_DATE_FORMAT"),
                            formats.time_format(local, "H:i:s"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # --- Helpers for the pages ------------------------------------------------------------------------
@@ -803,19 +765,6 @@ def _shown(job: VideoJob, name: str) -> bool:
     return getattr(job, name) not in (None, "")
 
 
-def other_media_urls(media: dict[str, Any]) -> list[tuple[str, str]]:
-    """Video and audio inputs (Wan 2.7) as (field, URL) pairs."""
-    pairs = []
-    for key in ("frame_videos", "reference_videos", "source_video", "audio_inputs"):
-        value = media.get(key)
-        items = value if isinstance(value, list) else ([value] if value else [])
-        for item in items:
-            url = item.get("video") or item.get("audio") if isinstance(item, dict) else item
-            if url:
-                pairs.append((key, str(url)))
-    return pairs
-
-
 def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -828,12 +777,9 @@ def sent_request(job: VideoJob) -> dict[str, Any]:
         body = job.request_fields()  # Stored data the schema refuses: show it as it is.
     media = body.get("media")
     if isinstance(media, dict) and media.get("frame_images"):
-        media["frame_images"] = [_summarized(frame) for frame in media["frame_images"]]
+        media["frame_images"] = summarize_frames(media["frame_images"], _summary)
     return body
 
 
-def _summarized(frame: Any) -> Any:
-    if not isinstance(frame, dict) or is_url(str(frame.get("input_image", ""))):
-        return frame
-    return {**frame, "input_image": f"<{describe_image(str(frame.get('input_image', '')))}, "
-                                    "base64 not shown>"}
+def _summary(image: str) -> str:
+    return f"<{describe_image(image)}, base64 not shown>"

@@ -5,6 +5,9 @@ A tampered or stale value must not reach the database: ``pk__in=["abc"]`` raises
 an integer beyond 64 bits raises OverflowError on SQLite and NUL is refused by PostgreSQL,
 each a 500. And a row deleted in another tab is left out of an action silently unless
 someone counts.
+
+:class:`ReadOnlyAdmin` is the base of the admins of machine-written rows (job events, webhook
+deliveries and events).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Field, QuerySet
@@ -77,3 +80,19 @@ def _keep_valid_selection(request: HttpRequest, field: Field) -> None:
     post.setlist(helpers.ACTION_CHECKBOX_NAME, [
         str(pk) for pk in pk_values(field, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))])
     request.POST = post  # type: ignore[assignment]
+
+
+class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
+    """Machine-written rows: staff look and act, never edit."""
+
+    class Media:
+        css = {"all": ["videogen/admin/videogen.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -33,6 +33,7 @@ from videogen.exceptions import (  # defined there; still importable from here
     WaitTimeout,
 )
 from videogen.jsondata import json_problem
+from videogen.media import is_http_url
 from videogen.models import REQUEST_FIELDS, ArchiveStatus, Status, VideoJob
 
 #: The public API; ``videogen/__init__.py`` re-exports exactly these names (a test keeps them
@@ -127,7 +128,7 @@ def encode_image(image: ImageInput, max_bytes: int = catalog.MAX_IMAGE_BYTES) ->
     """A URL as is; anything else read and encoded as raw base64. Raises :class:`ImageError`
     for what cannot be read, and for images over ``max_bytes`` — checked before reading
     where the size is known, and never reading more than ``max_bytes`` + 1 bytes."""
-    if isinstance(image, str) and image.startswith(("http://", "https://")):
+    if isinstance(image, str) and is_http_url(image):
         return image
     if isinstance(image, str) and image.startswith("data:"):
         raise ImageError(_("give bytes, a file, a path or an http(s) URL, not a data: URI"))

@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from videogen.client.schemas import CreateVideoRequest, FrameImage
+from videogen import media as media_values
+from videogen.client.schemas import CreateVideoRequest
 
 Kind = Literal["t2v", "i2v", "r2v", "videoedit"]
 MEDIA_FIELDS = (
@@ -546,7 +547,7 @@ def _check_keyframes(spec: ModelSpec, request: CreateVideoRequest) -> list[Probl
     frames = (media.frame_images if media else None) or []
     if not frames or "frame_images" not in spec.media_fields:
         return []
-    allowed = " and ".join(k for k in ("first", "last") if k in spec.keyframes)
+    allowed = " and ".join(k for k in media_values.KEYFRAMES if k in spec.keyframes)
     # The docs: "one = first frame, two = first and last, more = frame required per image";
     # so only beyond two may one sit between the first and the last.
     numbered = (_takes_numbered_keyframes(spec) and len(frames) > 2
@@ -558,7 +559,7 @@ def _check_keyframes(spec: ModelSpec, request: CreateVideoRequest) -> list[Probl
     problems = []
     last_frame = _last_frame_number(spec, request)
     for index, frame in enumerate(frames):
-        position = _position(frame, index, len(frames), last_frame)
+        position = media_values.keyframe_position(frame.frame, index, len(frames), last_frame)
         field = f"media.frame_images[{index}].frame"
         if position == "middle" and numbered:
             # The spec's own example numbers one between the first and the last (0, 48, "last").
@@ -574,26 +575,13 @@ def _check_keyframes(spec: ModelSpec, request: CreateVideoRequest) -> list[Probl
 def _takes_numbered_keyframes(spec: ModelSpec) -> bool:
     """Models with a first and a last keyframe may be given numbered ones in between; a
     first-frame-only model has no second anchor, and the docs never show one."""
-    return {"first", "last"} <= spec.keyframes
+    return set(media_values.KEYFRAMES) <= spec.keyframes
 
 
 def _last_frame_number(spec: ModelSpec, request: CreateVideoRequest) -> float | None:
     seconds = int(request.seconds) if request.seconds else spec.default_seconds
     fps = request.fps or spec.default_fps
     return seconds * fps if seconds and fps else None
-
-
-def _position(frame: FrameImage, index: int, count: int, last_frame: float | None) -> str:
-    """first / last / middle for one keyframe (one image = first; two = first and last)."""
-    if frame.frame is None:
-        return "first" if index == 0 else ("last" if count == 2 else "middle")
-    if frame.frame in ("first", "last"):
-        return str(frame.frame)
-    if frame.frame == 0:
-        return "first"
-    if last_frame is not None and frame.frame >= last_frame - 1:
-        return "last"
-    return "middle"
 
 
 def _check_extras(spec: ModelSpec, request: CreateVideoRequest) -> list[Problem]:
@@ -617,9 +605,6 @@ def _check_extras(spec: ModelSpec, request: CreateVideoRequest) -> list[Problem]
 
 # --- Media values: images, URLs, audio -----------------------------------------------------------
 
-_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"))
-
-
 def _check_media_values(request: CreateVideoRequest) -> Iterable[Problem]:
     media = request.merged_media()
     if media is None:
@@ -638,10 +623,6 @@ def _check_media_values(request: CreateVideoRequest) -> Iterable[Problem]:
     for index, item in enumerate(media.audio_inputs or []):
         yield from _check_audio(f"media.audio_inputs[{index}]",
                                 item if isinstance(item, str) else item.audio)
-
-
-def _looks_like_url(value: str) -> bool:
-    return "://" in value[:16] or value.startswith(("http:", "https:", "ftp:", "file:", "data:"))
 
 
 def _check_url(field: str, value: str) -> Iterable[Problem]:
@@ -670,7 +651,7 @@ def _check_audio(field: str, value: str) -> Iterable[Problem]:
 
 
 def _check_image(field: str, value: str) -> Iterable[Problem]:
-    if _looks_like_url(value):
+    if media_values.looks_like_url(value):
         if value.startswith("data:"):
             yield Problem(field, "send raw base64 without the 'data:…;base64,' prefix, or a URL")
         else:
@@ -684,17 +665,8 @@ def _check_image(field: str, value: str) -> Iterable[Problem]:
     except (binascii.Error, ValueError):
         yield Problem(field, "must be an http(s) URL or valid base64 image data")
         return
-    if not _image_kind(data[:16]):
+    if not media_values.image_kind(data[:16]):
         yield Problem(field, "image must be PNG, JPEG or WEBP")
-
-
-def _image_kind(head: bytes) -> str | None:
-    for magic, kind in _IMAGE_MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    return None
 
 
 # Names pydantic adds to a location for the branch of a union; meaningless to people.

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from videogen import catalog
 from videogen.models import Status, VideoJob
-from videogen.progress import duration_text
+from videogen.progress import duration_text, money
 
 WINDOW_DAYS = 30
 TIMING_SAMPLE = 20_000
@@ -73,6 +73,11 @@ class Board:
     @property
     def total_spend(self) -> Decimal:
         return sum((amount for _d, amount in self.spend_by_day), Decimal(0))
+
+    @property
+    def total_spend_text(self) -> str:
+        """The spend as every page shows money (sub-cent costs keep their digits)."""
+        return money(self.total_spend)
 
     @property
     def failure_rate(self) -> float | None:
@@ -176,10 +181,6 @@ def _set_timing(stats: ModelStats, durations: list[float]) -> None:
 def nearest_rank(ordered: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile of sorted values (p95 of 20 values is the 19th)."""
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def money(value: Decimal) -> str:
-    return f"${value:,.2f}"
 
 
 def percent(value: float | None) -> str:

@@ -125,12 +125,12 @@ def test_action_refused_without_its_permission(staff_client, queued, action, cod
 @pytest.mark.parametrize(("action", "codename", "make", "did_it"), CASES, ids=IDS)
 def test_object_button_needs_the_same_permission(staff_client, queued, action, codename, make,
                                                  did_it, django_capture_on_commit_callbacks):
-    from videogen.admin import ACTION_NAMES
+    from videogen.actions import OPERATIONS
 
     job = make()
     if action == "resend_webhooks":
         with_event(job)
-    name = next(op for op, act in ACTION_NAMES.items() if act == action)
+    name = next(op.name for op in OPERATIONS.values() if op.action == action)
     url = reverse("admin:videogen_videojob_do", args=[job.pk, name])
     others = [c for c in ALL_ACTION_PERMISSIONS if c != codename]
     client = staff_client("view_videojob", *others)

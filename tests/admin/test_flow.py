@@ -125,6 +125,9 @@ def test_a_save_that_loses_the_race_shows_what_was_typed(superuser_client, monke
     assert "after</textarea>" in response.content.decode()
     job.refresh_from_db()
     assert (job.status, job.prompt) == (Status.QUEUED, "before")
+    # Nothing was changed, so the history does not say it was.
+    from django.contrib.admin.models import CHANGE, LogEntry
+    assert not LogEntry.objects.filter(object_id=str(job.pk), action_flag=CHANGE).exists()
 
 
 def test_the_edit_page_carries_the_stale_notice_for_the_script(superuser_client):

@@ -195,6 +195,14 @@ def test_dashboard_page_draws_svg_with_constant_queries(superuser_client,
         superuser_client.get(url)
 
 
+def test_dashboard_money_is_shown_as_on_the_job_pages(superuser_client):
+    """One money format everywhere: sub-cent costs keep their digits (not "$0.00")."""
+    finished("pixverse/pixverse-v5", 30, cost="0.0045")
+    html = superuser_client.get(reverse("admin:videogen_videojob_dashboard")).content.decode()
+    assert ">$0.0045<" in html  # the total
+    assert "PixVerse v5: $0.0045" in html  # the bar's tooltip
+
+
 def test_dashboard_when_empty(superuser_client):
     html = superuser_client.get(reverse("admin:videogen_videojob_dashboard")).content.decode()
     assert "nothing in the last 30 days" in html

@@ -21,6 +21,7 @@ from typing import Any
 
 from videogen import catalog
 from videogen.client.schemas import CreateVideoRequest
+from videogen.media import keyframe_position
 
 from .render import RenderSpec
 
@@ -250,19 +251,17 @@ def output_seconds(request: CreateVideoRequest, spec: catalog.ModelSpec | None) 
 
 
 def keyframe_images(request: CreateVideoRequest) -> tuple[str | None, str | None]:
-    """The first and last keyframe images (one image = first; two = first and last)."""
+    """The first and last keyframe images (one image = first; two = first and last; a frame
+    number on the last image makes it the last)."""
     media = request.merged_media()
     frames = (media.frame_images if media else None) or []
-    first = last = None
+    end = frames[-1].frame if frames and isinstance(frames[-1].frame, int | float) else None
+    found: dict[str, str] = {}
     for index, frame in enumerate(frames):
-        position = frame.frame
-        if position in ("last",) or (position is None and index == 1):
-            last = frame.input_image
-        elif position in ("first", 0) or (position is None and index == 0):
-            first = frame.input_image
-        elif isinstance(position, int | float) and index == len(frames) - 1:
-            last = frame.input_image
-    return first, last
+        position = keyframe_position(frame.frame, index, len(frames), end)
+        if position != "middle":
+            found[position] = frame.input_image
+    return found.get("first"), found.get("last")
 
 
 def failure_for(message: str | None) -> dict[str, Any]:

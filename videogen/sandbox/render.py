@@ -8,8 +8,6 @@ always gives the same bytes (single-threaded encoders, bit-exact muxing, fixed o
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import hashlib
 import io
@@ -21,6 +19,8 @@ from array import array
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
+
+from videogen.media import decode_base64_image
 
 try:
     import av
@@ -317,19 +317,6 @@ def _bounce(position: float, span: int) -> float:
         return 0.0
     position %= 2 * span
     return position if position <= span else 2 * span - position
-
-
-def decode_base64_image(value: str) -> bytes | None:
-    """The bytes of a raw-base64 (or data: URI) image; None for URLs and non-base64 text."""
-    text = value.strip()
-    if text.startswith(("http://", "https://")):
-        return None
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        return base64.b64decode(text, validate=True) or None
-    except (binascii.Error, ValueError):
-        return None
 
 
 def _decode_image(image: str | None, width: int, height: int,

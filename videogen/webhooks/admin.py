@@ -20,11 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_variables
 
-from videogen.admin_selection import CheckedSelectionMixin
+from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin
 from videogen.conf import get_settings
 from videogen.jsondata import JSONFormField
 from videogen.webhooks import delivery as sending
-from videogen.webhooks.endpoints import rotate_secret
+from videogen.webhooks.endpoints import rotate_secret, save_new_endpoint
 from videogen.webhooks.headers import header_problem
 from videogen.webhooks.models import (
     EventType,
@@ -35,7 +35,6 @@ from videogen.webhooks.models import (
     WebhookSecret,
 )
 from videogen.webhooks.safety import UnsafeURL, check_url
-from videogen.webhooks.signing import generate_secret
 
 
 class ShownOnce(str):
@@ -119,6 +118,9 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return ", ".join(obj.event_types) if obj.event_types else _("all")
 
     def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            save_new_endpoint(obj)  # with its secret, which response_add shows once
+            return
         super().save_model(request, obj, form, change)
         if change and "enabled" in form.changed_data:
             # The checkbox does what the actions do: unticking pauses like an auto-disable
@@ -131,10 +133,9 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
 
     @method_decorator(sensitive_variables("secret"))
     def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
-        """The new endpoint's secret, made here (in the add's transaction) and shown in this
+        """The new endpoint's secret (made with it, in the add's transaction) shown in this
         answer only, with a link on to where the add would have gone."""
-        secret = generate_secret()
-        WebhookSecret.objects.create(endpoint=obj, secret=secret)
+        secret = obj.active_secrets()[0]
         onward = super().response_add(request, obj, post_url_continue)
         return self.show_secrets(request, [(obj, secret)], onward["Location"], _(
             "Signing secret of the new endpoint. Copy it now: it will not be shown again."))
@@ -192,22 +193,6 @@ class AttemptInline(admin.TabularInline):
     classes = ["vg-rows"]
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
-    """Machine-written rows: staff look and act, never edit."""
-
-    class Media:
-        css = {"all": ["videogen/admin/videogen.css"]}
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -282,7 +267,7 @@ def job_deliveries(request: HttpRequest, job: Any, site: admin.AdminSite) -> dic
         delivery.endpoint_label = (str(delivery.endpoint) if may_see_endpoints
                                    else _host(delivery.endpoint.url))
     return {"deliveries": deliveries,
-            "can_view_deliveries": WebhookDelivery in site._registry
+            "can_view_deliveries": site.is_registered(WebhookDelivery)
             and request.user.has_perm("videogen.view_webhookdelivery"),
             "delivery_url_name": f"{site.name}:videogen_webhookdelivery_change"}
 

@@ -32,11 +32,20 @@ def create_endpoint(url: str, *, secret: str | None = None, **fields: Any
         raise ValueError(f"headers: {problem}")
     if secret is not None:
         check_secret(secret)
+    endpoint = WebhookEndpoint(url=url, **fields)
+    return endpoint, save_new_endpoint(endpoint, secret)
+
+
+@sensitive_variables("secret")
+def save_new_endpoint(endpoint: WebhookEndpoint, secret: str | None = None) -> str:
+    """Save a new endpoint with its first signing secret, in one transaction, and return the
+    secret (shown once). The one place endpoints are made: :func:`create_endpoint` after its
+    checks, and the admin after its form's (the same checks, with the field's name)."""
     secret = secret or generate_secret()
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.create(url=url, **fields)
+        endpoint.save()
         WebhookSecret.objects.create(endpoint=endpoint, secret=secret)
-    return endpoint, secret
+    return secret
 
 
 @sensitive_variables("secret")

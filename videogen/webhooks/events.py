@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from videogen.conf import get_settings
+from videogen.media import summarize_frames
 from videogen.schedules import enqueue
 from videogen.storage import file_url
 from videogen.webhooks.models import (
@@ -143,12 +144,7 @@ def _request(job: Any) -> dict[str, Any]:
 
 def _without_inline_images(media: dict[str, Any]) -> dict[str, Any]:
     """Base64 keyframes can be megabytes: replace them with their size."""
-    frames = []
-    for frame in media.get("frame_images") or []:
-        image = str(frame.get("input_image", ""))
-        if not image.startswith(("http://", "https://")):
-            frame = {**frame, "input_image": f"<base64 image, {len(image) * 3 // 4} bytes>"}
-        frames.append(frame)
+    frames = summarize_frames(media.get("frame_images") or [])
     return {**media, "frame_images": frames} if frames else media
 
 

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from videogen import api, jsondata, lifecycle, moving, polling
+from videogen.media import KEYFRAMES
 from videogen.models import REQUEST_FIELDS, Status, VideoJob
+from videogen.progress import duration_text
 from videogen.storage import UnknownStorage
 
 INT_FIELDS = ("width", "height", "fps", "steps", "seed", "output_quality")
@@ -244,11 +246,11 @@ class _Progress:
         if self.tty:
             done = min(elapsed / self.expected, 0.99) if self.expected else 0
             bar = "#" * int(done * 24)
-            self.stream.write(f"\r[{bar:<24}] {label:<18} {_clock(elapsed)} / "
-                              f"~{_clock(self.expected)}", ending="")
+            self.stream.write(f"\r[{bar:<24}] {label:<18} {duration_text(elapsed)} / "
+                              f"~{duration_text(self.expected)}", ending="")
             self.stream.flush()
         elif label != self.last_status:
-            self.stream.write(f"{_clock(elapsed)}  {label}")
+            self.stream.write(f"{duration_text(elapsed)}  {label}")
         self.last_status = label
 
     def end(self) -> None:
@@ -286,16 +288,11 @@ class _MoveBar:
             self.stream.write("")
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
-
-
 def _images(pairs: list[str]) -> dict[str, str]:
     images = {}
     for pair in pairs:
         position, sep, path = pair.partition("=")
-        if not sep or position not in ("first", "last"):
+        if not sep or position not in KEYFRAMES:
             raise CommandError(_("--image takes first=PATH or last=PATH, got %(v)r") % {"v": pair})
         images[position] = path
     return images
