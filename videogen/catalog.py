@@ -136,11 +136,6 @@ class ModelSpec(BaseModel):
     def uses_resolution(self) -> bool:
         return bool(self.resolutions)
 
-    def allowed_sizes(self) -> list[tuple[int, int]]:
-        if self.uses_resolution:
-            return [size_for(r, q) for r in self.resolutions for q in self.ratios]
-        return list(self.sizes)
-
     def size_text(self) -> str:
         """``720p, 1080p × 16:9, 9:16`` or ``640×360, 480×360, 360×360, 270×360 +16``."""
         if self.uses_resolution:
@@ -422,10 +417,6 @@ def validate(request: CreateVideoRequest, catalog: Mapping[str, ModelSpec] | Non
                   _check_required_media, _check_keyframes, _check_extras):
         problems.extend(check(spec, request))
     return problems
-
-
-def errors_only(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.is_error]
 
 
 def _check_prompt_bounds(request: CreateVideoRequest) -> list[Problem]:

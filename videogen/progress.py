@@ -153,10 +153,11 @@ def _finished(job: VideoJob, elapsed: float | None, typical: float) -> Progress:
 
 
 def money(value: Decimal) -> str:
-    """``0.28`` → ``$0.28``; sub-cent costs keep their digits (``$0.0045``)."""
+    """``0.28`` → ``$0.28``, ``1234.5`` → ``$1,234.50``; sub-cent costs keep their digits
+    (``$0.0045``)."""
     text = f"{value.normalize():f}"
     whole, _sep, cents = text.partition(".")
-    return f"${whole}.{cents.ljust(2, '0')}"
+    return f"${int(whole):,}.{cents.ljust(2, '0')}"
 
 
 def cost_text(job: VideoJob) -> str:

@@ -211,3 +211,12 @@ def test_dashboard_when_empty(superuser_client):
 def test_dashboard_needs_view_permission(staff_client):
     client = staff_client()
     assert client.get(reverse("admin:videogen_videojob_dashboard")).status_code == 403
+
+
+@pytest.mark.parametrize(("amount", "shown"), [
+    ("0.28", "$0.28"), ("0.0045", "$0.0045"), ("3", "$3.00"), ("1234.5", "$1,234.50"),
+    ("1234567.891", "$1,234,567.891")])
+def test_money_keeps_sub_cent_digits_and_groups_thousands(amount, shown):
+    from videogen.progress import money
+
+    assert money(Decimal(amount)) == shown
