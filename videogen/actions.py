@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from videogen import lifecycle
 from videogen.models import TERMINAL_STATUSES, ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
-from videogen.sweeper import SUBMITTING_STUCK
 
 logger = logging.getLogger("videogen.admin")
 
@@ -208,19 +206,15 @@ def _resend_webhooks(job: VideoJob, user: Any) -> tuple[str, None]:
 
 
 def is_uncertain(job: VideoJob) -> bool:
-    """A ``submitting`` job whose outcome is unknown, or that has been sending for so long
-    that its worker must have died (the sweeper's threshold)."""
-    if job.status != Status.SUBMITTING:
-        return False
-    if job.error_code == "outcome_unknown":
-        return True
-    return job.submitted_at is None or job.submitted_at < timezone.now() - SUBMITTING_STUCK
+    """:attr:`VideoJob.is_uncertain <videogen.models.VideoJob.is_uncertain>`, kept as a
+    function."""
+    return job.is_uncertain
 
 
 def _uncertain_guard(job: VideoJob) -> str | None:
     if job.status != Status.SUBMITTING:
         return _("%(it_is)s; only uncertain submissions qualify") % {"it_is": _it_is(job)}
-    if not is_uncertain(job):
+    if not job.is_uncertain:
         return _("it is being sent right now; wait for the provider's answer")
     return None
 

@@ -51,7 +51,7 @@ from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_va
 from videogen.forms import ADVANCED_FIELDS, IMAGE_FIELDS, MAIN_FIELDS, JobForm
 from videogen.media import other_media_urls, stored_keyframes, summarize_frames
 from videogen.models import REQUEST_FIELDS, JobEvent, Status, VideoJob
-from videogen.progress import cost_text, is_editable, is_moving, progress, status_json
+from videogen.progress import cost_text, progress, status_json
 from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 from videogen.widgets import describe_image, in_words, is_own, thumbnail_src
@@ -237,7 +237,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                                   _("archive failed"))
         return format_html(
             '<span class="vg-badge vg-status-{}" data-vg-badge="{}"{}>{}</span>{}',
-            job.status, job.pk, " data-vg-moving" if is_moving(job) else "",
+            job.status, job.pk, " data-vg-moving" if job.is_moving else "",
             job.get_status_display(), archive)
 
     @admin.display(description=_("progress"))
@@ -499,7 +499,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     @staticmethod
     def editable(obj: Any) -> bool:
-        return obj is None or is_editable(obj)
+        return obj is None or obj.is_editable
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
                     extra_context: dict | None = None) -> HttpResponse:
@@ -618,7 +618,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             "response_json": pretty_json(job.last_response) if job.last_response else "",
             "events": job.events.select_related("actor"),
             **webhooks_admin.job_deliveries(request, job, self.admin_site),
-            "uncertain": actions.is_uncertain(job),
+            "uncertain": job.is_uncertain,
         }
 
     def buttons(self, request: HttpRequest, job: VideoJob) -> list[dict[str, Any]]:

@@ -195,11 +195,9 @@ def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:
 
 
 def is_settled(job: VideoJob) -> bool:
-    """Nothing more will happen by itself: failed, cancelled, or completed and archived
-    (or its archive failed)."""
-    if job.status == Status.COMPLETED:
-        return job.archive_status in (ArchiveStatus.ARCHIVED, ArchiveStatus.FAILED)
-    return job.status in (Status.FAILED, Status.CANCELLED, Status.DRAFT)
+    """Nothing more will happen by itself: :attr:`VideoJob.is_settled
+    <videogen.models.VideoJob.is_settled>`, kept as a function."""
+    return job.is_settled
 
 
 def wait(job: VideoJob, timeout: float = 900.0, on_progress: ProgressCallback | None = None,
@@ -223,7 +221,7 @@ def _done(job: VideoJob, elapsed: float, timeout: float,
     needs a person); WaitTimeout when time is up."""
     if on_progress is not None:
         on_progress(job, elapsed)
-    if is_settled(job) or (job.status == Status.SUBMITTING and job.error_code):
+    if job.is_settled or (job.status == Status.SUBMITTING and job.error_code):
         return True
     if elapsed > timeout:
         raise WaitTimeout(job, timeout)

@@ -45,7 +45,7 @@ from videogen.exceptions import (  # defined there; still importable from here
     ExpiredURL,
     RetryableDownload,
 )
-from videogen.models import ArchiveStatus, VideoJob
+from videogen.models import ArchiveOutcome, ArchiveStatus, VideoJob
 from videogen.provider import video_client
 from videogen.schedules import task_timeout
 from videogen.storage import archive_name, current_alias, storage_for
@@ -88,20 +88,21 @@ class Probe:
 def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None = None) -> str:
     """The task body (``in_worker``: run by django-q2): claim, download, verify, store.
     ``deadline`` (``time.monotonic()``) is when a caller archiving inline stops waiting: the
-    download stops then and the archive goes back to the task queue. Returns what happened."""
+    download stops then and the archive goes back to the task queue. Returns what happened,
+    an :class:`~videogen.models.ArchiveOutcome`."""
     # Only what the claim needs: the claim itself reads the whole row, under its lock.
     job = VideoJob.objects.only("pk", "status", "archive_status", "archive_attempts"
                                 ).filter(pk=job_id).first()
     if job is None or job.archive_status != ArchiveStatus.PENDING:
-        return "skipped"
+        return ArchiveOutcome.SKIPPED
     if not lifecycle.claim_archive(job, lease_seconds=lease_seconds(in_worker=in_worker)):
-        return "skipped"
+        return ArchiveOutcome.SKIPPED
     old_files = files_of(job)
     try:
         fields, warnings = fetch_and_store(job, deadline)
     except CallerGaveUp:
         lifecycle.hand_back_archive(job)
-        return "handed back"
+        return ArchiveOutcome.HANDED_BACK
     except ArchiveError as error:
         return _failed(job, str(error))
     except Exception as error:
@@ -118,18 +119,18 @@ def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None 
         note_unrecorded(job.pk, new_files)
         logger.warning("%s Files it saved: %s", error,
                        ", ".join(f"{alias}:{name}" for alias, name in sorted(new_files)))
-        return "superseded"
+        return ArchiveOutcome.SUPERSEDED
     except VideoJob.DoesNotExist:
         logger.info("job %s was deleted while it was archived; its new files go too", job.pk)
         for alias, name in new_files:
             delete_quietly(alias, name)
-        return "deleted"
+        return ArchiveOutcome.DELETED
     # Only now: until the commit, the row named them. A file of the same name in another
     # storage (the setting changed since the last archive) is another file, and goes.
     for alias, name in old_files - new_files:
         delete_quietly(alias, name)
     forget_unrecorded(job.pk, new_files)  # named by the row now (the sweeper would see it too)
-    return "archived"
+    return ArchiveOutcome.ARCHIVED
 
 
 #: A file in a storage: (STORAGES alias, name).
@@ -146,12 +147,12 @@ def _failed(job: VideoJob, reason: str) -> str:
     try:
         recorded = lifecycle.archive_failed(job, reason)
     except VideoJob.DoesNotExist:
-        return "deleted"
+        return ArchiveOutcome.DELETED
     if recorded:
-        return "failed"
+        return ArchiveOutcome.FAILED
     logger.warning("archive attempt %d of job %s failed after it was taken over: %s",
                    job.archive_attempts, job.pk, reason)
-    return "superseded"
+    return ArchiveOutcome.SUPERSEDED
 
 
 def lease_seconds(*, in_worker: bool = False) -> float:

@@ -44,6 +44,7 @@ from videogen.models import (
     REQUEST_FIELDS,
     TERMINAL_STATUSES,
     ArchiveStatus,
+    ErrorCode,
     JobEvent,
     Status,
     VideoJob,
@@ -284,7 +285,7 @@ def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any)
     message = "; ".join(str(p) for p in problems)
     failed = transition(job, SUBMITTABLE, Change(
         status=Status.FAILED,
-        fields={"error_code": "invalid_request", "error_message": message,
+        fields={"error_code": ErrorCode.INVALID_REQUEST, "error_message": message,
                 "finished_at": timezone.now()},
         detail=_("Refused before sending: %(problems)s") % {"problems": message},
         data={"problems": [{"field": p.field, "message": p.message} for p in problems]},
@@ -371,7 +372,7 @@ def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Any
     logger.error("job %s: provider id %r refused: %s", job.pk, kept[:200], problem)
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
-        fields={"error_code": "unusable_remote_id", "error_message": message,
+        fields={"error_code": ErrorCode.UNUSABLE_REMOTE_ID, "error_message": message,
                 "remote_may_finish": True, "finished_at": timezone.now()},
         detail=message, data={"remote_id": kept},
     ), actor=actor)
@@ -385,7 +386,7 @@ def _outcome_unknown(job: VideoJob, reason: str, actor: Any) -> VideoJob:
         "mark it failed or resubmit it."
     ) % {"reason": reason}
     transition(job, {Status.SUBMITTING}, Change(
-        fields={"error_code": "outcome_unknown", "error_message": message},
+        fields={"error_code": ErrorCode.OUTCOME_UNKNOWN, "error_message": message},
         detail=message, kind=JobEvent.Kind.NOTE,
     ), actor=actor)
     return job
@@ -408,7 +409,7 @@ def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJ
     reason = reason or _("Marked failed by staff after an uncertain submission.")
     done = transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
-        fields={"error_code": "marked_failed", "error_message": reason,
+        fields={"error_code": ErrorCode.MARKED_FAILED, "error_message": reason,
                 "finished_at": timezone.now()},
         detail=reason,
     ), actor=actor)
@@ -532,8 +533,8 @@ def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
     elif new == Status.FAILED:
         error = remote.error
         # Escaped before it is cut: the escapes of a NUL are longer than the NUL.
-        fields.update(error_code=storable_text(error.code or "failed")[:100] if error
-                      else "failed",
+        fields.update(error_code=storable_text(error.code or ErrorCode.FAILED)[:100] if error
+                      else ErrorCode.FAILED,
                       error_message=error.message if error else _("The provider reported a "
                                                                   "failure without a reason."))
         change.detail = fields["error_message"]
@@ -712,7 +713,7 @@ def answer_unstorable(job: VideoJob, error: Exception, *, next_poll_at: datetime
         "count": count, "error": type(error).__name__}
     transition(job, IN_FLIGHT_STATUSES, Change(
         status=Status.FAILED,
-        fields={"error_code": "unstorable_answer", "error_message": message,
+        fields={"error_code": ErrorCode.UNSTORABLE_ANSWER, "error_message": message,
                 "poll_unstorable": count, "finished_at": timezone.now(), "next_poll_at": None},
         detail=message,
     ))
@@ -722,7 +723,7 @@ def lost_remotely(job: VideoJob, reason: str) -> VideoJob:
     """The provider keeps answering 404 for this job's id."""
     transition(job, IN_FLIGHT_STATUSES, Change(
         status=Status.FAILED,
-        fields={"error_code": "not_found", "error_message": _(
+        fields={"error_code": ErrorCode.NOT_FOUND, "error_message": _(
             "The provider no longer knows this job: %(reason)s") % {"reason": reason},
             "finished_at": timezone.now(), "next_poll_at": None},
         detail=reason,
@@ -733,7 +734,7 @@ def lost_remotely(job: VideoJob, reason: str) -> VideoJob:
 def time_out(job: VideoJob, *, max_age: float) -> VideoJob:
     transition(job, IN_FLIGHT_STATUSES, Change(
         status=Status.FAILED,
-        fields={"error_code": "timeout", "error_message": _(
+        fields={"error_code": ErrorCode.TIMEOUT, "error_message": _(
             "Timed out: no result from the provider within %(minutes)d minutes.")
             % {"minutes": max_age // 60}, "finished_at": timezone.now(), "next_poll_at": None},
         detail=_("Gave up polling (VIDEOGEN['POLL']['MAX_AGE'])."),

@@ -7,12 +7,14 @@ changes ``status`` or ``archive_status``.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from videogen.storage import (
@@ -46,6 +48,39 @@ class ArchiveStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class ErrorCode(models.TextChoices):
+    """The ``error_code`` values videogen writes itself. A provider's refusal or failure
+    stores the provider's own code instead (any string), so the field has no choices."""
+
+    INVALID_REQUEST = "invalid_request", _("Invalid request")
+    UNUSABLE_REMOTE_ID = "unusable_remote_id", _("Unusable remote id")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown")
+    MARKED_FAILED = "marked_failed", _("Marked failed")
+    UNSTORABLE_ANSWER = "unstorable_answer", _("Unstorable answer")
+    NOT_FOUND = "not_found", _("Not found at the provider")
+    TIMEOUT = "timeout", _("Timed out")
+    FAILED = "failed", _("Failed without a code")
+    # Written by the client (videogen.client.core.UNREACHABLE), which imports no models.
+    PROVIDER_UNREACHABLE = "provider_unreachable", _("Provider unreachable")
+
+
+class ArchiveOutcome(models.TextChoices):
+    """What one archive attempt did: the return value of ``archive.archive_job`` (and so of
+    the ``archive_job`` task). Not stored; labels are the values."""
+
+    ARCHIVED = "archived"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    HANDED_BACK = "handed back"
+    SUPERSEDED = "superseded"
+    DELETED = "deleted"
+
+
+#: A submission sending for longer than this has lost its worker (the sweeper reports it,
+#: and staff may mark it failed).
+SUBMITTING_STUCK = timedelta(minutes=10)
+
+
 class OutputFormat(models.TextChoices):
     MP4 = "MP4", "MP4"
     WEBM = "WEBM", "WEBM"
@@ -60,6 +95,18 @@ class VideoJobQuerySet(models.QuerySet["VideoJob"]):
 
     def in_flight(self) -> VideoJobQuerySet:
         return self.filter(status__in=IN_FLIGHT_STATUSES)
+
+    def settled(self) -> VideoJobQuerySet:
+        """The query form of :attr:`VideoJob.is_settled`."""
+        return self.filter(
+            models.Q(status=Status.COMPLETED,
+                     archive_status__in=(ArchiveStatus.ARCHIVED, ArchiveStatus.FAILED))
+            | models.Q(status__in=(Status.FAILED, Status.CANCELLED, Status.DRAFT)))
+
+    def stuck_submitting(self, now: datetime | None = None) -> VideoJobQuerySet:
+        """Jobs sending since before :data:`SUBMITTING_STUCK` ago: their worker has died."""
+        now = now or timezone.now()
+        return self.filter(status=Status.SUBMITTING, submitted_at__lt=now - SUBMITTING_STUCK)
 
 
 class VideoJob(models.Model):
@@ -257,6 +304,47 @@ class VideoJob(models.Model):
     @property
     def is_in_flight(self) -> bool:
         return self.status in IN_FLIGHT_STATUSES
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing more will happen by itself: failed, cancelled, a draft, or completed and
+        archived (or its archive failed)."""
+        if self.status == Status.COMPLETED:
+            return self.archive_status in (ArchiveStatus.ARCHIVED, ArchiveStatus.FAILED)
+        return self.status in (Status.FAILED, Status.CANCELLED, Status.DRAFT)
+
+    @property
+    def is_outcome_unknown(self) -> bool:
+        """Still ``submitting`` because the connection broke after the create was sent."""
+        return self.status == Status.SUBMITTING and self.error_code == ErrorCode.OUTCOME_UNKNOWN
+
+    @property
+    def is_moving(self) -> bool:
+        """True while something will still happen by itself (pages keep refreshing): sending,
+        generating, or archiving. An uncertain submission waits for a person, so it is not."""
+        if self.status == Status.SUBMITTING:
+            return self.error_code != ErrorCode.OUTCOME_UNKNOWN
+        if self.status == Status.DRAFT and self.submit_requested_at:
+            return True  # queued for sending: a worker picks it up
+        if self.status in IN_FLIGHT_STATUSES:
+            return True
+        return self.archive_status in (ArchiveStatus.PENDING, ArchiveStatus.ARCHIVING)
+
+    @property
+    def is_editable(self) -> bool:
+        """Only a draft nobody has asked to send yet can be edited: once "Save and submit" has
+        queued it, what goes to the provider is settled."""
+        return self.status == Status.DRAFT and self.submit_requested_at is None
+
+    @property
+    def is_uncertain(self) -> bool:
+        """A ``submitting`` job whose outcome is unknown, or that has been sending for so long
+        that its worker must have died (:data:`SUBMITTING_STUCK`, the sweeper's threshold)."""
+        if self.status != Status.SUBMITTING:
+            return False
+        if self.error_code == ErrorCode.OUTCOME_UNKNOWN:
+            return True
+        return self.submitted_at is None or self.submitted_at < timezone.now() - SUBMITTING_STUCK
 
     def request_fields(self) -> dict[str, Any]:
         """The create request's fields as stored, without empty values."""

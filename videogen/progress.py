@@ -95,21 +95,14 @@ def duration_text(seconds: float) -> str:
 
 
 def is_moving(job: VideoJob) -> bool:
-    """True while something will still happen by itself (pages keep refreshing): sending,
-    generating, or archiving. An uncertain submission waits for a person, so it is not."""
-    if job.status == Status.SUBMITTING:
-        return job.error_code != "outcome_unknown"
-    if job.status == Status.DRAFT and job.submit_requested_at:
-        return True  # queued for sending: a worker picks it up
-    if job.status in IN_FLIGHT_STATUSES:
-        return True
-    return job.archive_status in (ArchiveStatus.PENDING, ArchiveStatus.ARCHIVING)
+    """:attr:`VideoJob.is_moving <videogen.models.VideoJob.is_moving>`, kept as a function."""
+    return job.is_moving
 
 
 def is_editable(job: VideoJob) -> bool:
-    """Only a draft nobody has asked to send yet can be edited: once "Save and submit" has
-    queued it, what goes to the provider is settled."""
-    return job.status == Status.DRAFT and job.submit_requested_at is None
+    """:attr:`VideoJob.is_editable <videogen.models.VideoJob.is_editable>`, kept as a
+    function."""
+    return job.is_editable
 
 
 def progress(job: VideoJob, now: datetime | None = None) -> Progress:
@@ -120,7 +113,7 @@ def progress(job: VideoJob, now: datetime | None = None) -> Progress:
         text = _("queued for sending…") if job.submit_requested_at else _("not sent yet")
         return Progress(None, text, None, typical)
     if job.status == Status.SUBMITTING:
-        text = _("outcome unknown") if job.error_code == "outcome_unknown" else _("sending…")
+        text = _("outcome unknown") if job.is_outcome_unknown else _("sending…")
         return Progress(None, text, None, typical)
     if job.status in IN_FLIGHT_STATUSES:
         return _running(now - started, typical)
@@ -174,9 +167,9 @@ def status_json(job: VideoJob, now: datetime | None = None) -> dict[str, Any]:
         "status_label": job.get_status_display(),
         "archive_status": job.archive_status,
         "archive_label": job.get_archive_status_display() if job.archive_status else "",
-        "moving": is_moving(job),
+        "moving": job.is_moving,
         # False once the job is sent or queued for sending: an open edit form is stale.
-        "editable": is_editable(job),
+        "editable": job.is_editable,
         "percent": current.percent,
         "text": current.text,
         "poster": file_url(job.poster),

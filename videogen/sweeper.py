@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from videogen import archive, lifecycle, upload_stash
 from videogen.conf import get_settings
-from videogen.models import IN_FLIGHT_STATUSES, ArchiveStatus, Status, VideoJob
+from videogen.models import (  # noqa: F401  (SUBMITTING_STUCK: still importable from here)
+    IN_FLIGHT_STATUSES,
+    SUBMITTING_STUCK,
+    ArchiveStatus,
+    Status,
+    VideoJob,
+)
 from videogen.schedules import enqueue
 from videogen.storage import UnknownStorage
 
@@ -29,8 +35,6 @@ logger = logging.getLogger("videogen.sweeper")
 
 # A freshly enqueued archive gets this long before the sweeper enqueues it again.
 PENDING_GRACE = timedelta(minutes=2)
-# A submit that has not come back after this long is reported.
-SUBMITTING_STUCK = timedelta(minutes=10)
 
 
 @dataclass
@@ -64,8 +68,7 @@ def sweep() -> SweepReport:
     for pk in queued.values_list("pk", flat=True):
         enqueue("submit_job", str(pk))
         report.submits_requeued.append(str(pk))
-    stuck = VideoJob.objects.filter(status=Status.SUBMITTING,
-                                    submitted_at__lt=now - SUBMITTING_STUCK)
+    stuck = VideoJob.objects.stuck_submitting(now)
     report.stuck_submitting = [str(pk) for pk in stuck.values_list("pk", flat=True)]
     if report.stuck_submitting:
         logger.warning("%d job(s) stuck in submitting; staff must mark them failed or "

@@ -42,7 +42,9 @@ def archive_job(job_id: str) -> str:
 
     # video.completed goes out from here, not behind the other queued archives.
     with deliver_inline():
-        return archive.archive_job(job_id, in_worker=True)
+        # The plain value: django-q2 pickles task results, and the enum need not be importable
+        # wherever they are read.
+        return str(archive.archive_job(job_id, in_worker=True))
 
 
 def submit_job(job_id: str, actor_id: Any = None) -> str:
@@ -76,14 +78,14 @@ def repoll_job(job_id: str) -> str:
 def deliver_webhook(delivery_id: int) -> str:
     from videogen.webhooks import delivery
 
-    return delivery.deliver(delivery_id)
+    return str(delivery.deliver(delivery_id))  # the plain value, as archive_job
 
 
 def retry_webhook(delivery_id: int) -> str:
     """A retry due within half a minute: waits for its time, then delivers."""
     from videogen.webhooks import delivery
 
-    return delivery.deliver_when_due(delivery_id)
+    return str(delivery.deliver_when_due(delivery_id))
 
 
 def deliver_due_webhooks() -> dict[str, int]:

@@ -33,6 +33,7 @@ from videogen.webhooks.events import build_test_payload, inline_deliveries, new_
 from videogen.webhooks.headers import reserved
 from videogen.webhooks.models import (
     LEASE,
+    DeliveryOutcome,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -43,10 +44,12 @@ from videogen.webhooks.safety import Pinned, Unresolved, UnsafeURL, pinned
 logger = logging.getLogger("videogen.webhooks")
 
 Status = WebhookDelivery.Status
+Outcome = DeliveryOutcome
 # An endpoint whose whole backlog waits on retries (up to 10 h away) is probed this often.
 PROBE_EVERY = timedelta(minutes=5)
 # What makes deliver_due skip an endpoint for the rest of its run.
-FAILED_OUTCOMES = frozenset({"retrying", "failed", "gone", "probe failed", "error"})
+FAILED_OUTCOMES = frozenset({Outcome.RETRYING, Outcome.FAILED, Outcome.GONE,
+                             Outcome.PROBE_FAILED, Outcome.ERROR})
 # While a delivery of the same job to the same endpoint is pending, later ones wait this long.
 ORDER_WAIT = timedelta(seconds=5)
 # django-q2's scheduler looks for due schedules only about every 30 s: a retry due sooner is
@@ -89,7 +92,7 @@ def deliver(delivery_id: int) -> str:
     """Attempt one delivery if it is due and not claimed elsewhere; returns what happened."""
     delivery = _claim(delivery_id)
     if delivery is None:
-        return "skipped"
+        return Outcome.SKIPPED
     return deliver_claimed(delivery)
 
 
@@ -97,14 +100,14 @@ def deliver_claimed(delivery: WebhookDelivery) -> str:
     """Attempt a delivery this process holds the claim of, its event and endpoint loaded."""
     if not delivery.endpoint.enabled:
         _unclaim(delivery, next_attempt_at=None)
-        return "paused"
+        return Outcome.PAUSED
     earlier_due = _earlier_pending(delivery)
     if earlier_due is not None:
         # Keep the job's events in order: this one waits for the earlier one.
         _unclaim(delivery, next_attempt_at=max(earlier_due, timezone.now()) + ORDER_WAIT)
-        return "waiting"
+        return Outcome.WAITING
     if not _renew_if_running_out(delivery):
-        return "skipped"
+        return Outcome.SKIPPED
     result = attempt(delivery)
     return _record(delivery, result)
 
@@ -281,13 +284,13 @@ def _record(delivery: WebhookDelivery, result: AttemptResult) -> str:
         if not _held(delivery).update(**fields):
             # The lease ran out mid-send and another worker took the delivery over: its
             # outcome stands (a late failure must not undo a success, nor count twice).
-            return "superseded"
+            return Outcome.SUPERSEDED
         _endpoint_outcome(delivery.endpoint, outcome, conf)
-    if outcome == "delivered":
+    if outcome == Outcome.DELIVERED:
         if delivery.attempts:
             _release_backlog(delivery.endpoint, now)
         _release_next(delivery)
-    elif outcome == "retrying":
+    elif outcome == Outcome.RETRYING:
         due = fields["next_attempt_at"]
         transaction.on_commit(lambda: schedule_retry(delivery.pk, due))
     return outcome
@@ -351,31 +354,31 @@ def _outcome(delivery: WebhookDelivery, result: AttemptResult, conf: WebhookSett
     """What the attempt means for the delivery: its outcome, and ``fields`` to write."""
     if result.ok:
         fields.update(status=Status.SUCCEEDED, delivered_at=now, next_attempt_at=None)
-        return "delivered"
+        return Outcome.DELIVERED
     if result.status_code == 410:
         fields.update(status=Status.FAILED, next_attempt_at=None)
-        return "gone"
+        return Outcome.GONE
     done = delivery.attempts + 1  # including this one
     if done <= len(conf.retry_schedule) and not result.error.startswith("refused"):
         delay = conf.retry_schedule[done - 1] * random.uniform(0.9, 1.1)
         delay = max(delay, min(result.retry_after or 0, 86_400))
         fields["next_attempt_at"] = now + timedelta(seconds=delay)
-        return "retrying"
+        return Outcome.RETRYING
     fields.update(status=Status.FAILED, next_attempt_at=None)
-    return "failed"
+    return Outcome.FAILED
 
 
 def _endpoint_outcome(endpoint: WebhookEndpoint, outcome: str, conf: WebhookSettings) -> None:
     """The endpoint's side: a success clears its failure count, 410 or too many failed
     events in a row disable it."""
-    if outcome == "delivered":
+    if outcome == Outcome.DELIVERED:
         # Not guarded by the count loaded with the delivery: another worker may have raised
         # it since (a guarded write of 0 rows costs nothing on the success path).
         WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
             consecutive_failures=0)
-    elif outcome == "gone":
+    elif outcome == Outcome.GONE:
         disable(endpoint, "The receiver answered 410 Gone.")
-    elif outcome == "failed":
+    elif outcome == Outcome.FAILED:
         _count_failure(endpoint, conf)
 
 
@@ -486,10 +489,11 @@ def _deliver_guarded(delivery_id: int) -> str:
     except Exception as error:
         logger.error("webhook delivery %s raised %s; it is tried again once its claim runs out",
                      delivery_id, type(error).__name__)
-        return "error"
+        return Outcome.ERROR
 
 
 def _tally(counts: dict[str, int], failing: set[int], endpoint_id: int, outcome: str) -> None:
+    outcome = str(outcome)  # plain keys: the task result is pickled
     counts[outcome] = counts.get(outcome, 0) + 1
     if outcome in FAILED_OUTCOMES:
         failing.add(endpoint_id)
@@ -523,7 +527,7 @@ def _probe(delivery: WebhookDelivery) -> str:
     _log(delivery, result)
     _unclaim(delivery, last_attempt_at=timezone.now(), last_status_code=result.status_code,
              last_error=result.error)
-    return "probe failed"
+    return Outcome.PROBE_FAILED
 
 
 def send_test(endpoint: WebhookEndpoint) -> AttemptResult:

@@ -22,6 +22,23 @@ class EventType(models.TextChoices):
     CANCELLED = "video.cancelled", _("video cancelled")
 
 
+class DeliveryOutcome(models.TextChoices):
+    """What one delivery attempt (or the decision not to make it) came to: the return value
+    of ``delivery.deliver`` and the keys of ``deliver_due``'s counts. Not stored; labels are
+    the values."""
+
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    GONE = "gone"
+    SKIPPED = "skipped"
+    PAUSED = "paused"
+    WAITING = "waiting"
+    SUPERSEDED = "superseded"
+    PROBE_FAILED = "probe failed"
+    ERROR = "error"
+
+
 class WebhookEndpoint(models.Model):
     url = models.URLField(_("URL"), max_length=2000)
     description = models.CharField(_("description"), max_length=200, blank=True)
