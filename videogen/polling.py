@@ -35,7 +35,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import lifecycle
+from videogen import lifecycle, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import RemoteJob
 from videogen.conf import PollSettings, get_settings
@@ -170,7 +170,7 @@ class _Typical(dict):
     """Typical generation seconds per model, looked up once per poll loop."""
 
     def __missing__(self, model: str) -> float:
-        self[model] = lifecycle.typical_seconds(model)
+        self[model] = timing.typical_seconds(model)
         return self[model]
 
 
