@@ -1,5 +1,9 @@
 """The job's state machine: every change of ``status`` and ``archive_status`` happens here.
 
+Only that: how long a model takes is :mod:`videogen.timing`'s, spend and caps are
+:mod:`videogen.budget`'s, and the SQL of the poller's bulk write of routine answers (which
+change no status) is :mod:`videogen.poll_writeback`'s.
+
 Each change is one transaction that locks the row (``select_for_update``), checks the current
 state, saves, writes a :class:`~videogen.models.JobEvent`, and schedules signals and follow-up
 tasks with ``transaction.on_commit``. A crash at any instant therefore leaves either the old state
@@ -20,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -500,14 +504,14 @@ def routine_fields(job: VideoJob, remote: RemoteJob, next_poll_at: datetime | No
 
 def _save_poll(job: VideoJob, fields: dict[str, Any]) -> None:
     """No status change: a plain conditional UPDATE (no history line for routine polls)."""
-    fields = _storable_poll(job, fields)
+    fields = storable_poll(job, fields)
     with transaction.atomic():  # a savepoint when nested: a refused value undoes only this
         VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
 
 
-def _storable_poll(job: VideoJob, fields: dict[str, Any]) -> dict[str, Any]:
+def storable_poll(job: VideoJob, fields: dict[str, Any]) -> dict[str, Any]:
     """A poll's fields made storable; what could not be is logged (there is no history line
     to note it in)."""
     fields, notes = _storable(fields)
@@ -571,89 +575,6 @@ def _storable_time(value: datetime | None) -> datetime | None:
         return value.astimezone(UTC)
     except OverflowError:
         return None
-
-
-def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]
-                         ) -> list[tuple[VideoJob, Exception]]:
-    """Write the bookkeeping of many status-less polls at once; returns the polls that could
-    not be written, each with its error.
-
-    Each row is guarded by the status the poller saw, so a routine write never lands on a job
-    whose status changed meanwhile (a cancel, another poller). On PostgreSQL this is one
-    ``UPDATE … FROM (VALUES …)`` (a third of the server's time of a statement per row); elsewhere
-    ``executemany`` of a plain ``UPDATE … WHERE id AND status``. Either costs a tenth of Django's
-    ``bulk_update``, a CASE WHEN per field and row (bench P1). Every value is made storable
-    first; should the database still refuse one, the one statement fails for all, so each row
-    is then written alone and only the rows refused again are returned.
-    """
-    polls = [(job, _storable_poll(job, fields)) for job, fields in polls]
-    try:
-        _write_routine(polls)
-    except WRITE_ERRORS as error:
-        if len(polls) == 1:
-            return [(polls[0][0], error)]
-        logger.warning("a routine write of %d polls failed (%s); writing them one by one",
-                       len(polls), type(error).__name__)
-        return [failed for poll in polls if (failed := _write_alone(poll))]
-    return []
-
-
-def _write_alone(poll: tuple[VideoJob, dict[str, Any]]) -> tuple[VideoJob, Exception] | None:
-    try:
-        _write_routine([poll])
-    except WRITE_ERRORS as error:
-        return poll[0], error
-    return None
-
-
-def _write_routine(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
-    if not polls:
-        return
-    columns = [VideoJob._meta.get_field(name)
-               for name in sorted({name for _, fields in polls for name in fields})]
-    connection = connections[router.db_for_write(VideoJob)]
-    # Every row writes every column any of these polls touched (its own value, or the one it
-    # had), then its key and guard (the order of both statements' parameters).
-    rows = [[column.get_db_prep_save(fields[column.name] if column.name in fields
-                                     else getattr(job, column.attname), connection)
-             for column in columns]
-            + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
-            for job, fields in polls]
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_update_from_values(connection, columns, len(rows)),
-                           [value for row in rows for value in row])
-        else:
-            cursor.executemany(_update_one(connection, columns), rows)
-    for job, fields in polls:
-        for name, value in fields.items():
-            setattr(job, name, value)
-
-
-def _update_one(connection: Any, columns: list[Any]) -> str:
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    # Only quoted model column names are interpolated; every value is a parameter.
-    return (f"UPDATE {quote(VideoJob._meta.db_table)} SET {assignments} "  # noqa: S608
-            f"WHERE {quote(VideoJob._meta.pk.column)} = %s AND {_status_column(quote)} = %s")
-
-
-def _update_from_values(connection: Any, columns: list[Any], count: int) -> str:
-    quote = connection.ops.quote_name
-    table, pk = quote(VideoJob._meta.db_table), VideoJob._meta.pk
-    # Typed placeholders: a VALUES list has no column types of its own (NULLs would be text).
-    row = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})"
-                          for field in [*columns, pk]) + ", %s)"
-    names = ", ".join(quote(field.column) for field in [*columns, pk])
-    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
-    return (f"UPDATE {table} SET {assignments} "  # noqa: S608 (names and types are the model's)
-            f"FROM (VALUES {', '.join([row] * count)}) AS v({names}, seen_status) "
-            f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)} "
-            f"AND {table}.{_status_column(quote)} = v.seen_status")
-
-
-def _status_column(quote: Callable[[str], str]) -> str:
-    return quote(VideoJob._meta.get_field("status").column)
 
 
 def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> None:

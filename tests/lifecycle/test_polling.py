@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from videogen import lifecycle, polling, progress, timing
+from videogen import lifecycle, poll_writeback, polling, progress, timing
 from videogen.conf import PollSettings, get_settings
 from videogen.models import Status, VideoJob
 from videogen.provider import video_client
@@ -270,7 +270,7 @@ def test_routine_write_back_writes_each_row_its_own_values_nulls_included():
                                              poll_attempts=2, started_at=started)
                      for i in range(2))
     due = timezone.now() + timedelta(seconds=30)
-    lifecycle.record_routine_polls([
+    poll_writeback.record_routine_polls([
         (first, {"cost": Decimal("1.2500"), "last_response": {"id": "r-0", "n": [1, 2]},
                  "next_poll_at": due, "poll_attempts": 3}),
         (second, {"next_poll_at": None, "started_at": None, "provider_video_url": "https://x/v"}),
