@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from videogen import lifecycle
+from videogen import budget, lifecycle
 from videogen.models import TERMINAL_STATUSES, ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
 
@@ -116,7 +116,7 @@ def _submit(job: VideoJob, user: Any) -> tuple[str, None]:
     if errors:
         raise lifecycle.LifecycleError(
             _("the request has errors: %(errors)s") % {"errors": "; ".join(map(str, errors))})
-    lifecycle.check_budget(job)
+    budget.check_budget(job)
     lifecycle.request_submit(job, actor=user)
     return _("queued for sending"), None
 
@@ -225,7 +225,7 @@ def _mark_failed(job: VideoJob, user: Any) -> tuple[str, None]:
 
 
 def _resubmit(job: VideoJob, user: Any) -> tuple[str, None]:
-    lifecycle.check_budget(job)
+    budget.check_budget(job)
     lifecycle.request_resubmit(job, actor=user)
     return _("queued for sending again"), None
 

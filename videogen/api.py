@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
 
-from videogen import catalog, lifecycle
+from videogen import catalog, lifecycle, timing
 from videogen.exceptions import (  # defined there; still importable from here
     ImageError,
     InvalidRequest,
@@ -241,7 +241,7 @@ def _step(job: VideoJob, *, deadline: float | None = None) -> None:
 
 def expected_seconds(job: VideoJob) -> float:
     """The model's typical generation time, for progress displays."""
-    return lifecycle.typical_seconds(job.model)
+    return timing.typical_seconds(job.model)
 
 
 # --- Async variants -----------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """The job's state machine: every change of ``status`` and ``archive_status`` happens here.
 
+Only that: how long a model takes is :mod:`videogen.timing`'s, spend and caps are
+:mod:`videogen.budget`'s, and the SQL of the poller's bulk write of routine answers (which
+change no status) is :mod:`videogen.poll_writeback`'s.
+
 Each change is one transaction that locks the row (``select_for_update``), checks the current
 state, saves, writes a :class:`~videogen.models.JobEvent`, and schedules signals and follow-up
 tasks with ``transaction.on_commit``. A crash at any instant therefore leaves either the old state
@@ -14,25 +18,23 @@ from __future__ import annotations
 
 import copy
 import logging
-import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connections, router, transaction
-from django.db.models import Count, Sum
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import catalog, signals, timing
+from videogen import budget, catalog, signals, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.conf import api_key_hint, get_settings
 from videogen.exceptions import (  # defined there; still importable from here
     ArchiveSuperseded,
-    BudgetExceeded,
+    BudgetExceeded,  # noqa: F401 (docs/api.md names lifecycle.BudgetExceeded)
     InvalidTransition,
     LifecycleError,
     NotConfigured,
@@ -83,10 +85,23 @@ class Change:
 
 def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
                actor: Any = None, archive_allowed: Iterable[str] | None = None,
-               archive_attempt: int | None = None) -> VideoJob | None:
+               archive_attempt: int | None = None, refuse: str | None = None
+               ) -> VideoJob | None:
     """Apply ``change`` if the job's current status is in ``allowed`` (and its archive status
     in ``archive_allowed``, and its archive attempt is ``archive_attempt``, when given).
-    Returns the saved job, or None when refused."""
+    Returns the saved job, or None when refused; with ``refuse`` (the action, as
+    :func:`refused` words it), a refusal raises InvalidTransition instead."""
+    saved = _apply_change(job, allowed, change, actor=actor,
+                          archive_allowed=archive_allowed, archive_attempt=archive_attempt)
+    if saved is None and refuse is not None:
+        raise refused(job, refuse)
+    return saved
+
+
+def _apply_change(job: VideoJob, allowed: Iterable[str], change: Change, *, actor: Any,
+                  archive_allowed: Iterable[str] | None, archive_attempt: int | None
+                  ) -> VideoJob | None:
+    """:func:`transition`'s work: one transaction, the row locked; None when refused."""
     fields, notes = _storable(change.fields)
     detail = storable_text(" ".join([change.detail, *notes]).strip())
     with transaction.atomic():
@@ -239,14 +254,12 @@ def submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     problems = [p for p in check_request(job) if p.is_error]
     if problems:
         return _fail_validation(job, problems, actor)
-    check_budget(job)
-    claimed = transition(job, SUBMITTABLE, Change(
+    budget.check_budget(job)
+    transition(job, SUBMITTABLE, Change(
         status=Status.SUBMITTING, fields={"submitted_at": timezone.now(), "error_code": "",
                                           "error_message": "", "submit_requested_at": None},
         detail=_("Sending to the provider."),
-    ), actor=actor)
-    if claimed is None:
-        raise refused(job, _("submit"))
+    ), actor=actor, refuse=_("submit"))
     return _send_create(job, actor)
 
 
@@ -261,13 +274,11 @@ def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     """Queue a draft for sending (the admin: no API call inside a web request). The request is
     recorded, so the sweeper can queue it again if the broker loses the task."""
     require_api_key()
-    done = transition(job, SUBMITTABLE, Change(
+    transition(job, SUBMITTABLE, Change(
         fields={"submit_requested_at": timezone.now()}, kind=JobEvent.Kind.NOTE,
         detail=_("Queued for sending."),
         after_commit=[lambda j: enqueue("submit_job", str(j.pk), getattr(actor, "pk", None))],
-    ), actor=actor)
-    if done is None:
-        raise refused(job, _("submit"))
+    ), actor=actor, refuse=_("submit"))
     return job
 
 
@@ -283,15 +294,13 @@ def submit_refused(job: VideoJob, reason: str, *, actor: Any = None) -> None:
 
 def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any) -> VideoJob:
     message = "; ".join(str(p) for p in problems)
-    failed = transition(job, SUBMITTABLE, Change(
+    transition(job, SUBMITTABLE, Change(
         status=Status.FAILED,
         fields={"error_code": ErrorCode.INVALID_REQUEST, "error_message": message,
                 "finished_at": timezone.now()},
         detail=_("Refused before sending: %(problems)s") % {"problems": message},
         data={"problems": [{"field": p.field, "message": p.message} for p in problems]},
-    ), actor=actor)
-    if failed is None:
-        raise refused(job, _("submit"))
+    ), actor=actor, refuse=_("submit"))
     return job
 
 
@@ -328,19 +337,17 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
     if problem:
         return _unusable_remote_id(job, remote.id, problem, actor)
     try:
-        done = transition(job, {Status.SUBMITTING}, Change(
+        transition(job, {Status.SUBMITTING}, Change(
             status=status,
             fields={"remote_id": remote.id, "last_response": remote.raw or None,
-                    "next_poll_at": first_poll_at(job.model), "poll_failures": 0},
+                    "next_poll_at": timing.first_poll_at(job.model), "poll_failures": 0},
             detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
             after_commit=[lambda j: poll_soon(j.next_poll_at)],
-        ), actor=actor)
+        ), actor=actor, refuse=_("record the submission of"))
     except WRITE_ERRORS as error:  # another job recorded the same id a moment ago, say
         problem = _("another job already has it") if isinstance(error, IntegrityError) \
             else _("the database refused it (%(error)s)") % {"error": type(error).__name__}
         return _unusable_remote_id(job, remote.id, problem, actor)
-    if done is None:
-        raise refused(job, _("record the submission of"))
     if remote.is_terminal:
         apply_remote(job, remote)
     return job
@@ -407,14 +414,12 @@ def _refused_by_provider(job: VideoJob, error: Exception, actor: Any) -> VideoJo
 def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJob:
     """Staff decide that an uncertain ``submitting`` job did not reach the provider."""
     reason = reason or _("Marked failed by staff after an uncertain submission.")
-    done = transition(job, {Status.SUBMITTING}, Change(
+    transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
         fields={"error_code": ErrorCode.MARKED_FAILED, "error_message": reason,
                 "finished_at": timezone.now()},
         detail=reason,
-    ), actor=actor)
-    if done is None:
-        raise refused(job, _("mark as failed"))
+    ), actor=actor, refuse=_("mark as failed"))
     return job
 
 
@@ -431,12 +436,10 @@ def request_resubmit(job: VideoJob, *, actor: Any = None) -> VideoJob:
 
 
 def _back_to_draft(job: VideoJob, actor: Any) -> None:
-    done = transition(job, {Status.SUBMITTING}, Change(
+    transition(job, {Status.SUBMITTING}, Change(
         status=Status.DRAFT, fields={"remote_id": None},
         detail=_("Staff chose to send this job again."),
-    ), actor=actor)
-    if done is None:
-        raise refused(job, _("resubmit"))
+    ), actor=actor, refuse=_("resubmit"))
 
 
 def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:
@@ -502,14 +505,14 @@ def routine_fields(job: VideoJob, remote: RemoteJob, next_poll_at: datetime | No
 
 def _save_poll(job: VideoJob, fields: dict[str, Any]) -> None:
     """No status change: a plain conditional UPDATE (no history line for routine polls)."""
-    fields = _storable_poll(job, fields)
+    fields = storable_poll(job, fields)
     with transaction.atomic():  # a savepoint when nested: a refused value undoes only this
         VideoJob.objects.filter(pk=job.pk, status=job.status).update(**fields)
     for name, value in fields.items():
         setattr(job, name, value)
 
 
-def _storable_poll(job: VideoJob, fields: dict[str, Any]) -> dict[str, Any]:
+def storable_poll(job: VideoJob, fields: dict[str, Any]) -> dict[str, Any]:
     """A poll's fields made storable; what could not be is logged (there is no history line
     to note it in)."""
     fields, notes = _storable(fields)
@@ -573,89 +576,6 @@ def _storable_time(value: datetime | None) -> datetime | None:
         return value.astimezone(UTC)
     except OverflowError:
         return None
-
-
-def record_routine_polls(polls: list[tuple[VideoJob, dict[str, Any]]]
-                         ) -> list[tuple[VideoJob, Exception]]:
-    """Write the bookkeeping of many status-less polls at once; returns the polls that could
-    not be written, each with its error.
-
-    Each row is guarded by the status the poller saw, so a routine write never lands on a job
-    whose status changed meanwhile (a cancel, another poller). On PostgreSQL this is one
-    ``UPDATE … FROM (VALUES …)`` (a third of the server's time of a statement per row); elsewhere
-    ``executemany`` of a plain ``UPDATE … WHERE id AND status``. Either costs a tenth of Django's
-    ``bulk_update``, a CASE WHEN per field and row (bench P1). Every value is made storable
-    first; should the database still refuse one, the one statement fails for all, so each row
-    is then written alone and only the rows refused again are returned.
-    """
-    polls = [(job, _storable_poll(job, fields)) for job, fields in polls]
-    try:
-        _write_routine(polls)
-    except WRITE_ERRORS as error:
-        if len(polls) == 1:
-            return [(polls[0][0], error)]
-        logger.warning("a routine write of %d polls failed (%s); writing them one by one",
-                       len(polls), type(error).__name__)
-        return [failed for poll in polls if (failed := _write_alone(poll))]
-    return []
-
-
-def _write_alone(poll: tuple[VideoJob, dict[str, Any]]) -> tuple[VideoJob, Exception] | None:
-    try:
-        _write_routine([poll])
-    except WRITE_ERRORS as error:
-        return poll[0], error
-    return None
-
-
-def _write_routine(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
-    if not polls:
-        return
-    columns = [VideoJob._meta.get_field(name)
-               for name in sorted({name for _, fields in polls for name in fields})]
-    connection = connections[router.db_for_write(VideoJob)]
-    # Every row writes every column any of these polls touched (its own value, or the one it
-    # had), then its key and guard (the order of both statements' parameters).
-    rows = [[column.get_db_prep_save(fields[column.name] if column.name in fields
-                                     else getattr(job, column.attname), connection)
-             for column in columns]
-            + [VideoJob._meta.pk.get_db_prep_save(job.pk, connection), job.status]
-            for job, fields in polls]
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_update_from_values(connection, columns, len(rows)),
-                           [value for row in rows for value in row])
-        else:
-            cursor.executemany(_update_one(connection, columns), rows)
-    for job, fields in polls:
-        for name, value in fields.items():
-            setattr(job, name, value)
-
-
-def _update_one(connection: Any, columns: list[Any]) -> str:
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
-    # Only quoted model column names are interpolated; every value is a parameter.
-    return (f"UPDATE {quote(VideoJob._meta.db_table)} SET {assignments} "  # noqa: S608
-            f"WHERE {quote(VideoJob._meta.pk.column)} = %s AND {_status_column(quote)} = %s")
-
-
-def _update_from_values(connection: Any, columns: list[Any], count: int) -> str:
-    quote = connection.ops.quote_name
-    table, pk = quote(VideoJob._meta.db_table), VideoJob._meta.pk
-    # Typed placeholders: a VALUES list has no column types of its own (NULLs would be text).
-    row = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})"
-                          for field in [*columns, pk]) + ", %s)"
-    names = ", ".join(quote(field.column) for field in [*columns, pk])
-    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
-    return (f"UPDATE {table} SET {assignments} "  # noqa: S608 (names and types are the model's)
-            f"FROM (VALUES {', '.join([row] * count)}) AS v({names}, seen_status) "
-            f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)} "
-            f"AND {table}.{_status_column(quote)} = v.seen_status")
-
-
-def _status_column(quote: Callable[[str], str]) -> str:
-    return quote(VideoJob._meta.get_field("status").column)
 
 
 def _late_answer(job: VideoJob, remote: RemoteJob, fields: dict[str, Any]) -> None:
@@ -753,14 +673,12 @@ def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:
     may_finish = job.status != Status.DRAFT
     detail = (_("Cancelled here; the provider has no cancel call for videos, so it may still "
                 "finish and bill.") if may_finish else _("Cancelled before it was sent."))
-    done = transition(job, CANCELLABLE, Change(
+    transition(job, CANCELLABLE, Change(
         status=Status.CANCELLED,
         fields={"remote_may_finish": may_finish, "next_poll_at": None,
                 "finished_at": timezone.now()},
         detail=detail,
-    ), actor=actor)
-    if done is None:
-        raise refused(job, _("cancel"))
+    ), actor=actor, refuse=_("cancel"))
     return job
 
 
@@ -784,15 +702,13 @@ def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
     """Staff ask for (another) archive: failed/archived → pending, or a late-finished cancelled
     job → pending. The archive task replaces the old files."""
     allowed = {Status.COMPLETED} | ({Status.CANCELLED} if job.provider_video_url else set())
-    done = transition(job, allowed, Change(
+    transition(job, allowed, Change(
         fields={"archive_status": ArchiveStatus.PENDING, "archive_error": "",
                 "archive_workers_lost": 0},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive requested."),
         after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
     ), actor=actor, archive_allowed={ArchiveStatus.FAILED, ArchiveStatus.ARCHIVED,
-                                      ArchiveStatus.NONE})
-    if done is None:
-        raise refused(job, _("archive"))
+                                      ArchiveStatus.NONE}, refuse=_("archive"))
     return job
 
 
@@ -875,59 +791,3 @@ def _give_up_archive(job: VideoJob, lost: int) -> bool:
         "n": lost,
         "timeout": f" of {timeout} s" if timeout is not None else ""}
     return archive_failed(job, reason, archive_workers_lost=lost)
-
-
-# --- Scheduling facts the poller and the budget share ----------------------------------------
-
-
-def typical_seconds(model: str) -> float:
-    """Median generation time of this site's last finished jobs of ``model`` (submitted →
-    finished), else the catalog's figure."""
-    rows = (VideoJob.objects.filter(model=model, status=Status.COMPLETED,
-                                    submitted_at__isnull=False, finished_at__isnull=False)
-            .order_by("-finished_at").values_list("submitted_at", "finished_at")[:50])
-    durations = [(done - sent).total_seconds() for sent, done in rows if done > sent]
-    if len(durations) >= 3:
-        return max(1.0, statistics.median(durations))
-    return timing.catalog_seconds(model)
-
-
-def first_poll_at(model: str) -> datetime:
-    conf = get_settings().poll
-    delay = max(conf.min_interval, conf.first_poll_fraction * typical_seconds(model))
-    return timezone.now() + timedelta(seconds=min(delay, conf.max_interval))
-
-
-def check_budget(job: VideoJob) -> None:
-    """Refuse a submit that would pass the daily or monthly cap (recorded costs plus an
-    estimate for jobs still running and for this one)."""
-    caps = get_settings().budget
-    if caps.daily is None and caps.monthly is None:
-        return
-    now = timezone.now()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    for cap, since, label in ((caps.daily, day, _("daily")),
-                              (caps.monthly, day.replace(day=1), _("monthly"))):
-        if cap is None:
-            continue
-        spent = _spend_since(since) + estimated_cost(job.model)
-        if spent > cap:
-            raise BudgetExceeded(_(
-                "The %(label)s budget of %(cap)s would be exceeded (%(spent)s with this job); "
-                "nothing was sent.") % {"label": label, "cap": cap, "spent": round(spent, 2)})
-
-
-def _spend_since(since: datetime) -> Decimal:
-    jobs = VideoJob.objects.filter(submitted_at__gte=since)
-    recorded = jobs.filter(cost__isnull=False).aggregate(total=Sum("cost"))["total"] or Decimal(0)
-    pending = (jobs.filter(cost__isnull=True, status__in={Status.SUBMITTING, *IN_FLIGHT_STATUSES})
-               .values("model").annotate(count=Count("pk")))
-    estimate = sum((estimated_cost(row["model"]) * row["count"] for row in pending), Decimal(0))
-    return recorded + estimate
-
-
-def estimated_cost(model: str) -> Decimal:
-    """Median recorded cost of the model's last jobs (0 when there is no history)."""
-    costs = list(VideoJob.objects.filter(model=model, cost__isnull=False)
-                 .order_by("-finished_at").values_list("cost", flat=True)[:50])
-    return statistics.median(costs) if costs else Decimal(0)

@@ -3,8 +3,8 @@
 django-q2's scheduler starts :func:`run_loop` at most once a minute, so one run keeps going for
 ``POLL["LOOP_SECONDS"]``: it claims due jobs (``select_for_update(skip_locked=True)`` and a lease
 in ``next_poll_at``, so several clusters never poll one job twice in a cycle), fetches them
-concurrently with one shared ``httpx.AsyncClient``, writes routine results back in bulk and hands
-status changes to :mod:`videogen.lifecycle`.
+concurrently with one shared ``httpx.AsyncClient``, writes routine results back in bulk
+(:mod:`videogen.poll_writeback`) and hands status changes to :mod:`videogen.lifecycle`.
 
 The schedule: the first poll comes at a fraction of the model's typical duration (learned from
 this site's finished jobs), polls are tight around the expected finish, then back off; errors back
@@ -35,7 +35,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import lifecycle
+from videogen import lifecycle, poll_writeback, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import RemoteJob
 from videogen.conf import PollSettings, get_settings
@@ -170,7 +170,7 @@ class _Typical(dict):
     """Typical generation seconds per model, looked up once per poll loop."""
 
     def __missing__(self, model: str) -> float:
-        self[model] = lifecycle.typical_seconds(model)
+        self[model] = timing.typical_seconds(model)
         return self[model]
 
 
@@ -196,7 +196,7 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
             continue
         if not _alone(job, now, conf, partial(_apply, job, result, next_at, age, conf, report)):
             report.errors += 1
-    for job, error in lifecycle.record_routine_polls(routine):
+    for job, error in poll_writeback.record_routine_polls(routine):
         report.errors += 1
         _unstorable(job, error, now, conf)
 

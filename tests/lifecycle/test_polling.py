@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from videogen import lifecycle, polling, progress
+from videogen import lifecycle, poll_writeback, polling, progress, timing
 from videogen.conf import PollSettings, get_settings
 from videogen.models import Status, VideoJob
 from videogen.provider import video_client
@@ -67,8 +67,8 @@ def test_typical_duration_is_learned_from_finished_jobs(settings):
     for seconds in (30, 40, 50):
         VideoJob.objects.create(model="google/veo-2.0", prompt="a", status=Status.COMPLETED,
                                 submitted_at=now - timedelta(seconds=seconds), finished_at=now)
-    assert lifecycle.typical_seconds("google/veo-2.0") == 40
-    assert lifecycle.typical_seconds("google/veo-3.0") == 120  # catalog default
+    assert timing.typical_seconds("google/veo-2.0") == 40
+    assert timing.typical_seconds("google/veo-3.0") == 120  # catalog default
 
 
 def make_in_flight(count, **fields):
@@ -270,7 +270,7 @@ def test_routine_write_back_writes_each_row_its_own_values_nulls_included():
                                              poll_attempts=2, started_at=started)
                      for i in range(2))
     due = timezone.now() + timedelta(seconds=30)
-    lifecycle.record_routine_polls([
+    poll_writeback.record_routine_polls([
         (first, {"cost": Decimal("1.2500"), "last_response": {"id": "r-0", "n": [1, 2]},
                  "next_poll_at": due, "poll_attempts": 3}),
         (second, {"next_poll_at": None, "started_at": None, "provider_video_url": "https://x/v"}),
@@ -310,11 +310,11 @@ def test_routine_write_back_never_lands_on_a_job_whose_status_changed(sandbox):
 @pytest.mark.django_db
 def test_a_faster_provider_is_planned_for_only_when_the_settings_say_so(settings):
     settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 1, "MIN_INTERVAL": 1}}
-    assert lifecycle.typical_seconds("minimax/hailuo-02") == 240  # the real API: unchanged
-    real = lifecycle.first_poll_at("minimax/hailuo-02") - timezone.now()
+    assert timing.typical_seconds("minimax/hailuo-02") == 240  # the real API: unchanged
+    real = timing.first_poll_at("minimax/hailuo-02") - timezone.now()
     settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 0.01, "MIN_INTERVAL": 1}}
-    assert lifecycle.typical_seconds("minimax/hailuo-02") == pytest.approx(2.4)
-    fast = lifecycle.first_poll_at("minimax/hailuo-02") - timezone.now()
+    assert timing.typical_seconds("minimax/hailuo-02") == pytest.approx(2.4)
+    fast = timing.first_poll_at("minimax/hailuo-02") - timezone.now()
     assert real.total_seconds() == pytest.approx(120, abs=1)
     assert fast.total_seconds() == pytest.approx(1.2, abs=0.5)
     job = VideoJob(model="minimax/hailuo-02", status=Status.IN_PROGRESS,
