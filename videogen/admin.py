@@ -137,7 +137,7 @@ class JobChangeList(ChangeList):
 # --- Video jobs ---------------------------------------------------------------------------------
 
 
-class SentMeanwhile(Exception):
+class _SentMeanwhile(Exception):
     """A draft's save found it sent (or queued for sending) since its form was loaded."""
 
 
@@ -505,7 +505,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                     extra_context: dict | None = None) -> HttpResponse:
         try:
             return super().change_view(request, object_id, form_url, extra_context)
-        except SentMeanwhile:
+        except _SentMeanwhile:
             # The draft was sent between loading and saving it (the save's transaction has
             # rolled back): the same page as a late save.
             current = self.get_object(request, unquote(object_id))
@@ -552,7 +552,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         saved = VideoJob.objects.filter(pk=obj.pk, status=Status.DRAFT,
                                         submit_requested_at__isnull=True).update(**fields)
         if not saved:
-            raise SentMeanwhile  # change_view answers; the change is not logged as made
+            raise _SentMeanwhile  # change_view answers; the change is not logged as made
 
     def response_add(self, request: HttpRequest, obj: VideoJob,
                      post_url_continue: str | None = None) -> HttpResponse:

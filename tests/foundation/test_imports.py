@@ -18,12 +18,14 @@ ROOT = Path(videogen.__file__).parent
 
 #: Modules that must not import Django or the Django-facing rest of the app, and what of the
 #: app each may import (prefixes). The client: plain arguments, no Django. The sandbox: must
-#: start on its own (catalog and the client's schemas only).
+#: start on its own (catalog, media and the client's schemas only).
 DJANGO_FREE = {
     "videogen.client": ("videogen.client", "videogen.exceptions", "videogen.version"),
-    "videogen.sandbox": ("videogen.sandbox", "videogen.catalog", "videogen.client.schemas",
-                         "videogen.exceptions", "videogen.version"),
-    "videogen.catalog": ("videogen.catalog", "videogen.client.schemas", "videogen.exceptions"),
+    "videogen.sandbox": ("videogen.sandbox", "videogen.catalog", "videogen.media",
+                         "videogen.client.schemas", "videogen.exceptions", "videogen.version"),
+    "videogen.catalog": ("videogen.catalog", "videogen.media", "videogen.client.schemas",
+                         "videogen.exceptions"),
+    "videogen.media": ("videogen.media",),
     "videogen.exceptions": ("videogen.exceptions",),
     "videogen.version": (),
 }
