@@ -178,7 +178,17 @@ def admin_fields(spec: Any) -> dict[str, str]:
         fields["seconds"] = str(spec.durations[0])
     if spec.fps:
         fields["fps"] = str(min(spec.fps))
+    for group in spec.required_media:  # r2v needs a reference, videoedit the video to edit
+        field = REQUIRED_INPUT_FIELDS[group[0]]
+        fields[field] = f"https://example.com/soak/{field}.{'mp4' if 'video' in field else 'png'}"
     return fields
+
+
+#: The add form's URL input for a media field a model needs (nothing fetches these: the
+#: sandbox renders without them and the admin shows third-party images only on request).
+REQUIRED_INPUT_FIELDS = {"reference_images": "reference_urls",
+                         "reference_videos": "reference_video_urls",
+                         "source_video": "source_video_url"}
 
 
 # --- Disturbances -------------------------------------------------------------------------------
