@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -313,10 +313,9 @@ BUILTIN: Mapping[str, ModelSpec] = {spec.id: spec for spec in _builtin_specs()}
 
 # --- The site's catalog: BUILTIN plus VIDEOGEN["MODELS"] ---------------------------------------
 
-# The settings object the catalog was built from, and the catalog. Holding the object itself (not
-# its id()) matters: once freed, a new settings object can be given the same id, which served a
-# stale catalog after a settings change.
-_site_cache: list[tuple[object, dict[str, ModelSpec]]] = []
+# Where ``site_catalog()`` comes from. Django-free here: the Django side (videogen.conf, set
+# up in AppConfig.ready) plugs in BUILTIN plus VIDEOGEN["MODELS"]; without Django it is BUILTIN.
+_site_source: list[Callable[[], Mapping[str, ModelSpec]]] = []
 
 
 def merge(base: Mapping[str, ModelSpec], overrides: Mapping[str, Mapping[str, Any]]
@@ -336,25 +335,13 @@ def merge(base: Mapping[str, ModelSpec], overrides: Mapping[str, Mapping[str, An
 
 
 def site_catalog() -> Mapping[str, ModelSpec]:
-    """The models this site knows: ``BUILTIN`` plus ``VIDEOGEN["MODELS"]`` (when Django runs)."""
-    from django.conf import settings
+    """The models this site knows: ``BUILTIN``, plus ``VIDEOGEN["MODELS"]`` when Django runs."""
+    return _site_source[0]() if _site_source else BUILTIN
 
-    if not settings.configured:
-        return BUILTIN
-    from django.core.exceptions import ImproperlyConfigured
 
-    from videogen.conf import get_settings
-
-    current = get_settings()
-    cached = _site_cache[0] if _site_cache else None
-    if cached is not None and cached[0] is current:
-        return cached[1]
-    try:
-        models = merge(BUILTIN, current.models)
-    except ValueError as error:
-        raise ImproperlyConfigured(str(error)) from None
-    _site_cache[:] = [(current, models)]
-    return models
+def use_site_catalog(source: Callable[[], Mapping[str, ModelSpec]]) -> None:
+    """Make ``source`` what :func:`site_catalog` (and every ``catalog=None``) reads."""
+    _site_source[:] = [source]
 
 
 def get_model(model_id: str, catalog: Mapping[str, ModelSpec] | None = None) -> ModelSpec | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 import typing
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ from pydantic import (
     field_validator,
 )
 
+from videogen import catalog
+from videogen.catalog import ModelSpec
 from videogen.exceptions import VideogenError
 from videogen.webhooks.headers import header_problem
 from videogen.webhooks.signing import check_secret
@@ -287,7 +290,18 @@ def api_key_hint() -> str:
     return "Set VIDEOGEN['API_KEY'] or the TOGETHER_API_KEY environment variable."
 
 
-_cache: dict[str, VideogenSettings] = {}
+_cache: dict[str, Any] = {}  # "current": the settings; "catalog": the site catalog
+
+
+def site_catalog() -> Mapping[str, ModelSpec]:
+    """The models this site knows: the built-in table plus ``VIDEOGEN["MODELS"]`` (cached
+    with the settings). :mod:`videogen.catalog` reads it through ``catalog.site_catalog()``."""
+    if "catalog" not in _cache:
+        try:
+            _cache["catalog"] = catalog.merge(catalog.BUILTIN, get_settings().models)
+        except ValueError as error:
+            raise ImproperlyConfigured(str(error)) from None
+    return _cache["catalog"]
 
 
 def get_settings() -> VideogenSettings:
