@@ -205,12 +205,6 @@ def _resend_webhooks(job: VideoJob, user: Any) -> tuple[str, None]:
 # --- Mark an uncertain submission failed --------------------------------------------------------
 
 
-def is_uncertain(job: VideoJob) -> bool:
-    """:attr:`VideoJob.is_uncertain <videogen.models.VideoJob.is_uncertain>`, kept as a
-    function."""
-    return job.is_uncertain
-
-
 def _uncertain_guard(job: VideoJob) -> str | None:
     if job.status != Status.SUBMITTING:
         return _("%(it_is)s; only uncertain submissions qualify") % {"it_is": _it_is(job)}

@@ -194,16 +194,11 @@ def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:
     return lifecycle.cancel(job, actor=actor)
 
 
-def is_settled(job: VideoJob) -> bool:
-    """Nothing more will happen by itself: :attr:`VideoJob.is_settled
-    <videogen.models.VideoJob.is_settled>`, kept as a function."""
-    return job.is_settled
-
-
 def wait(job: VideoJob, timeout: float = 900.0, on_progress: ProgressCallback | None = None,
          *, interval: float = 1.0) -> VideoJob:
-    """Block until the job settles (see :func:`is_settled`), polling it when due and archiving
-    it here if no worker has, so scripts and tests work without a running cluster.
+    """Block until the job settles (:attr:`VideoJob.is_settled
+    <videogen.models.VideoJob.is_settled>`), polling it when due and archiving it here if no
+    worker has, so scripts and tests work without a running cluster.
     Raises :class:`WaitTimeout`; the job itself keeps going."""
     started = time.monotonic()
     while True:

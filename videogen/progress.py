@@ -94,17 +94,6 @@ def duration_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def is_moving(job: VideoJob) -> bool:
-    """:attr:`VideoJob.is_moving <videogen.models.VideoJob.is_moving>`, kept as a function."""
-    return job.is_moving
-
-
-def is_editable(job: VideoJob) -> bool:
-    """:attr:`VideoJob.is_editable <videogen.models.VideoJob.is_editable>`, kept as a
-    function."""
-    return job.is_editable
-
-
 def progress(job: VideoJob, now: datetime | None = None) -> Progress:
     now = now or timezone.now()
     typical = typical_seconds(job.model)

@@ -7,7 +7,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from videogen import actions, api, progress, sweeper
+from videogen import sweeper
 from videogen.client import core as client_core
 from videogen.models import (
     SUBMITTING_STUCK,
@@ -64,13 +64,6 @@ def test_settled_query_agrees_with_the_property():
     assert settled == {job.pk for job in jobs if job.is_settled}
     assert 0 < len(settled) < len(jobs)
 
-
-def test_the_old_functions_answer_what_the_model_says():
-    for job in _every_state():
-        assert api.is_settled(job) is job.is_settled
-        assert progress.is_moving(job) is job.is_moving
-        assert progress.is_editable(job) is job.is_editable
-        assert actions.is_uncertain(job) is job.is_uncertain
 
 
 def test_an_unknown_outcome_is_uncertain_and_not_moving():
