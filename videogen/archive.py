@@ -22,9 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import queue
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -45,6 +43,7 @@ from videogen.exceptions import (  # defined there; still importable from here
     ExpiredURL,
     RetryableDownload,
 )
+from videogen.fastpath.pipeline import HashingWriter
 from videogen.models import ArchiveOutcome, ArchiveStatus, VideoJob
 from videogen.provider import video_client
 from videogen.schedules import task_timeout
@@ -235,7 +234,7 @@ def stream_to_file(client: VideoClient, url: str, conf: ArchiveSettings,
 
 def _receive(client: VideoClient, url: str, conf: ArchiveSettings, spool: IO[bytes],
              path: str | None, deadline: float, caller_deadline: float | None) -> Download:
-    writer = _Writer(spool)
+    writer = HashingWriter(spool)  # hashes and writes on threads of its own (bench P3)
     try:
         with client.download(url, guard=download_guard()) as response:
             expected = _content_length(response.headers)
@@ -273,71 +272,6 @@ def _check_deadline(deadline: float, conf: ArchiveSettings,
         raise CallerGaveUp("the caller stopped waiting")
     raise ArchiveError(f"the download took longer than ARCHIVE.DOWNLOAD_TIMEOUT "
                            f"({conf.download_timeout:g} s)")
-
-
-class _Writer:
-    """Hashes and writes the download on two threads of their own (hashlib and file writes
-    release the GIL) while the caller receives the next bytes: on two cores the three steps
-    overlap instead of queueing behind one another (bench P3). Chunks go over in batches of
-    about a MiB (one queue hand-off per batch, not per network read); each thread's queue
-    holds at most ``QUEUED_BATCHES``, so memory stays flat whatever the file's size."""
-
-    BATCH_BYTES = 1024 * 1024
-    QUEUED_BATCHES = 8
-
-    def __init__(self, file: IO[bytes]) -> None:
-        self.size = 0
-        self._digest = hashlib.sha256()
-        self._error: Exception | None = None
-        self._batch: list[bytes] = []
-        self._batch_bytes = 0
-        self._queues: list[queue.Queue[list[bytes] | None]] = []
-        self._threads = [self._start(self._digest.update, "hash"), self._start(file.write, "write")]
-
-    def _start(self, consume: Any, name: str) -> threading.Thread:
-        batches: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=self.QUEUED_BATCHES)
-        self._queues.append(batches)
-        thread = threading.Thread(target=self._run, args=(batches, consume), daemon=True,
-                                  name=f"videogen-archive-{name}")
-        thread.start()
-        return thread
-
-    def put(self, chunk: bytes) -> None:
-        if self._error is not None:
-            raise self._failed()
-        self.size += len(chunk)
-        self._batch.append(chunk)
-        self._batch_bytes += len(chunk)
-        if self._batch_bytes >= self.BATCH_BYTES:
-            self._hand_over(self._batch)
-
-    def _hand_over(self, batch: list[bytes] | None) -> None:
-        for batches in self._queues:
-            batches.put(batch)
-        self._batch, self._batch_bytes = [], 0
-
-    def _run(self, batches: queue.Queue[list[bytes] | None], consume: Any) -> None:
-        while (batch := batches.get()) is not None:
-            if self._error is None:  # after a failure, drain so the caller never blocks
-                try:
-                    for chunk in batch:
-                        consume(chunk)
-                except Exception as error:
-                    self._error = error
-
-    def stop(self) -> None:
-        self._hand_over(self._batch)
-        self._hand_over(None)
-        for thread in self._threads:
-            thread.join()
-
-    def result(self) -> str:
-        if self._error is not None:
-            raise self._failed()
-        return self._digest.hexdigest()
-
-    def _failed(self) -> ArchiveError:
-        return ArchiveError(f"could not write the download to a temporary file: {self._error}")
 
 
 def new_spool(conf: ArchiveSettings) -> tuple[IO[bytes], str | None]:

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from videogen.client.schemas import unstorable
@@ -26,6 +27,9 @@ from videogen.client.schemas import unstorable
 # IntegrityError): one fixed limit, far above any real document, gives the same answer
 # everywhere.
 MAX_DEPTH = 100
+#: What a write of values the database refuses raises: its own errors, the driver's
+#: ValueError/UnicodeEncodeError for text it cannot send, OverflowError for a date.
+WRITE_ERRORS = (DatabaseError, ValueError, ArithmeticError)
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:

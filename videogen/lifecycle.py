@@ -2,7 +2,7 @@
 
 Only that: how long a model takes is :mod:`videogen.timing`'s, spend and caps are
 :mod:`videogen.budget`'s, and the SQL of the poller's bulk write of routine answers (which
-change no status) is :mod:`videogen.poll_writeback`'s.
+change no status) is :mod:`videogen.fastpath.bulk_update`'s.
 
 Each change is one transaction that locks the row (``select_for_update``), checks the current
 state, saves, writes a :class:`~videogen.models.JobEvent`, and schedules signals and follow-up
@@ -16,7 +16,6 @@ Submitting is split around the network call: ``draft → submitting`` is committ
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +39,13 @@ from videogen.exceptions import (  # defined there; still importable from here
     NotConfigured,
     UnstorableAnswer,
 )
-from videogen.jsondata import storable_decimal, storable_json, storable_text
+from videogen.fastpath import snapshot
+from videogen.jsondata import (  # WRITE_ERRORS: defined there; still importable from here
+    WRITE_ERRORS,
+    storable_decimal,
+    storable_json,
+    storable_text,
+)
 from videogen.models import (
     IN_FLIGHT_STATUSES,
     REQUEST_FIELDS,
@@ -62,9 +67,6 @@ _RANK = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3, Status.FA
          Status.CANCELLED: 3}
 SUBMITTABLE = frozenset({Status.DRAFT})
 CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.IN_PROGRESS})
-#: What a write of values the database refuses raises: its own errors, the driver's
-#: ValueError/UnicodeEncodeError for text it cannot send, OverflowError for a date.
-WRITE_ERRORS = (DatabaseError, ValueError, ArithmeticError)
 #: Poll answers in a row that cannot be stored, even made storable, before the job fails.
 UNSTORABLE_LIMIT = 3
 
@@ -175,23 +177,14 @@ def _after_commit(job: VideoJob, old: str, change: Change) -> None:
     if change.status and change.status != old:
         callbacks.insert(0, _status_signals(old, change.status))
     if callbacks:
-        committed = copy.deepcopy(job) if _whole_transaction() else None
+        committed = snapshot.committed_copy(job)
         transaction.on_commit(lambda pk=job.pk: _run_callbacks(callbacks, pk, committed))
-
-
-def _whole_transaction() -> bool:
-    """True inside an atomic block that is its transaction's outermost: the row saved there is
-    the row committed (it stays locked until then), so the follow-ups need not read it again."""
-    connection = transaction.get_connection()
-    return connection.commit_on_exit and not connection.savepoint_ids
 
 
 def _run_callbacks(callbacks: list[Callable[[VideoJob], None]], pk: Any,
                    committed: VideoJob | None) -> None:
-    """The transition's follow-ups, in order, on the job as committed: a copy of the saved job
-    when the transition was the whole transaction (a copy, so that receivers changing it change
-    nothing of the caller's), else read once (an enclosing transaction may have changed it
-    again before committing)."""
+    """The transition's follow-ups, in order, on the job as committed: the saved job's copy
+    when there is one (:func:`videogen.fastpath.snapshot.committed_copy`), else read once."""
     job = committed or VideoJob.objects.filter(pk=pk).first()
     if job is None:
         return

@@ -3,8 +3,9 @@
 django-q2's scheduler starts :func:`run_loop` at most once a minute, so one run keeps going for
 ``POLL["LOOP_SECONDS"]``: it claims due jobs (``select_for_update(skip_locked=True)`` and a lease
 in ``next_poll_at``, so several clusters never poll one job twice in a cycle), fetches them
-concurrently with one shared ``httpx.AsyncClient``, writes routine results back in bulk
-(:mod:`videogen.poll_writeback`) and hands status changes to :mod:`videogen.lifecycle`.
+concurrently on a fetch thread of its own (:mod:`videogen.fastpath.fetcher`), writes routine
+results back in bulk (:mod:`videogen.fastpath.bulk_update`) and hands status changes to
+:mod:`videogen.lifecycle`.
 
 The schedule: the first poll comes at a fraction of the model's typical duration (learned from
 this site's finished jobs), polls are tight around the expected finish, then back off; errors back
@@ -17,28 +18,27 @@ database refuses is a failed poll of that job only), and the loop carries on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
-import queue
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import lifecycle, poll_writeback, timing
+from videogen import lifecycle, timing
+from videogen.client import AsyncVideoClient
 from videogen.client import errors as api_errors
 from videogen.client.schemas import RemoteJob
-from videogen.conf import PollSettings, get_settings
+from videogen.conf import PollSettings, VideogenSettings, get_settings
+from videogen.fastpath import bulk_update
+from videogen.fastpath.fetcher import Fetcher
 from videogen.models import IN_FLIGHT_STATUSES, VideoJob
 from videogen.provider import async_video_client
 from videogen.schedules import cover_polls, uncover_polls
@@ -132,30 +132,20 @@ def seconds_until_next_due() -> float | None:
 # --- Fetching ----------------------------------------------------------------------------------
 
 
-async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
-                    ) -> list[RemoteJob | Exception]:
-    """``retrieve`` every job, at most ``concurrency`` at a time; errors are returned."""
-    limit = asyncio.Semaphore(concurrency)
-
-    async def one(remote_id: str) -> RemoteJob | Exception:
-        async with limit:
-            try:
-                return await client.retrieve(remote_id)
-            except api_errors.VideoAPIError as error:
-                return error
-
-    return await asyncio.gather(*(one(job.remote_id) for job in jobs))
-
-
-def make_async_client() -> Any:
+def make_async_client() -> AsyncVideoClient:
     # No retries inside the client: a failed poll is simply rescheduled by the loop.
     settings = get_settings()
-    return async_video_client(max_retries=0,
-                                          max_connections=settings.poll.concurrency,
-                                          timeout=poll_timeout(settings))
+    return async_video_client(max_retries=0, max_connections=settings.poll.concurrency,
+                              timeout=poll_timeout(settings))
 
 
-def poll_timeout(settings: Any) -> float:
+def fetcher(concurrency: int) -> Fetcher:
+    """The poller's fetch thread (bench P1): GETs up to ``concurrency`` at a time while the
+    caller claims and writes back."""
+    return Fetcher(concurrency, make_async_client)
+
+
+def poll_timeout(settings: VideogenSettings) -> float:
     """The read timeout of a poll: ``TIMEOUT``, shortened so that a round of requests ends
     within half of ``CLAIM_SECONDS`` (leases count in such rounds, :func:`lease_seconds`); a
     job status that takes longer is a failed poll anyway."""
@@ -179,7 +169,7 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
                ) -> None:
     now = timezone.now()
     typical = _Typical() if typical is None else typical
-    routine: list[tuple[VideoJob, dict[str, Any]]] = []
+    routine: list[bulk_update.Row] = []
     for job, result in zip(jobs, results, strict=True):
         report.polled += 1
         if isinstance(result, RemoteJob) and result.id != job.remote_id:
@@ -192,11 +182,13 @@ def write_back(jobs: Sequence[VideoJob], results: Sequence[RemoteJob | Exception
         age = _age(job, now)
         next_at = now + timedelta(seconds=next_poll_delay(age, typical[job.model], conf))
         if lifecycle.is_routine(job, result) and age <= conf.max_age:
-            routine.append((job, lifecycle.routine_fields(job, result, next_at)))
+            routine.append((job, lifecycle.storable_poll(
+                job, lifecycle.routine_fields(job, result, next_at))))
             continue
         if not _alone(job, now, conf, partial(_apply, job, result, next_at, age, conf, report)):
             report.errors += 1
-    for job, error in poll_writeback.record_routine_polls(routine):
+    # One statement for the handful, each row guarded by the status this poll saw (bench P1).
+    for job, error in bulk_update.write_guarded(routine):
         report.errors += 1
         _unstorable(job, error, now, conf)
 
@@ -262,87 +254,6 @@ def _failed_poll(job: VideoJob, error: Exception, now: datetime, conf: PollSetti
 # --- Loops ----------------------------------------------------------------------------------------
 
 
-class _Fetcher:
-    """GETs jobs on an event loop in a thread of its own, so requests stay in flight while the
-    calling thread claims and writes back. The database stays on the caller's thread (and its
-    connection and transaction); only ``VideoJob`` objects cross over, read-only."""
-
-    def __init__(self, concurrency: int) -> None:
-        self.results: queue.SimpleQueue[tuple[VideoJob, RemoteJob | Exception]] = \
-            queue.SimpleQueue()
-        self._loop = asyncio.new_event_loop()
-        self._tasks: set[asyncio.Task[None]] = set()  # held so they are not collected midway
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
-                                        name="videogen-poll-fetch")
-        self._thread.start()
-        self._client = self._call(self._open(concurrency))
-
-    async def _open(self, concurrency: int) -> Any:
-        self._limit = asyncio.Semaphore(concurrency)
-        return make_async_client()
-
-    def _call(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
-
-    def submit(self, jobs: Sequence[VideoJob]) -> None:
-        # One wake-up of the loop per batch, not one per job (CPU shared with the requests).
-        self._loop.call_soon_threadsafe(self._start, list(jobs))
-
-    def _start(self, jobs: list[VideoJob]) -> None:
-        for job in jobs:
-            self._tasks.add(task := self._loop.create_task(self._one(job)))
-            task.add_done_callback(self._tasks.discard)
-
-    async def _one(self, job: VideoJob) -> None:
-        result: RemoteJob | Exception
-        async with self._limit:
-            try:
-                result = await self._client.retrieve(job.remote_id)
-            except api_errors.VideoAPIError as error:
-                result = error
-            except Exception as error:  # a bug must not leave the caller waiting for this job
-                logger.exception("poll of job %s raised", job.pk)
-                result = error
-        self.results.put((job, result))
-
-    def take(self, most: int, gather_seconds: float = 0.02
-             ) -> list[tuple[VideoJob, RemoteJob | Exception]]:
-        """Wait for one result, then gather more for a moment: one write-back per handful."""
-        taken = [self._next()]
-        until = time.monotonic() + gather_seconds
-        while len(taken) < most and (left := until - time.monotonic()) > 0:
-            try:
-                taken.append(self.results.get(timeout=left))
-            except queue.Empty:
-                break
-        return taken
-
-    def _next(self) -> tuple[VideoJob, RemoteJob | Exception]:
-        while True:
-            try:
-                return self.results.get(timeout=1.0)
-            except queue.Empty:
-                if not self._thread.is_alive():
-                    raise RuntimeError("the poll fetch thread stopped") from None
-
-    def close(self) -> None:
-        try:
-            self._call(self._shut_down())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
-
-    async def _shut_down(self) -> None:
-        # Requests still in flight when the caller stops (an error): their jobs stay leased
-        # and come due again when the lease runs out.
-        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        await self._client.aclose()
-
-
 def run_loop(seconds: float | None = None, *, wait: bool = True) -> PollReport:
     """The scheduled task: poll due jobs for ``seconds`` (default ``POLL["LOOP_SECONDS"]``),
     returning early when nothing will be due before the time is up. ``wait=False`` polls
@@ -354,20 +265,19 @@ def run_loop(seconds: float | None = None, *, wait: bool = True) -> PollReport:
     budget = conf.loop_seconds if seconds is None else seconds
     started = time.monotonic()
     report = PollReport()
-    fetcher = _Fetcher(conf.concurrency)
     until = timezone.now() + timedelta(seconds=budget)
     cover_polls(until)
     try:
-        _pipeline(fetcher, conf, report, started + budget, wait, until)
+        with fetcher(conf.concurrency) as fetch:
+            _pipeline(fetch, conf, report, started + budget, wait, until)
     finally:
-        fetcher.close()
         uncover_polls(until)
     report.seconds = round(time.monotonic() - started, 3)
     logger.info("poll loop: %s", report)
     return report
 
 
-def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadline: float,
+def _pipeline(fetch: Fetcher, conf: PollSettings, report: PollReport, deadline: float,
               wait: bool, until: datetime) -> None:
     in_flight, claim_at, typical = 0, 0.0, _Typical()
     while True:
@@ -379,7 +289,7 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
             jobs = claim_due(conf.batch_size, conf, queued=in_flight)
             if jobs:
                 report.rounds += 1
-                fetcher.submit(jobs)
+                fetch.submit(jobs)
                 in_flight += len(jobs)
             elif in_flight:
                 claim_at = now + 0.5  # nothing due: look again in a moment, not every answer
@@ -389,7 +299,7 @@ def _pipeline(fetcher: _Fetcher, conf: PollSettings, report: PollReport, deadlin
                 continue
         if not in_flight:  # only past the deadline: before it, the claim above ran
             return
-        done = fetcher.take(min(in_flight, conf.concurrency))
+        done = fetch.take(min(in_flight, conf.concurrency))
         in_flight -= len(done)
         jobs_done, results = zip(*done, strict=True)
         write_back(jobs_done, results, report, conf, typical=typical)
@@ -413,19 +323,18 @@ def _wait_for_due(remaining: float, wait: bool, until: datetime) -> bool:
 
 
 def poll_jobs(jobs: Sequence[VideoJob]) -> PollReport:
-    """Poll these jobs now, whatever their schedule (re-poll, ``videogen poll``)."""
+    """Poll these jobs now, whatever their schedule (re-poll, ``api.refresh``, ``api.wait``),
+    through the loop's fetcher."""
     conf = get_settings().poll
     report = PollReport()
     jobs = [job for job in jobs if job.remote_id]
     if not jobs:
         return report
-    with asyncio.Runner() as runner:
-        client = make_async_client()
-        try:
-            results = runner.run(fetch_all(client, jobs, conf.concurrency))
-        finally:
-            runner.run(client.aclose())
-    write_back(jobs, results, report, conf)
+    with fetcher(conf.concurrency) as fetch:
+        fetch.submit(jobs)
+        done = fetch.take_all(len(jobs))
+    jobs_done, results = zip(*done, strict=True)
+    write_back(jobs_done, results, report, conf)
     return report
 
 

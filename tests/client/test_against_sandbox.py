@@ -254,7 +254,7 @@ def test_async_client_main_paths(videogen_sandbox):
 def test_iter_chunks_reads_large_bodies_in_large_pieces_on_that_connection_only(videogen_sandbox):
     """A large download reads up to LARGE_READ_BYTES at a time (half the CPU of httpcore's
     64 KiB reads, bench P3); the connection reads as before once the body is done."""
-    from videogen.client.core import LARGE_READ_BYTES
+    from videogen.client.large_reads import LARGE_READ_BYTES
 
     videogen_sandbox.configure(pad_to_bytes=16 * 1024 * 1024)
     client, _ = client_for(videogen_sandbox.url)

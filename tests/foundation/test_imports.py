@@ -147,6 +147,21 @@ def test_the_django_free_modules_import_neither_django_nor_the_app():
     assert problems == []
 
 
+#: What the fast paths may import of the app: never the domain modules that call them (polling,
+#: archive, lifecycle...), so the arrows point one way.
+FASTPATH_MAY_IMPORT = ("videogen.fastpath", "videogen.models", "videogen.client",
+                       "videogen.exceptions", "videogen.jsondata")
+
+
+def test_the_fast_paths_import_no_domain_module():
+    problems = [f"{name} imports {target}"
+                for name in MODULES if name.startswith("videogen.fastpath")
+                for target in sorted(app_imports(name))
+                if not any(target == ok or target.startswith(ok + ".")
+                           for ok in FASTPATH_MAY_IMPORT)]
+    assert problems == []
+
+
 def _may_import(dotted: str, allowed: tuple[str, ...]) -> bool:
     top = dotted.partition(".")[0]
     if top in ("django", "django_q", "asgiref"):

@@ -10,8 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from videogen import lifecycle, poll_writeback, polling, progress, timing
+from videogen import lifecycle, polling, progress, timing
+from videogen.client import AsyncVideoClient
 from videogen.conf import PollSettings, get_settings
+from videogen.fastpath import bulk_update
 from videogen.models import Status, VideoJob
 from videogen.provider import video_client
 
@@ -121,6 +123,36 @@ def test_loop_polls_many_jobs_concurrently_once_per_cycle(sandbox, settings):
     assert sandbox.stats()["requests"].get("retrieve", 0) - before == 30
     # Each job is rescheduled (not due again within this cycle).
     assert not VideoJob.objects.filter(next_poll_at__lte=timezone.now()).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_poll_jobs_polls_them_at_once_on_the_loops_fetch_thread(sandbox, settings, monkeypatch):
+    """Re-polls (``videogen poll``, the admin) go through the loop's one fetcher: its GETs run
+    concurrently on the fetch thread, and a bug in one is a failed poll of that job only."""
+    sandbox.configure(time_scale=1)
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"CONCURRENCY": 8}}
+    jobs = []
+    for i in range(6):
+        job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
+        lifecycle.submit(job)
+        jobs.append(VideoJob.objects.get(pk=job.pk))
+    sandbox.faults.add("latency", ms=600, route="retrieve")
+    threads, real_retrieve = set(), AsyncVideoClient.retrieve
+
+    async def retrieve(client, remote_id):
+        threads.add(threading.current_thread().name)
+        if remote_id == jobs[0].remote_id:
+            raise RuntimeError("a bug")
+        return await real_retrieve(client, remote_id)
+
+    monkeypatch.setattr(AsyncVideoClient, "retrieve", retrieve)
+    started = time.monotonic()
+    report = polling.poll_jobs(jobs)
+    assert time.monotonic() - started < 6 * 0.6 / 2  # not one after another
+    assert threads == {"videogen-poll-fetch"}
+    assert (report.polled, report.errors) == (6, 1)
+    assert VideoJob.objects.get(pk=jobs[0].pk).poll_failures == 1
+    assert all(VideoJob.objects.get(pk=job.pk).poll_attempts == 1 for job in jobs[1:])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -270,7 +302,7 @@ def test_routine_write_back_writes_each_row_its_own_values_nulls_included():
                                              poll_attempts=2, started_at=started)
                      for i in range(2))
     due = timezone.now() + timedelta(seconds=30)
-    poll_writeback.record_routine_polls([
+    bulk_update.write_guarded([
         (first, {"cost": Decimal("1.2500"), "last_response": {"id": "r-0", "n": [1, 2]},
                  "next_poll_at": due, "poll_attempts": 3}),
         (second, {"next_poll_at": None, "started_at": None, "provider_video_url": "https://x/v"}),

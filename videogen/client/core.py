@@ -37,6 +37,8 @@ import httpx
 import pydantic
 
 from videogen.client import errors
+from videogen.client.large_reads import large_reads
+from videogen.client.pools import small_pools
 from videogen.client.redact import Redactor
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.version import __version__
@@ -380,33 +382,6 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 # --- Sync --------------------------------------------------------------------------------------
 
 
-# httpcore reads the network 64 KiB at a time. For a large body, reads of up to 256 KiB halve
-# the CPU spent receiving it (0.7 -> 0.33 s per GiB, bench P3); larger ones gain nothing more.
-LARGE_READ_BYTES = 256 * 1024
-
-
-@contextlib.contextmanager
-def _large_reads(response: httpx.Response) -> Iterator[None]:
-    """Let this response's connection read up to ``LARGE_READ_BYTES`` at a time while its body
-    streams. Through httpcore's documented ``network_stream`` extension, on this one connection
-    only (small reads elsewhere stay cheap), restored before the connection is reused. A
-    transport without that extension simply keeps its own read size."""
-    stream = response.extensions.get("network_stream")
-    read = getattr(stream, "read", None)
-    if read is None or not hasattr(stream, "__dict__"):
-        yield
-        return
-
-    def large_read(max_bytes: int, timeout: float | None = None) -> bytes:
-        return read(max(max_bytes, LARGE_READ_BYTES), timeout)
-
-    stream.read = large_read
-    try:
-        yield
-    finally:
-        del stream.read
-
-
 class DownloadStream:
     """A streamed download: ``headers``, ``status_code``, ``iter_bytes(chunk_size)``,
     ``iter_chunks()``, ``bytes_received``."""
@@ -431,7 +406,7 @@ class DownloadStream:
             yield from self.iter_bytes(decoded_chunk_size)
             return
         try:
-            with _large_reads(self.response):
+            with large_reads(self.response):
                 yield from self.response.iter_raw()
         except httpx.HTTPError as error:
             raise self._core.transport_error(error, create_body=None) from None
@@ -544,16 +519,10 @@ class VideoClient(_Core):
 # --- Async -------------------------------------------------------------------------------------
 
 
-# httpx's async connection pool spends CPU in proportion to the connections it juggles: on a
-# 2-core machine one pool delivered under 100 requests/s at 64 in flight, pools of 16 about
-# 550/s, and the poll loop at 64 went from 38x to 45x its baseline with pools of 8
-# (bench/README.md, P1). So connections are spread over small pools.
-CONNECTIONS_PER_POOL = 8
-
-
 class AsyncVideoClient(_Core):
     """Asynchronous client; requests are spread over pools of at most
-    ``CONNECTIONS_PER_POOL`` connections (``max_connections`` in all). ``await aclose()``."""
+    ``CONNECTIONS_PER_POOL`` connections (``max_connections`` in all; why:
+    :mod:`videogen.client.pools`). ``await aclose()``."""
 
     def __init__(self, *, api_key: str | None, base_url: str = DEFAULT_BASE_URL,
                  timeout: float = 60.0, connect_timeout: float = 5.0, max_retries: int = 2,
@@ -566,19 +535,11 @@ class AsyncVideoClient(_Core):
                          connect_timeout=connect_timeout, max_retries=max_retries,
                          user_agent=user_agent, connect_retry_seconds=connect_retry_seconds,
                          max_response_bytes=max_response_bytes)
-        self._pools = [http_client] if http_client else self._make_pools(max_connections,
-                                                                          transport)
+        self._pools = [http_client] if http_client else small_pools(
+            max_connections, timeout=self.timeout, transport=transport, verify=tls_context())
         self._own_http = http_client is None
         self._turn = itertools.count()
         self._sleep = sleep
-
-    def _make_pools(self, max_connections: int, transport: httpx.AsyncBaseTransport | None
-                    ) -> list[httpx.AsyncClient]:
-        count = max(1, -(-max_connections // CONNECTIONS_PER_POOL))
-        size = max(1, -(-max_connections // count))
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        return [httpx.AsyncClient(timeout=self.timeout, transport=transport,
-                                  verify=tls_context(), limits=limits) for _ in range(count)]
 
     @property
     def _http(self) -> httpx.AsyncClient:
