@@ -5,30 +5,18 @@ import json
 import pytest
 
 from tests.client.scripted import CREATE, JOB, client_for
-from videogen.client import (
-    APITimeout,
-    AuthenticationError,
-    BadRequest,
-    CancelNotSupported,
-    Conflict,
-    InvalidResponse,
-    NotFound,
-    PaymentRequired,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    VideoAPIError,
-)
+from videogen.client import errors
 
 OPENAI_STYLE = json.dumps({"error": {"message": "nope", "type": "invalid_request_error",
                                      "param": "width", "code": "bad"}}).encode()
 
 
 @pytest.mark.parametrize(("status", "error_class"), [
-    (400, BadRequest), (401, AuthenticationError), (402, PaymentRequired),
-    (403, PermissionDenied), (404, NotFound), (408, APITimeout), (409, Conflict),
-    (418, BadRequest), (422, BadRequest), (429, RateLimited), (500, ServerError),
-    (502, ServerError), (503, ServerError), (504, ServerError),
+    (400, errors.BadRequest), (401, errors.AuthenticationError),
+    (402, errors.PaymentRequired), (403, errors.PermissionDenied), (404, errors.NotFound),
+    (408, errors.APITimeout), (409, errors.Conflict), (418, errors.BadRequest),
+    (422, errors.BadRequest), (429, errors.RateLimited), (500, errors.ServerError),
+    (502, errors.ServerError), (503, errors.ServerError), (504, errors.ServerError),
 ])
 def test_each_status_maps_to_its_error(scripted, status, error_class):
     scripted.script = [(status, {"x-request-id": "req-7"}, OPENAI_STYLE)]
@@ -36,7 +24,7 @@ def test_each_status_maps_to_its_error(scripted, status, error_class):
     with pytest.raises(error_class) as caught:
         client.retrieve("job-1")
     error = caught.value
-    assert isinstance(error, VideoAPIError)
+    assert isinstance(error, errors.VideoAPIError)
     assert (error.status_code, error.message, error.param, error.code, error.type,
             error.request_id) == (status, "nope", "width", "bad", "invalid_request_error",
                                   "req-7")
@@ -56,7 +44,7 @@ def test_each_status_maps_to_its_error(scripted, status, error_class):
 def test_error_bodies_are_parsed_tolerantly(scripted, body, message):
     scripted.script = [(400, {}, body)]
     client, _ = client_for(scripted.url)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(errors.BadRequest) as caught:
         client.retrieve("job-1")
     assert message in caught.value.message
 
@@ -64,7 +52,7 @@ def test_error_bodies_are_parsed_tolerantly(scripted, body, message):
 def test_a_long_text_body_is_cut(scripted):
     scripted.script = [(400, {"content-type": "text/html"}, b"x" * 10_000)]
     client, _ = client_for(scripted.url)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(errors.BadRequest) as caught:
         client.retrieve("job-1")
     assert len(caught.value.message) == 300
 
@@ -76,7 +64,7 @@ def test_a_long_text_body_is_cut(scripted):
 def test_success_with_an_unusable_body_is_invalid_response(scripted, body):
     scripted.script = [(200, {}, body)]
     client, _ = client_for(scripted.url)
-    with pytest.raises(InvalidResponse) as caught:
+    with pytest.raises(errors.InvalidResponse) as caught:
         client.retrieve("job-1")
     assert caught.value.status_code == 200
 
@@ -94,7 +82,7 @@ def test_rate_limited_keeps_retry_after_and_rate_limit_headers(scripted):
                "x-ratelimit-reset": "7"}
     scripted.script = [(429, headers, b'{"error": {"message": "slow down"}}')]
     client, _ = client_for(scripted.url, max_retries=0)
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(errors.RateLimited) as caught:
         client.retrieve("job-1")
     assert caught.value.retry_after == 7
     assert caught.value.rate_limit == {"x-ratelimit-limit": "60", "x-ratelimit-remaining": "0",
@@ -103,7 +91,7 @@ def test_rate_limited_keeps_retry_after_and_rate_limit_headers(scripted):
 
 def test_an_invalid_create_request_is_refused_before_sending(scripted):
     client, _ = client_for(scripted.url)
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(errors.BadRequest) as caught:
         client.create({"model": "google/veo-2.0", "steps": 500, "colour": "red"})
     assert caught.value.status_code is None and caught.value.param == "steps"
     assert "colour" in caught.value.message and scripted.requests == []
@@ -115,13 +103,13 @@ def test_job_ids_cannot_change_the_path(scripted):
     client.retrieve("a/../b?c=d#e")
     assert scripted.paths() == ["/v2/videos/a%2F..%2Fb%3Fc%3Dd%23e"]
     for bad in ("", ".", ".."):
-        with pytest.raises(BadRequest):
+        with pytest.raises(errors.BadRequest):
             client.retrieve(bad)
 
 
 def test_an_invalid_download_url_is_a_bad_request(scripted):
     client, _ = client_for(scripted.url)
-    with pytest.raises(BadRequest) as caught, client.download("http://[::1"):
+    with pytest.raises(errors.BadRequest) as caught, client.download("http://[::1"):
         pass
     assert caught.value.param == "url"
 
@@ -129,13 +117,13 @@ def test_an_invalid_download_url_is_a_bad_request(scripted):
 def test_redirected_create_is_not_followed(scripted):
     scripted.script = [(307, {"location": "/v2/videos-elsewhere"}, b"")]
     client, _ = client_for(scripted.url)
-    with pytest.raises(InvalidResponse):
+    with pytest.raises(errors.InvalidResponse):
         client.create(CREATE)
     assert scripted.paths() == ["/v2/videos"]
 
 
 def test_cancel_is_not_supported(scripted):
     client, _ = client_for(scripted.url)
-    with pytest.raises(CancelNotSupported, match="no cancel endpoint"):
+    with pytest.raises(errors.CancelNotSupported, match="no cancel endpoint"):
         client.cancel("job-1")
     assert scripted.requests == []

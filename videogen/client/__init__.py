@@ -2,27 +2,8 @@
 
 from videogen.client import errors
 from videogen.client.core import AsyncVideoClient, DownloadStream, VideoClient
-from videogen.client.errors import (
-    APIConnectionError,
-    APITimeout,
-    AuthenticationError,
-    BadRequest,
-    CancelNotSupported,
-    Conflict,
-    InvalidResponse,
-    NotFound,
-    PaymentRequired,
-    PermissionDenied,
-    RateLimited,
-    ServerError,
-    SubmissionOutcomeUnknown,
-    VideoAPIError,
-)
+from videogen.client.errors import *  # noqa: F403  (the exception classes: errors.__all__)
 from videogen.client.schemas import CreateVideoRequest, Media, RemoteJob
 
-__all__ = [
-    "APIConnectionError", "APITimeout", "AsyncVideoClient", "AuthenticationError", "BadRequest",
-    "CancelNotSupported", "Conflict", "CreateVideoRequest", "DownloadStream", "InvalidResponse",
-    "Media", "NotFound", "PaymentRequired", "PermissionDenied", "RateLimited", "RemoteJob",
-    "ServerError", "SubmissionOutcomeUnknown", "VideoAPIError", "VideoClient", "errors",
-]
+__all__ = [*errors.__all__, "AsyncVideoClient", "CreateVideoRequest", "DownloadStream",
+           "Media", "RemoteJob", "VideoClient", "errors"]

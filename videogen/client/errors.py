@@ -45,10 +45,7 @@ __all__ = [
     "ServerError",
     "SubmissionOutcomeUnknown",
     "VideoAPIError",
-    "error_class",
-    "from_response",
-    "rate_limit_headers",
-]
+]  # the exception classes (their home is videogen.exceptions), re-exported by videogen.client
 
 # How much of a non-JSON error body is kept in a message.
 BODY_EXCERPT = 300
