@@ -132,7 +132,7 @@ class ArchiveFieldFile(FieldFile):
     """A job's video or poster, in the storage its row names (``storage_alias``) rather than
     the field's: one alias for both files, since they are saved and moved together."""
 
-    @property  # type: ignore[override]
+    @property
     def storage(self) -> Storage:
         return storage_for(getattr(self.instance, "storage_alias", ""))
 
