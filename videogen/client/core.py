@@ -391,7 +391,7 @@ def _large_reads(response: httpx.Response) -> Iterator[None]:
     streams. Through httpcore's documented ``network_stream`` extension, on this one connection
     only (small reads elsewhere stay cheap), restored before the connection is reused. A
     transport without that extension simply keeps its own read size."""
-    stream = response.extensions.get("network_stream")
+    stream: Any = response.extensions.get("network_stream")  # httpcore's, untyped
     read = getattr(stream, "read", None)
     if read is None or not hasattr(stream, "__dict__"):
         yield
