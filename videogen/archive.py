@@ -497,7 +497,8 @@ def _poster(container: Any) -> bytes | None:
     encoder.thread_count = 1
     encoder.width, encoder.height = chosen.width, chosen.height
     encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = chosen.time_base or av.time_base
+    # (av.time_base is the int AV_TIME_BASE, not a Fraction: a decoded frame has its own.)
+    encoder.time_base = chosen.time_base or av.time_base  # type: ignore[assignment]
     packets = encoder.encode(chosen.reformat(format="yuvj420p"))
     packets += encoder.encode(None)
     return b"".join(bytes(packet) for packet in packets) or None

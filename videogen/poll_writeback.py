@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connections, router, transaction
 
 from videogen import lifecycle
 from videogen.models import VideoJob
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 # The logger these writes always had: a site's LOGGING that names it keeps working.
 logger = logging.getLogger("videogen.lifecycle")
@@ -60,7 +63,7 @@ def _write_alone(poll: tuple[VideoJob, dict[str, Any]]) -> tuple[VideoJob, Excep
 def _write_routine(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
     if not polls:
         return
-    columns = [VideoJob._meta.get_field(name)
+    columns = [cast("Field[Any, Any]", VideoJob._meta.get_field(name))  # columns, no relations
                for name in sorted({name for _, fields in polls for name in fields})]
     connection = connections[router.db_for_write(VideoJob)]
     # Every row writes every column any of these polls touched (its own value, or the one it
@@ -81,7 +84,7 @@ def _write_routine(polls: list[tuple[VideoJob, dict[str, Any]]]) -> None:
             setattr(job, name, value)
 
 
-def _update_one(connection: Any, columns: list[Any]) -> str:
+def _update_one(connection: Any, columns: list[Field[Any, Any]]) -> str:
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
     # Only quoted model column names are interpolated; every value is a parameter.
@@ -89,7 +92,7 @@ def _update_one(connection: Any, columns: list[Any]) -> str:
             f"WHERE {quote(VideoJob._meta.pk.column)} = %s AND {_status_column(quote)} = %s")
 
 
-def _update_from_values(connection: Any, columns: list[Any], count: int) -> str:
+def _update_from_values(connection: Any, columns: list[Field[Any, Any]], count: int) -> str:
     quote = connection.ops.quote_name
     table, pk = quote(VideoJob._meta.db_table), VideoJob._meta.pk
     # Typed placeholders: a VALUES list has no column types of its own (NULLs would be text).
@@ -104,4 +107,4 @@ def _update_from_values(connection: Any, columns: list[Any], count: int) -> str:
 
 
 def _status_column(quote: Callable[[str], str]) -> str:
-    return quote(VideoJob._meta.get_field("status").column)
+    return quote(cast(str, VideoJob._meta.get_field("status").column))  # a column: named

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.db.models import Min
@@ -38,10 +38,15 @@ from django.utils.translation import gettext as _
 from videogen import lifecycle, poll_writeback, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import RemoteJob
-from videogen.conf import PollSettings, get_settings
+from videogen.conf import PollSettings, VideogenSettings, get_settings
 from videogen.models import IN_FLIGHT_STATUSES, VideoJob
 from videogen.provider import async_video_client
 from videogen.schedules import cover_polls, uncover_polls
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from videogen.client import AsyncVideoClient
 
 logger = logging.getLogger("videogen.polling")
 
@@ -132,7 +137,7 @@ def seconds_until_next_due() -> float | None:
 # --- Fetching ----------------------------------------------------------------------------------
 
 
-async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
+async def fetch_all(client: AsyncVideoClient, jobs: Sequence[VideoJob], concurrency: int
                     ) -> list[RemoteJob | Exception]:
     """``retrieve`` every job, at most ``concurrency`` at a time; errors are returned."""
     limit = asyncio.Semaphore(concurrency)
@@ -144,10 +149,11 @@ async def fetch_all(client: Any, jobs: Sequence[VideoJob], concurrency: int
             except api_errors.VideoAPIError as error:
                 return error
 
-    return await asyncio.gather(*(one(job.remote_id) for job in jobs))
+    # (Jobs due for a poll have a remote id.)
+    return await asyncio.gather(*(one(cast(str, job.remote_id)) for job in jobs))
 
 
-def make_async_client() -> Any:
+def make_async_client() -> AsyncVideoClient:
     # No retries inside the client: a failed poll is simply rescheduled by the loop.
     settings = get_settings()
     return async_video_client(max_retries=0,
@@ -155,7 +161,7 @@ def make_async_client() -> Any:
                                           timeout=poll_timeout(settings))
 
 
-def poll_timeout(settings: Any) -> float:
+def poll_timeout(settings: VideogenSettings) -> float:
     """The read timeout of a poll: ``TIMEOUT``, shortened so that a round of requests ends
     within half of ``CLAIM_SECONDS`` (leases count in such rounds, :func:`lease_seconds`); a
     job status that takes longer is a failed poll anyway."""
@@ -275,13 +281,13 @@ class _Fetcher:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
                                         name="videogen-poll-fetch")
         self._thread.start()
-        self._client = self._call(self._open(concurrency))
+        self._client: AsyncVideoClient = self._call(self._open(concurrency))
 
-    async def _open(self, concurrency: int) -> Any:
+    async def _open(self, concurrency: int) -> AsyncVideoClient:
         self._limit = asyncio.Semaphore(concurrency)
         return make_async_client()
 
-    def _call(self, coroutine: Any) -> Any:
+    def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def submit(self, jobs: Sequence[VideoJob]) -> None:
@@ -297,7 +303,7 @@ class _Fetcher:
         result: RemoteJob | Exception
         async with self._limit:
             try:
-                result = await self._client.retrieve(job.remote_id)
+                result = await self._client.retrieve(cast(str, job.remote_id))  # claimed: set
             except api_errors.VideoAPIError as error:
                 result = error
             except Exception as error:  # a bug must not leave the caller waiting for this job
