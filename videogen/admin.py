@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,6 +30,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseNotAllowed,
     JsonResponse,
 )
@@ -46,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from videogen import actions, catalog, dashboard, lifecycle
-from videogen.actions import OPERATIONS, Operation, Report
+from videogen.actions import OPERATIONS, Operation, Outcome, Report
 from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_value, pk_values
 from videogen.forms import ADVANCED_FIELDS, IMAGE_FIELDS, MAIN_FIELDS, JobForm
 from videogen.media import other_media_urls, stored_keyframes, summarize_frames
@@ -55,6 +56,11 @@ from videogen.progress import cost_text, progress, status_json
 from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 from videogen.widgets import describe_image, in_words, is_own, thumbnail_src
+
+if TYPE_CHECKING:
+    from django.db.models import Field
+
+    from videogen.models import User
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
 #: job); the report says so, and staff run it again for the rest.
@@ -162,11 +168,15 @@ def _permission_check(codename: str) -> Callable[[Any, HttpRequest], bool]:
 #: The actions and ``has_<permission>_permission`` methods of :data:`OPERATIONS`, made from
 #: the table (an operation under one of Django's own permissions, like retry's ``add``,
 #: uses Django's method).
-OperationActions = type("OperationActions", (), {
-    **{op.action: _action(op) for op in OPERATIONS.values()},
-    **{f"has_{op.permission}_permission": _permission_check(op.codename)
-       for op in OPERATIONS.values() if op.codename},
-})
+if TYPE_CHECKING:
+    class OperationActions:
+        """Built from the table at run time: methods the type checker cannot see."""
+else:
+    OperationActions = type("OperationActions", (), {
+        **{op.action: _action(op) for op in OPERATIONS.values()},
+        **{f"has_{op.permission}_permission": _permission_check(op.codename)
+           for op in OPERATIONS.values() if op.codename},
+    })
 
 
 @admin.register(VideoJob)
@@ -338,7 +348,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                     '{}<ul class="vg-report">{}</ul>', title, self._outcome_items(outcomes)),
                     level)
 
-    def _outcome_items(self, outcomes: list[actions.Outcome]) -> SafeString:
+    def _outcome_items(self, outcomes: list[Outcome]) -> SafeString:
         items = format_html_join("", "<li>{}: {}</li>", (
             (self._job_link(o.job), self._outcome_text(o)) for o in outcomes[:LISTED]))
         if len(outcomes) > LISTED:
@@ -346,7 +356,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                 "n": len(outcomes) - LISTED})
         return items
 
-    def _outcome_text(self, outcome: actions.Outcome) -> SafeString:
+    def _outcome_text(self, outcome: Outcome) -> SafeString:
         # The catalog's words name the model by its id; staff know it by its label.
         message = in_words(str(outcome.message), catalog.get_model(outcome.job.model))
         if outcome.created is None:
@@ -401,7 +411,9 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         job = self.get_object(request, unquote(object_id))
         operation = OPERATIONS.get(name)
         if job is None or operation is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own answer (private, absent from django-stubs).
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id)
         if not self.may(request, operation):
             raise PermissionDenied
         if name == "retry":
@@ -410,7 +422,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                                       name)
         return response or redirect(reverse(self._url("change"), args=[job.pk]))
 
-    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """The archived video as a download with a readable name: streamed from storage, or a
         redirect to a signed S3 URL that tells S3 to send it as an attachment."""
         job = self.get_object(request, unquote(object_id))
@@ -510,7 +522,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             # rolled back): the same page as a late save.
             current = self.get_object(request, unquote(object_id))
             if current is None:  # deleted meanwhile
-                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                    request, self.opts, object_id)
             return self.sent_meanwhile(request, current)
         except PermissionDenied:
             # A save from a tab opened before the job was sent: a normal page, not a 403.
@@ -532,8 +545,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             text = _("This job is %(status)s; it can no longer be edited, so your changes "
                      "were not saved.") % {"status": job.get_status_display().lower()}
         self.message_user(request, text, messages.ERROR)
-        typed = [(VideoJob._meta.get_field(name).verbose_name, request.POST.get(name, ""))
-                 for name in TYPED_FIELDS]
+        typed = [(cast("Field[Any, Any]", VideoJob._meta.get_field(name)).verbose_name,
+                  request.POST.get(name, "")) for name in TYPED_FIELDS]
         typed = [(label, value) for label, value in typed if value.strip()]
         # Shown as a GET: the form is not bound to the refused data, the page is read-only.
         request.method = "GET"
@@ -543,7 +556,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         for text in form.warning_texts() if isinstance(form, JobForm) else ():
             messages.warning(request, text)
         if not change:
-            obj.created_by = request.user
+            obj.created_by = cast("User", request.user)  # the admin lets in logged-in staff only
             obj.save()
             return
         # Only a draft is edited, and never its status: a submit may have won the race.
