@@ -72,6 +72,12 @@ HEAVY_FIELDS = ("media", "last_response", "metadata")
 MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
 
 
+def staff_user(request: HttpRequest) -> User:
+    """``request.user`` on an admin page: the admin lets in logged-in staff only, never an
+    AnonymousUser (which django-stubs must allow for ``request.user`` in general)."""
+    return cast("User", request.user)
+
+
 # --- Filters ------------------------------------------------------------------------------------
 
 
@@ -81,11 +87,12 @@ class ModelFilter(admin.SimpleListFilter):
     title = _("model")
     parameter_name = "model"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+                ) -> list[tuple[str, str]]:
         specs = sorted(catalog.site_catalog().values(), key=lambda s: s.display_name or s.id)
         return [(spec.id, spec.display_name or spec.id) for spec in specs]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[VideoJob]) -> QuerySet[VideoJob]:
         return queryset.filter(model=self.value()) if self.value() else queryset
 
 
@@ -95,7 +102,8 @@ class OwnerFilter(admin.SimpleListFilter):
     title = _("owner")
     parameter_name = "owner"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+                ) -> list[tuple[str, Any]]:
         users = get_user_model()
         staff = users.objects.all()
         if any(f.name == "is_staff" for f in users._meta.get_fields()):
@@ -104,10 +112,10 @@ class OwnerFilter(admin.SimpleListFilter):
         choices += [(str(user.pk), str(user)) for user in staff.order_by("pk")[:50]]
         return choices
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[VideoJob]) -> QuerySet[VideoJob]:
         value = self.value()
         if value == "me":
-            return queryset.filter(created_by=request.user)
+            return queryset.filter(created_by=staff_user(request))
         if value == "none":
             return queryset.filter(created_by__isnull=True)
         if value:
@@ -123,11 +131,12 @@ class SendingFilter(admin.SimpleListFilter):
     title = _("sending")
     parameter_name = "sending"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+                ) -> list[tuple[str, Any]]:
         return [("waiting", _("Drafts waiting to be sent")),
                 ("queued", _("Queued for sending"))]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[VideoJob]) -> QuerySet[VideoJob]:
         if self.value() == "waiting":
             return queryset.filter(status=Status.DRAFT, submit_requested_at__isnull=True)
         if self.value() == "queued":
@@ -136,7 +145,8 @@ class SendingFilter(admin.SimpleListFilter):
 
 
 class JobChangeList(ChangeList):
-    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None
+                     ) -> QuerySet[VideoJob]:
         return super().get_queryset(request, exclude_parameters).defer(*HEAVY_FIELDS)
 
 
@@ -149,7 +159,7 @@ class _SentMeanwhile(Exception):
 
 def _action(operation: Operation) -> Callable[..., HttpResponse | None]:
     """The changelist action that runs ``operation`` (named and labelled as the table says)."""
-    def action(self: VideoJobAdmin, request: HttpRequest, queryset: QuerySet
+    def action(self: VideoJobAdmin, request: HttpRequest, queryset: QuerySet[VideoJob]
                ) -> HttpResponse | None:
         return self.run_operation(request, queryset, operation.name)
 
@@ -210,7 +220,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- Permissions ----------------------------------------------------------------------
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: VideoJob | None = None) -> bool:
         # A job that has been sent (or queued for sending) is history: viewed, not edited.
         return super().has_change_permission(request, obj) and self.editable(obj)
 
@@ -276,8 +286,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
     def owner(self, job: VideoJob) -> str:
         return str(job.created_by) if job.created_by_id else "—"
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str
-                           ) -> tuple[QuerySet, bool]:
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[VideoJob],
+                           search_term: str) -> tuple[QuerySet[VideoJob], bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset,
                                                                   search_term)
         try:
@@ -297,7 +307,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- Actions --------------------------------------------------------------------------
 
-    def run_operation(self, request: HttpRequest, queryset: QuerySet, name: str
+    def run_operation(self, request: HttpRequest, queryset: QuerySet[VideoJob], name: str
                       ) -> HttpResponse | None:
         """Confirm first when the operation asks for it (re-POSTed with ``post=yes``, as
         Django's ``delete_selected`` does), then run it and report per job."""
@@ -315,7 +325,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                 % {"n": MAX_JOBS_PER_ACTION}, messages.WARNING)
         return None
 
-    def confirmation(self, request: HttpRequest, queryset: QuerySet, operation: Operation
+    def confirmation(self, request: HttpRequest, queryset: QuerySet[VideoJob], operation: Operation
                      ) -> TemplateResponse:
         listed = list(queryset[:LISTED])
         count = queryset.count()
@@ -478,8 +488,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- The add / change page ---------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if not self.editable(obj):
+    def get_fieldsets(self, request: HttpRequest, obj: VideoJob | None = None) -> Any:
+        if obj is not None and not self.editable(obj):
             return (
                 (_("Request"), {"fields": [name for name in self.view_request_fields
                                            if _shown(obj, name)]}),
@@ -494,13 +504,13 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             (_("Advanced"), {"classes": ["collapse"], "fields": ADVANCED_FIELDS}),
         )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: VideoJob | None = None) -> Any:
         if self.editable(obj):
             return ()
         return [name for _title, options in self.get_fieldsets(request, obj)
                 for name in options["fields"]]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+    def get_form(self, request: HttpRequest, obj: VideoJob | None = None, change: bool = False,
                  **kwargs: Any) -> Any:
         if not self.editable(obj):
             kwargs["form"] = forms.ModelForm
@@ -510,7 +520,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         return form
 
     @staticmethod
-    def editable(obj: Any) -> bool:
+    def editable(obj: VideoJob | None) -> bool:
         return obj is None or obj.is_editable
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
@@ -556,7 +566,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         for text in form.warning_texts() if isinstance(form, JobForm) else ():
             messages.warning(request, text)
         if not change:
-            obj.created_by = cast("User", request.user)  # the admin lets in logged-in staff only
+            obj.created_by = staff_user(request)
             obj.save()
             return
         # Only a draft is edited, and never its status: a submit may have won the race.
@@ -608,7 +618,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         return redirect(reverse(self._url("change"), args=[obj.pk]))
 
     def render_change_form(self, request: HttpRequest, context: dict, add: bool = False,
-                           change: bool = False, form_url: str = "", obj: Any = None
+                           change: bool = False, form_url: str = "", obj: VideoJob | None = None
                            ) -> HttpResponse:
         context["can_submit"] = self.may(request, OPERATIONS["submit"])
         context["job_editable"] = self.has_add_permission(request) if obj is None else (
@@ -616,7 +626,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         if obj is not None:
             context.update(self.job_context(request, obj))
         if obj is not None and obj.retry_of_id and context["job_editable"]:
-            context["retry_of_link"] = self._job_link(obj.retry_of)
+            context["retry_of_link"] = self._job_link(cast(VideoJob, obj.retry_of))  # has an id
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def job_context(self, request: HttpRequest, job: VideoJob) -> dict[str, Any]:
