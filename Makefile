@@ -33,7 +33,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy --follow-imports=silent videogen/api.py
+	$(BIN)/mypy videogen
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint test-sqlite test-django6 test-postgres reliability soak

@@ -22,6 +22,7 @@ Production profile (``DJANGO_DEBUG=0``; ``python manage.py check --deploy`` is c
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -160,7 +161,7 @@ DEMO_RECEIVER = env_flag("DEMO_WEBHOOK_RECEIVER", False)
 # Outside DEBUG nothing points at the sandbox by default: a production site that forgot
 # TOGETHER_API_KEY fails its checks (videogen.E001) instead of running with a demo key.
 _api_key = os.environ.get("TOGETHER_API_KEY") or ("sandbox-demo-key" if DEBUG else None)
-VIDEOGEN = {
+VIDEOGEN: dict[str, Any] = {
     "API_KEY": _api_key,
     "BASE_URL": os.environ.get("TOGETHER_BASE_URL") or (SANDBOX_URL if DEBUG else
                                                          "https://api.together.ai"),

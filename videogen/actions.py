@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,6 +20,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from videogen import budget, lifecycle
 from videogen.models import TERMINAL_STATUSES, ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
+
+if TYPE_CHECKING:
+    from videogen.models import Actor
 
 logger = logging.getLogger("videogen.admin")
 
@@ -57,7 +60,7 @@ class Operation:
     warning: Any = ""
     confirm_label: Any = ""
 
-    def apply(self, job: VideoJob, user: Any) -> Outcome:
+    def apply(self, job: VideoJob, user: Actor) -> Outcome:
         reason = self.guard(job)
         if reason:
             return Outcome(job, "skipped", reason)
@@ -85,7 +88,7 @@ class Report:
         return [outcome for outcome in self.outcomes if outcome.kind == kind]
 
 
-def run(operation: Operation, jobs: Iterable[VideoJob], user: Any) -> Report:
+def run(operation: Operation, jobs: Iterable[VideoJob], user: Actor) -> Report:
     report = Report(operation)
     for job in jobs:
         report.outcomes.append(operation.apply(job, user))
@@ -111,7 +114,7 @@ def _submit_guard(job: VideoJob) -> str | None:
     return None if job.status in lifecycle.SUBMITTABLE else _it_is(job)
 
 
-def _submit(job: VideoJob, user: Any) -> tuple[str, None]:
+def _submit(job: VideoJob, user: Actor) -> tuple[str, None]:
     errors = [p for p in lifecycle.check_request(job) if p.is_error]
     if errors:
         raise lifecycle.LifecycleError(
@@ -130,7 +133,7 @@ def _repoll_guard(job: VideoJob) -> str | None:
     return _("%(it_is)s and has no provider id yet") % {"it_is": _it_is(job)}
 
 
-def _repoll(job: VideoJob, user: Any) -> tuple[str, None]:
+def _repoll(job: VideoJob, user: Actor) -> tuple[str, None]:
     _after_commit("repoll_job", str(job.pk))
     return _("re-poll queued"), None
 
@@ -142,7 +145,7 @@ def _cancel_guard(job: VideoJob) -> str | None:
     return None if job.status in lifecycle.CANCELLABLE else _it_is(job)
 
 
-def _cancel(job: VideoJob, user: Any) -> tuple[str, None]:
+def _cancel(job: VideoJob, user: Actor) -> tuple[str, None]:
     # Local for this provider (it has no cancel call), so it runs here, not in a task.
     lifecycle.cancel(job, actor=user)
     if job.remote_may_finish:
@@ -161,7 +164,7 @@ def _retry_guard(job: VideoJob) -> str | None:
     return _("%(it_is)s; retry it once it has finished") % {"it_is": _it_is(job)}
 
 
-def _retry(job: VideoJob, user: Any) -> tuple[str, VideoJob]:
+def _retry(job: VideoJob, user: Actor) -> tuple[str, VideoJob]:
     new = lifecycle.retry(job, actor=user)
     return _("new draft created"), new
 
@@ -179,7 +182,7 @@ def _archive_guard(job: VideoJob) -> str | None:
     return _("%(it_is)s; only finished videos can be archived") % {"it_is": _it_is(job)}
 
 
-def _archive(job: VideoJob, user: Any) -> tuple[str, None]:
+def _archive(job: VideoJob, user: Actor) -> tuple[str, None]:
     lifecycle.request_archive(job, actor=user)
     return _("archive queued"), None
 
@@ -191,7 +194,7 @@ def _webhooks_guard(job: VideoJob) -> str | None:
     return None if job.webhook_events.exists() else _("it has no webhook events")
 
 
-def _resend_webhooks(job: VideoJob, user: Any) -> tuple[str, None]:
+def _resend_webhooks(job: VideoJob, user: Actor) -> tuple[str, None]:
     from videogen.webhooks import delivery
 
     count = sum(delivery.resend_event(event) for event in job.webhook_events.order_by(
@@ -213,12 +216,12 @@ def _uncertain_guard(job: VideoJob) -> str | None:
     return None
 
 
-def _mark_failed(job: VideoJob, user: Any) -> tuple[str, None]:
+def _mark_failed(job: VideoJob, user: Actor) -> tuple[str, None]:
     lifecycle.mark_failed(job, actor=user)
     return _("marked failed"), None
 
 
-def _resubmit(job: VideoJob, user: Any) -> tuple[str, None]:
+def _resubmit(job: VideoJob, user: Actor) -> tuple[str, None]:
     budget.check_budget(job)
     lifecycle.request_resubmit(job, actor=user)
     return _("queued for sending again"), None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,6 +30,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseNotAllowed,
     JsonResponse,
 )
@@ -46,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from videogen import actions, catalog, dashboard, lifecycle
-from videogen.actions import OPERATIONS, Operation, Report
+from videogen.actions import OPERATIONS, Operation, Outcome, Report
 from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_value, pk_values
 from videogen.forms import ADVANCED_FIELDS, IMAGE_FIELDS, MAIN_FIELDS, JobForm
 from videogen.media import other_media_urls, stored_keyframes, summarize_frames
@@ -55,6 +56,11 @@ from videogen.progress import cost_text, progress, status_json
 from videogen.storage import file_url, storage_problem
 from videogen.webhooks import admin as webhooks_admin  # registers the webhook pages too
 from videogen.widgets import describe_image, in_words, is_own, thumbnail_src
+
+if TYPE_CHECKING:
+    from django.db.models import Field
+
+    from videogen.models import User
 
 #: An action over "all N jobs" handles at most this many per click (a web request is no batch
 #: job); the report says so, and staff run it again for the rest.
@@ -66,6 +72,12 @@ HEAVY_FIELDS = ("media", "last_response", "metadata")
 MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
 
 
+def staff_user(request: HttpRequest) -> User:
+    """``request.user`` on an admin page: the admin lets in logged-in staff only, never an
+    AnonymousUser (which django-stubs must allow for ``request.user`` in general)."""
+    return cast("User", request.user)
+
+
 # --- Filters ------------------------------------------------------------------------------------
 
 
@@ -75,11 +87,12 @@ class ModelFilter(admin.SimpleListFilter):
     title = _("model")
     parameter_name = "model"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+                ) -> list[tuple[str, str]]:
         specs = sorted(catalog.site_catalog().values(), key=lambda s: s.display_name or s.id)
         return [(spec.id, spec.display_name or spec.id) for spec in specs]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[VideoJob]) -> QuerySet[VideoJob]:
         return queryset.filter(model=self.value()) if self.value() else queryset
 
 
@@ -89,7 +102,8 @@ class OwnerFilter(admin.SimpleListFilter):
     title = _("owner")
     parameter_name = "owner"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+                ) -> list[tuple[str, Any]]:
         users = get_user_model()
         staff = users.objects.all()
         if any(f.name == "is_staff" for f in users._meta.get_fields()):
@@ -98,10 +112,10 @@ class OwnerFilter(admin.SimpleListFilter):
         choices += [(str(user.pk), str(user)) for user in staff.order_by("pk")[:50]]
         return choices
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[VideoJob]) -> QuerySet[VideoJob]:
         value = self.value()
         if value == "me":
-            return queryset.filter(created_by=request.user)
+            return queryset.filter(created_by=staff_user(request))
         if value == "none":
             return queryset.filter(created_by__isnull=True)
         if value:
@@ -117,11 +131,12 @@ class SendingFilter(admin.SimpleListFilter):
     title = _("sending")
     parameter_name = "sending"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+                ) -> list[tuple[str, Any]]:
         return [("waiting", _("Drafts waiting to be sent")),
                 ("queued", _("Queued for sending"))]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[VideoJob]) -> QuerySet[VideoJob]:
         if self.value() == "waiting":
             return queryset.filter(status=Status.DRAFT, submit_requested_at__isnull=True)
         if self.value() == "queued":
@@ -130,7 +145,8 @@ class SendingFilter(admin.SimpleListFilter):
 
 
 class JobChangeList(ChangeList):
-    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None
+                     ) -> QuerySet[VideoJob]:
         return super().get_queryset(request, exclude_parameters).defer(*HEAVY_FIELDS)
 
 
@@ -143,7 +159,7 @@ class _SentMeanwhile(Exception):
 
 def _action(operation: Operation) -> Callable[..., HttpResponse | None]:
     """The changelist action that runs ``operation`` (named and labelled as the table says)."""
-    def action(self: VideoJobAdmin, request: HttpRequest, queryset: QuerySet
+    def action(self: VideoJobAdmin, request: HttpRequest, queryset: QuerySet[VideoJob]
                ) -> HttpResponse | None:
         return self.run_operation(request, queryset, operation.name)
 
@@ -162,11 +178,15 @@ def _permission_check(codename: str) -> Callable[[Any, HttpRequest], bool]:
 #: The actions and ``has_<permission>_permission`` methods of :data:`OPERATIONS`, made from
 #: the table (an operation under one of Django's own permissions, like retry's ``add``,
 #: uses Django's method).
-OperationActions = type("OperationActions", (), {
-    **{op.action: _action(op) for op in OPERATIONS.values()},
-    **{f"has_{op.permission}_permission": _permission_check(op.codename)
-       for op in OPERATIONS.values() if op.codename},
-})
+if TYPE_CHECKING:
+    class OperationActions:
+        """Built from the table at run time: methods the type checker cannot see."""
+else:
+    OperationActions = type("OperationActions", (), {
+        **{op.action: _action(op) for op in OPERATIONS.values()},
+        **{f"has_{op.permission}_permission": _permission_check(op.codename)
+           for op in OPERATIONS.values() if op.codename},
+    })
 
 
 @admin.register(VideoJob)
@@ -200,7 +220,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- Permissions ----------------------------------------------------------------------
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: VideoJob | None = None) -> bool:
         # A job that has been sent (or queued for sending) is history: viewed, not edited.
         return super().has_change_permission(request, obj) and self.editable(obj)
 
@@ -266,8 +286,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
     def owner(self, job: VideoJob) -> str:
         return str(job.created_by) if job.created_by_id else "—"
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str
-                           ) -> tuple[QuerySet, bool]:
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[VideoJob],
+                           search_term: str) -> tuple[QuerySet[VideoJob], bool]:
         results, may_have_duplicates = super().get_search_results(request, queryset,
                                                                   search_term)
         try:
@@ -287,7 +307,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- Actions --------------------------------------------------------------------------
 
-    def run_operation(self, request: HttpRequest, queryset: QuerySet, name: str
+    def run_operation(self, request: HttpRequest, queryset: QuerySet[VideoJob], name: str
                       ) -> HttpResponse | None:
         """Confirm first when the operation asks for it (re-POSTed with ``post=yes``, as
         Django's ``delete_selected`` does), then run it and report per job."""
@@ -305,7 +325,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                 % {"n": MAX_JOBS_PER_ACTION}, messages.WARNING)
         return None
 
-    def confirmation(self, request: HttpRequest, queryset: QuerySet, operation: Operation
+    def confirmation(self, request: HttpRequest, queryset: QuerySet[VideoJob], operation: Operation
                      ) -> TemplateResponse:
         listed = list(queryset[:LISTED])
         count = queryset.count()
@@ -338,7 +358,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                     '{}<ul class="vg-report">{}</ul>', title, self._outcome_items(outcomes)),
                     level)
 
-    def _outcome_items(self, outcomes: list[actions.Outcome]) -> SafeString:
+    def _outcome_items(self, outcomes: list[Outcome]) -> SafeString:
         items = format_html_join("", "<li>{}: {}</li>", (
             (self._job_link(o.job), self._outcome_text(o)) for o in outcomes[:LISTED]))
         if len(outcomes) > LISTED:
@@ -346,7 +366,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                 "n": len(outcomes) - LISTED})
         return items
 
-    def _outcome_text(self, outcome: actions.Outcome) -> SafeString:
+    def _outcome_text(self, outcome: Outcome) -> SafeString:
         # The catalog's words name the model by its id; staff know it by its label.
         message = in_words(str(outcome.message), catalog.get_model(outcome.job.model))
         if outcome.created is None:
@@ -401,7 +421,9 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         job = self.get_object(request, unquote(object_id))
         operation = OPERATIONS.get(name)
         if job is None or operation is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own answer (private, absent from django-stubs).
+            return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id)
         if not self.may(request, operation):
             raise PermissionDenied
         if name == "retry":
@@ -410,7 +432,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
                                       name)
         return response or redirect(reverse(self._url("change"), args=[job.pk]))
 
-    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
         """The archived video as a download with a readable name: streamed from storage, or a
         redirect to a signed S3 URL that tells S3 to send it as an attachment."""
         job = self.get_object(request, unquote(object_id))
@@ -466,8 +488,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
 
     # --- The add / change page ---------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if not self.editable(obj):
+    def get_fieldsets(self, request: HttpRequest, obj: VideoJob | None = None) -> Any:
+        if obj is not None and not self.editable(obj):
             return (
                 (_("Request"), {"fields": [name for name in self.view_request_fields
                                            if _shown(obj, name)]}),
@@ -482,13 +504,13 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             (_("Advanced"), {"classes": ["collapse"], "fields": ADVANCED_FIELDS}),
         )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: VideoJob | None = None) -> Any:
         if self.editable(obj):
             return ()
         return [name for _title, options in self.get_fieldsets(request, obj)
                 for name in options["fields"]]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+    def get_form(self, request: HttpRequest, obj: VideoJob | None = None, change: bool = False,
                  **kwargs: Any) -> Any:
         if not self.editable(obj):
             kwargs["form"] = forms.ModelForm
@@ -498,7 +520,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         return form
 
     @staticmethod
-    def editable(obj: Any) -> bool:
+    def editable(obj: VideoJob | None) -> bool:
         return obj is None or obj.is_editable
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
@@ -510,7 +532,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             # rolled back): the same page as a late save.
             current = self.get_object(request, unquote(object_id))
             if current is None:  # deleted meanwhile
-                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+                return self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                    request, self.opts, object_id)
             return self.sent_meanwhile(request, current)
         except PermissionDenied:
             # A save from a tab opened before the job was sent: a normal page, not a 403.
@@ -532,8 +555,8 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
             text = _("This job is %(status)s; it can no longer be edited, so your changes "
                      "were not saved.") % {"status": job.get_status_display().lower()}
         self.message_user(request, text, messages.ERROR)
-        typed = [(VideoJob._meta.get_field(name).verbose_name, request.POST.get(name, ""))
-                 for name in TYPED_FIELDS]
+        typed = [(cast("Field[Any, Any]", VideoJob._meta.get_field(name)).verbose_name,
+                  request.POST.get(name, "")) for name in TYPED_FIELDS]
         typed = [(label, value) for label, value in typed if value.strip()]
         # Shown as a GET: the form is not bound to the refused data, the page is read-only.
         request.method = "GET"
@@ -543,7 +566,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         for text in form.warning_texts() if isinstance(form, JobForm) else ():
             messages.warning(request, text)
         if not change:
-            obj.created_by = request.user
+            obj.created_by = staff_user(request)
             obj.save()
             return
         # Only a draft is edited, and never its status: a submit may have won the race.
@@ -595,7 +618,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         return redirect(reverse(self._url("change"), args=[obj.pk]))
 
     def render_change_form(self, request: HttpRequest, context: dict, add: bool = False,
-                           change: bool = False, form_url: str = "", obj: Any = None
+                           change: bool = False, form_url: str = "", obj: VideoJob | None = None
                            ) -> HttpResponse:
         context["can_submit"] = self.may(request, OPERATIONS["submit"])
         context["job_editable"] = self.has_add_permission(request) if obj is None else (
@@ -603,7 +626,7 @@ class VideoJobAdmin(OperationActions, CheckedSelectionMixin, admin.ModelAdmin):
         if obj is not None:
             context.update(self.job_context(request, obj))
         if obj is not None and obj.retry_of_id and context["job_editable"]:
-            context["retry_of_link"] = self._job_link(obj.retry_of)
+            context["retry_of_link"] = self._job_link(cast(VideoJob, obj.retry_of))  # has an id
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def job_context(self, request: HttpRequest, job: VideoJob) -> dict[str, Any]:

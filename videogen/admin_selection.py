@@ -13,12 +13,12 @@ deliveries and events).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Field, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import ngettext
 
@@ -42,27 +42,32 @@ def pk_values(field: Field, values: Iterable[str]) -> list[Any]:
     return list(dict.fromkeys(key for key in keys if key is not None))
 
 
-class CheckedSelectionMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for the type checker: super() calls reach a ModelAdmin.
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class CheckedSelectionMixin(_AdminBase):
     """For a ModelAdmin: actions see only well-formed ids, and staff are told when some of
     the rows they ticked are no longer in the list (deleted, or changed so that the list's
     filters leave them out). When none is left the action does not run at all, so nothing
     asks to confirm an empty selection."""
 
-    model: Any
-
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None
                         ) -> HttpResponse:
         _keep_valid_selection(request, self.model._meta.pk)
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        return super().changelist_view(request, extra_context)
 
-    def response_action(self, request: HttpRequest, queryset: QuerySet, **kwargs: Any
-                        ) -> HttpResponse | None:
-        # **kwargs: Django 6.1 passes action_location (actions on the change form too).
+    def response_action(self, request: HttpRequest, queryset: QuerySet[Any], *args: Any,
+                        **kwargs: Any) -> HttpResponse | None:
+        # *args, **kwargs: Django 6.1 passes action_location (actions on the change form too).
         selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
         if selected and request.POST.get("select_across") != "1":
             gone = len(selected) - queryset.filter(pk__in=selected).count()
             if gone:
-                self.message_user(request, ngettext(  # type: ignore[attr-defined]
+                self.message_user(request, ngettext(
                     "%(n)d selected item is no longer in this list (deleted, or changed so "
                     "the filters leave it out); the action left it alone.",
                     "%(n)d selected items are no longer in this list (deleted, or changed so "
@@ -70,7 +75,7 @@ class CheckedSelectionMixin:
                     % {"n": gone}, messages.WARNING)
             if gone == len(selected):
                 return None
-        return super().response_action(request, queryset, **kwargs)  # type: ignore[misc]
+        return super().response_action(request, queryset, *args, **kwargs)
 
 
 def _keep_valid_selection(request: HttpRequest, field: Field) -> None:
@@ -91,8 +96,8 @@ class ReadOnlyAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TypeGuard
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
@@ -36,6 +36,9 @@ from videogen.jsondata import json_problem
 from videogen.media import is_http_url
 from videogen.models import REQUEST_FIELDS, ArchiveStatus, Status, VideoJob
 
+if TYPE_CHECKING:
+    from videogen.models import Actor, User
+
 #: The public API; ``videogen/__init__.py`` re-exports exactly these names (a test keeps them
 #: equal). The other functions here serve the admin and the command line.
 __all__ = [
@@ -49,7 +52,7 @@ ProgressCallback = Callable[[VideoJob, float], None]
 
 
 def create(*, model: str, images: Mapping[str, ImageInput] | None = None,
-           for_object: models.Model | None = None, created_by: Any = None,
+           for_object: models.Model | None = None, created_by: Actor = None,
            metadata: dict[str, Any] | None = None, **fields: Any) -> VideoJob:
     """Validate and save a draft job. ``images`` maps "first"/"last" to an image.
     The catalog's warnings are emitted as :class:`RequestWarning` and kept in the returned
@@ -106,7 +109,7 @@ def _argument_problems(images: Any, for_object: Any, created_by: Any, metadata: 
     return problems
 
 
-def _is_user(value: Any) -> bool:
+def _is_user(value: object) -> TypeGuard[User]:
     return isinstance(value, get_user_model()) and value.pk is not None
 
 
@@ -174,7 +177,7 @@ def _read_path(path: Path, max_bytes: int) -> bytes:
             "why": error.strerror or type(error).__name__}) from None
 
 
-def submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     return lifecycle.submit(job, actor=actor)
 
 
@@ -190,7 +193,7 @@ def refresh(job: VideoJob) -> VideoJob:
     return polling.repoll(job)
 
 
-def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def cancel(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     return lifecycle.cancel(job, actor=actor)
 
 

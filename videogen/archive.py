@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import IO, Any
+from uuid import UUID
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -84,7 +85,8 @@ class Probe:
     audio_sample_rate: int | None = None
 
 
-def archive_job(job_id: Any, *, in_worker: bool = False, deadline: float | None = None) -> str:
+def archive_job(job_id: UUID | str, *, in_worker: bool = False, deadline: float | None = None
+                ) -> str:
     """The task body (``in_worker``: run by django-q2): claim, download, verify, store.
     ``deadline`` (``time.monotonic()``) is when a caller archiving inline stops waiting: the
     download stops then and the archive goes back to the task queue. Returns what happened,
@@ -431,7 +433,8 @@ def _poster(container: Any) -> bytes | None:
     encoder.thread_count = 1
     encoder.width, encoder.height = chosen.width, chosen.height
     encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = chosen.time_base or av.time_base
+    # (av.time_base is the int AV_TIME_BASE, not a Fraction: a decoded frame has its own.)
+    encoder.time_base = chosen.time_base or av.time_base  # type: ignore[assignment]
     packets = encoder.encode(chosen.reformat(format="yuvj420p"))
     packets += encoder.encode(None)
     return b"".join(bytes(packet) for packet in packets) or None
@@ -499,7 +502,7 @@ def _as_file(download: Download, name: str) -> File:
     return _MovableFile(download, name) if download.path else File(download.file, name=name)
 
 
-def note_unrecorded(job_id: Any, files: set[StoredFile], *, attempt: int | None = None
+def note_unrecorded(job_id: UUID | str, files: set[StoredFile], *, attempt: int | None = None
                     ) -> bool:
     """Add ``files`` to the job's files not yet recorded. With ``attempt``, only while that
     archive attempt still holds the job (False otherwise: it must not save anything)."""
@@ -512,7 +515,7 @@ def note_unrecorded(job_id: Any, files: set[StoredFile], *, attempt: int | None 
     return True
 
 
-def forget_unrecorded(job_id: Any, files: set[StoredFile]) -> None:
+def forget_unrecorded(job_id: UUID | str, files: set[StoredFile]) -> None:
     """Take ``files`` (recorded by the row now) off the job's files not yet recorded."""
     with transaction.atomic():
         row = _journal(job_id)
@@ -520,7 +523,7 @@ def forget_unrecorded(job_id: Any, files: set[StoredFile]) -> None:
             _write_journal(job_id, [entry for entry in _entries(row[2]) if entry not in files])
 
 
-def remove_unrecorded(job_id: Any, *, attempt: int | None = None) -> int:
+def remove_unrecorded(job_id: UUID | str, *, attempt: int | None = None) -> int:
     """Delete the job's files that were saved but never recorded, except any a job names.
     With ``attempt``, only while that archive attempt holds the job; without, only while no
     attempt does (one may be saving those names right now). Returns how many went."""
@@ -546,7 +549,7 @@ def _entries(journal: list[Any] | None) -> list[StoredFile]:
             for entry in journal or []]
 
 
-def _journal(job_id: Any) -> tuple[str, int, list[Any] | None] | None:
+def _journal(job_id: UUID | str) -> tuple[str, int, list[Any] | None] | None:
     """(archive status, archive attempts, files not yet recorded), the row locked."""
     return VideoJob.objects.select_for_update().filter(pk=job_id).values_list(
         "archive_status", "archive_attempts", "archive_unrecorded").first()
@@ -562,7 +565,7 @@ def _may_remove(row: tuple[str, int, Any], attempt: int | None) -> bool:
     return row[0] != ArchiveStatus.ARCHIVING
 
 
-def _write_journal(job_id: Any, files: list[StoredFile]) -> None:
+def _write_journal(job_id: UUID | str, files: list[StoredFile]) -> None:
     VideoJob.objects.filter(pk=job_id).update(
         archive_unrecorded=[list(entry) for entry in files] or None)
 

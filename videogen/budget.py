@@ -50,6 +50,7 @@ def _spend_since(since: datetime) -> Decimal:
 
 def estimated_cost(model: str) -> Decimal:
     """Median recorded cost of the model's last jobs (0 when there is no history)."""
-    costs = list(VideoJob.objects.filter(model=model, cost__isnull=False)
-                 .order_by("-finished_at").values_list("cost", flat=True)[:50])
+    costs = [cost for cost in VideoJob.objects.filter(model=model, cost__isnull=False)
+             .order_by("-finished_at").values_list("cost", flat=True)[:50]
+             if cost is not None]  # never None: filtered above; for the type checker
     return statistics.median(costs) if costs else Decimal(0)

@@ -127,6 +127,10 @@ class EndpointSettings(_Section):
         return value
 
 
+#: ``WEBHOOKS["RETRY_SCHEDULE"]``'s default (typed: the literals alone would read as ints).
+RETRY_SCHEDULE: list[float] = [5, 300, 1800, 7200, 18000, 36000]
+
+
 class WebhookSettings(_Section):
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     site_url: str | None = Field(
@@ -139,7 +143,7 @@ class WebhookSettings(_Section):
         description="Seconds one attempt may take in all: connect, send, answer, excerpt.")
     max_consecutive_failures: int = Field(20, ge=1)
     retry_schedule: list[float] = Field(
-        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000],
+        default_factory=lambda: list(RETRY_SCHEDULE),
         description="Seconds to wait before each retry of one delivery.",
     )
     response_excerpt_bytes: int = Field(

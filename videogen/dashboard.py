@@ -148,7 +148,7 @@ def _by_status(models: Iterable[ModelStats]) -> list[tuple[str, str, int]]:
     return [(status.value, str(status.label), totals.get(status.value, 0)) for status in Status]
 
 
-def _spend_by_day(charged: QuerySet, since: datetime, now: datetime
+def _spend_by_day(charged: QuerySet[VideoJob], since: datetime, now: datetime
                   ) -> list[tuple[date, Decimal]]:
     rows = (charged.annotate(day=TruncDate("submitted_at"))
             .values_list("day").annotate(total=Sum("cost")).order_by("day"))
@@ -166,7 +166,7 @@ def _durations(since: datetime) -> dict[str, list[float]]:
             [:TIMING_SAMPLE])
     durations: dict[str, list[float]] = defaultdict(list)
     for model, sent, done in rows:
-        if done >= sent:
+        if sent and done and done >= sent:  # never None: filtered above
             durations[model].append((done - sent).total_seconds())
     return durations
 

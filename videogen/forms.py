@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
@@ -48,6 +48,9 @@ from videogen.widgets import (  # the widgets lived here: importable from here s
     absolute,
     in_words,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger("videogen.forms")
 
@@ -105,7 +108,8 @@ class URLListField(forms.CharField):
         kwargs.setdefault("required", False)
         super().__init__(widget=URLListInput(thumbnails=thumbnails), **kwargs)
 
-    def to_python(self, value: Any) -> list[str]:
+    # A list, not CharField's str: the field's value is the URLs, one per line.
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list | tuple):
             return [str(v).strip() for v in value if str(v).strip()]
         text = super().to_python(value) or ""
@@ -138,7 +142,8 @@ def model_choices(current: str | None = None) -> list[Any]:
     return choices
 
 
-def size_choices(current: tuple[int | None, int | None] = (None, None)) -> list[tuple[str, str]]:
+def size_choices(current: tuple[int | None, int | None] = (None, None)
+                 ) -> list[tuple[str, StrOrPromise]]:
     sizes = {size for spec in catalog.site_catalog().values() for size in spec.sizes}
     if current[0] and current[1]:
         sizes.add((current[0], current[1]))
@@ -146,14 +151,14 @@ def size_choices(current: tuple[int | None, int | None] = (None, None)) -> list[
     return [("", _("model default")), *((f"{w}x{h}", f"{w} × {h}") for w, h in ordered)]
 
 
-def seconds_choices(current: str = "") -> list[tuple[str, str]]:
+def seconds_choices(current: str = "") -> list[tuple[str, StrOrPromise]]:
     high = max((spec.seconds_range[1] for spec in catalog.site_catalog().values()), default=10)
     values = {str(n) for n in range(1, high + 1)} | ({current} if current else set())
     return [("", _("model default")),
             *((v, _("%(n)s s") % {"n": v}) for v in sorted(values, key=int))]
 
 
-def fps_choices(current: int | None = None) -> list[tuple[Any, str]]:
+def fps_choices(current: int | None = None) -> list[tuple[Any, StrOrPromise]]:
     values = {fps for spec in catalog.site_catalog().values() for fps in spec.fps}
     values |= {current} if current else set()
     return [("", _("model default")), *((v, str(v)) for v in sorted(values))]
@@ -261,7 +266,7 @@ class JobForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        job = self.instance
+        job: VideoJob = self.instance
         self.warnings: list[catalog.Problem] = []
         self.spec: catalog.ModelSpec | None = None
         self._frame_fields: list[str] = []
@@ -269,10 +274,10 @@ class JobForm(forms.ModelForm):
         # reference images, in order.
         self._uploads: dict[str, tuple[str, str | None]] = {}
         self._references: list[tuple[UploadedFile, str | None]] = []
-        self.fields["model"].choices = model_choices(job.model or None)
-        self.fields["size"].choices = size_choices((job.width, job.height))
-        self.fields["seconds"].choices = seconds_choices(job.seconds or "")
-        self.fields["fps"].choices = fps_choices(job.fps)
+        self._choice_field("model").choices = model_choices(job.model or None)
+        self._choice_field("size").choices = size_choices((job.width, job.height))
+        self._choice_field("seconds").choices = seconds_choices(job.seconds or "")
+        self._choice_field("fps").choices = fps_choices(job.fps)
         for name, value in self._initial_from_media(job.media or {}).items():
             self.initial.setdefault(name, value)
         if job.width and job.height:
@@ -280,6 +285,10 @@ class JobForm(forms.ModelForm):
         for bound in self.fields.values():
             if isinstance(bound.widget, ImageURLInput | URLListInput):
                 bound.widget.base_url = self.base_url
+
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        # Declared above as a ChoiceField; ``self.fields`` is typed as plain Fields.
+        return cast(forms.ChoiceField, self.fields[name])
 
     def _initial_from_media(self, media: Mapping[str, Any]) -> dict[str, Any]:
         initial: dict[str, Any] = {}
@@ -328,7 +337,7 @@ class JobForm(forms.ModelForm):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if self.is_bound and self._errors:
+        if self.is_bound and self.errors:  # full_clean() has set them: no second run
             self._keep_uploads()
 
     def _keep_uploads(self) -> None:
@@ -398,7 +407,8 @@ class JobForm(forms.ModelForm):
     # --- The request, validated by the catalog ------------------------------------------------
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        # A ModelForm's clean() returns its cleaned_data, never None.
+        data = cast("dict[str, Any]", super().clean())
         if "model" not in data:
             return data
         frames = self._keyframes(data)

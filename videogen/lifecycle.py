@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -60,11 +61,17 @@ from videogen.provider import video_client
 from videogen.schedules import enqueue, poll_soon, task_timeout
 from videogen.webhooks import events as webhook_events
 
+if TYPE_CHECKING:
+    from django.db.models import DecimalField
+    from django.dispatch import Signal
+
+    from videogen.models import Actor, User
+
 logger = logging.getLogger("videogen.lifecycle")
 
 # Remote statuses only move forward; a lower rank than the job's is a stale answer.
-_RANK = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3, Status.FAILED: 3,
-         Status.CANCELLED: 3}
+_RANK: dict[str, int] = {Status.QUEUED: 1, Status.IN_PROGRESS: 2, Status.COMPLETED: 3,
+                         Status.FAILED: 3, Status.CANCELLED: 3}
 SUBMITTABLE = frozenset({Status.DRAFT})
 CANCELLABLE = frozenset({Status.DRAFT, Status.SUBMITTING, Status.QUEUED, Status.IN_PROGRESS})
 #: Poll answers in a row that cannot be stored, even made storable, before the job fails.
@@ -80,13 +87,14 @@ class Change:
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     kind: str = JobEvent.Kind.STATUS
-    after_commit: list[Callable[[VideoJob], None]] = field(default_factory=list)
+    #: Follow-ups run once committed, on the job as committed; what they return is ignored.
+    after_commit: list[Callable[[VideoJob], object]] = field(default_factory=list)
     #: Webhook events to write besides those the status change implies.
     events: list[str] = field(default_factory=list)
 
 
 def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
-               actor: Any = None, archive_allowed: Iterable[str] | None = None,
+               actor: Actor = None, archive_allowed: Iterable[str] | None = None,
                archive_attempt: int | None = None, refuse: str | None = None
                ) -> VideoJob | None:
     """Apply ``change`` if the job's current status is in ``allowed`` (and its archive status
@@ -100,7 +108,7 @@ def transition(job: VideoJob, allowed: Iterable[str], change: Change, *,
     return saved
 
 
-def _apply_change(job: VideoJob, allowed: Iterable[str], change: Change, *, actor: Any,
+def _apply_change(job: VideoJob, allowed: Iterable[str], change: Change, *, actor: Actor,
                   archive_allowed: Iterable[str] | None, archive_attempt: int | None
                   ) -> VideoJob | None:
     """:func:`transition`'s work: one transaction, the row locked; None when refused."""
@@ -126,12 +134,19 @@ def _apply_change(job: VideoJob, allowed: Iterable[str], change: Change, *, acto
             job=current, kind=change.kind, old_status=old if change.status else "",
             new_status=change.status or "", detail=detail[:10_000],
             data=storable_json(change.data),
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=_saved_user(actor),
         )
         _write_outbox(current, old, change)
         _after_commit(current, old, change)
     _copy_into(job, current)
     return current
+
+
+def _saved_user(actor: Actor) -> User | None:
+    """Who to record as having done it: ``actor`` when it is a saved user, else nobody (an
+    AnonymousUser, an unsaved user, a task)."""
+    # Only a saved user has a pk (AnonymousUser's is None); mypy cannot narrow on getattr.
+    return cast("User | None", actor if getattr(actor, "pk", None) else None)
 
 
 def _storable(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -145,7 +160,8 @@ def _storable(fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         elif isinstance(value, dict | list):
             value = storable_json(value)
         elif isinstance(value, Decimal):
-            column = VideoJob._meta.get_field(name)
+            # A Decimal value is only ever set on a DecimalField (cost, say).
+            column = cast("DecimalField", VideoJob._meta.get_field(name))
             fitted = storable_decimal(value, column.max_digits, column.decimal_places)
             if fitted is None:
                 notes.append(_("The provider reported a %(field)s of %(value)s, which cannot be "
@@ -178,10 +194,11 @@ def _after_commit(job: VideoJob, old: str, change: Change) -> None:
         callbacks.insert(0, _status_signals(old, change.status))
     if callbacks:
         committed = snapshot.committed_copy(job)
-        transaction.on_commit(lambda pk=job.pk: _run_callbacks(callbacks, pk, committed))
+        pk = job.pk
+        transaction.on_commit(lambda: _run_callbacks(callbacks, pk, committed))
 
 
-def _run_callbacks(callbacks: list[Callable[[VideoJob], None]], pk: Any,
+def _run_callbacks(callbacks: list[Callable[[VideoJob], object]], pk: UUID,
                    committed: VideoJob | None) -> None:
     """The transition's follow-ups, in order, on the job as committed: the saved job's copy
     when there is one (:func:`videogen.fastpath.snapshot.committed_copy`), else read once."""
@@ -197,7 +214,7 @@ def _run_callbacks(callbacks: list[Callable[[VideoJob], None]], pk: Any,
             logger.exception("after-commit step for job %s failed", pk)
 
 
-def _send(signal: Any, job: VideoJob, **kwargs: Any) -> None:
+def _send(signal: Signal, job: VideoJob, **kwargs: Any) -> None:
     for receiver, result in signal.send_robust(sender=VideoJob, job=job, **kwargs):
         if isinstance(result, Exception):
             logger.error("signal receiver %r failed for job %s: %r", receiver, job.pk, result)
@@ -239,7 +256,7 @@ def check_request(job: VideoJob) -> list[catalog.Problem]:
     return problems
 
 
-def submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     """draft → submitting (committed) → POST → queued/in_progress, or failed, or left
     submitting when the outcome is unknown. Raises InvalidTransition / BudgetExceeded /
     NotConfigured (the job then stays a draft)."""
@@ -263,7 +280,7 @@ def require_api_key() -> None:
                             % {"hint": api_key_hint()})
 
 
-def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def request_submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     """Queue a draft for sending (the admin: no API call inside a web request). The request is
     recorded, so the sweeper can queue it again if the broker loses the task."""
     require_api_key()
@@ -275,7 +292,7 @@ def request_submit(job: VideoJob, *, actor: Any = None) -> VideoJob:
     return job
 
 
-def submit_refused(job: VideoJob, reason: str, *, actor: Any = None) -> None:
+def submit_refused(job: VideoJob, reason: str, *, actor: Actor = None) -> None:
     """A queued submit was refused (over budget, say): the draft stays a draft, the request
     is withdrawn so the sweeper does not send it on its own once the budget allows, and its
     history says why. Staff submit it again when they choose."""
@@ -285,7 +302,7 @@ def submit_refused(job: VideoJob, reason: str, *, actor: Any = None) -> None:
     ), actor=actor)
 
 
-def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any) -> VideoJob:
+def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Actor) -> VideoJob:
     message = "; ".join(str(p) for p in problems)
     transition(job, SUBMITTABLE, Change(
         status=Status.FAILED,
@@ -297,7 +314,7 @@ def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Any)
     return job
 
 
-def _send_create(job: VideoJob, actor: Any) -> VideoJob:
+def _send_create(job: VideoJob, actor: Actor) -> VideoJob:
     request = build_request(job)
     client = video_client()
     try:
@@ -322,7 +339,7 @@ def _send_create(job: VideoJob, actor: Any) -> VideoJob:
     return accepted(job, remote, actor=actor)
 
 
-def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob:
+def accepted(job: VideoJob, remote: RemoteJob, *, actor: Actor = None) -> VideoJob:
     """submitting → queued/in_progress with the provider's id."""
     status = remote.status if remote.status in (Status.QUEUED, Status.IN_PROGRESS) \
         else Status.QUEUED
@@ -335,7 +352,8 @@ def accepted(job: VideoJob, remote: RemoteJob, *, actor: Any = None) -> VideoJob
             fields={"remote_id": remote.id, "last_response": remote.raw or None,
                     "next_poll_at": timing.first_poll_at(job.model), "poll_failures": 0},
             detail=_("Accepted by the provider as %(id)s.") % {"id": remote.id},
-            after_commit=[lambda j: poll_soon(j.next_poll_at)],
+            # Set just above (fields), so never None here.
+            after_commit=[lambda j: poll_soon(cast(datetime, j.next_poll_at))],
         ), actor=actor, refuse=_("record the submission of"))
     except WRITE_ERRORS as error:  # another job recorded the same id a moment ago, say
         problem = _("another job already has it") if isinstance(error, IntegrityError) \
@@ -351,7 +369,7 @@ def _remote_id_problem(job: VideoJob, remote_id: str) -> str | None:
     if storable_text(remote_id) != remote_id:
         return _("it holds characters no database stores (NUL or a lone surrogate)")
     limit = VideoJob._meta.get_field("remote_id").max_length
-    if len(remote_id) > limit:
+    if limit is not None and len(remote_id) > limit:
         return _("it is %(length)d characters long, more than the %(limit)d stored") % {
             "length": len(remote_id), "limit": limit}
     other = VideoJob.objects.filter(remote_id=remote_id).exclude(pk=job.pk).first()
@@ -360,7 +378,7 @@ def _remote_id_problem(job: VideoJob, remote_id: str) -> str | None:
     return None
 
 
-def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Any
+def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Actor
                         ) -> VideoJob:
     """The provider accepted (and may bill) a job whose id this site cannot follow: failed
     here, with the id kept in the history for the provider's dashboard."""
@@ -379,7 +397,7 @@ def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Any
     return job
 
 
-def _outcome_unknown(job: VideoJob, reason: str, actor: Any) -> VideoJob:
+def _outcome_unknown(job: VideoJob, reason: str, actor: Actor) -> VideoJob:
     message = _(
         "The provider may or may not have received this job (%(reason)s). It was not sent "
         "again automatically, to avoid paying twice. Check the provider's dashboard, then "
@@ -392,7 +410,7 @@ def _outcome_unknown(job: VideoJob, reason: str, actor: Any) -> VideoJob:
     return job
 
 
-def _refused_by_provider(job: VideoJob, error: Exception, actor: Any) -> VideoJob:
+def _refused_by_provider(job: VideoJob, error: Exception, actor: Actor) -> VideoJob:
     code = getattr(error, "code", None) or type(error).__name__
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
@@ -404,7 +422,7 @@ def _refused_by_provider(job: VideoJob, error: Exception, actor: Any) -> VideoJo
     return job
 
 
-def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJob:
+def mark_failed(job: VideoJob, *, actor: Actor = None, reason: str = "") -> VideoJob:
     """Staff decide that an uncertain ``submitting`` job did not reach the provider."""
     reason = reason or _("Marked failed by staff after an uncertain submission.")
     transition(job, {Status.SUBMITTING}, Change(
@@ -416,26 +434,26 @@ def mark_failed(job: VideoJob, *, actor: Any = None, reason: str = "") -> VideoJ
     return job
 
 
-def resubmit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def resubmit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     """Staff explicitly send an uncertain ``submitting`` job again (they accept the risk)."""
     _back_to_draft(job, actor)
     return submit(job, actor=actor)
 
 
-def request_resubmit(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def request_resubmit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     """As :func:`resubmit`, with the sending queued (the admin)."""
     _back_to_draft(job, actor)
     return request_submit(job, actor=actor)
 
 
-def _back_to_draft(job: VideoJob, actor: Any) -> None:
+def _back_to_draft(job: VideoJob, actor: Actor) -> None:
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.DRAFT, fields={"remote_id": None},
         detail=_("Staff chose to send this job again."),
     ), actor=actor, refuse=_("resubmit"))
 
 
-def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:
+def retry(job: VideoJob, *, actor: Actor = None, **changes: Any) -> VideoJob:
     """A new draft with the same request (and ``changes``), linked to ``job``."""
     unknown = set(changes) - set(REQUEST_FIELDS) - {"metadata"}
     if unknown:
@@ -445,7 +463,7 @@ def retry(job: VideoJob, *, actor: Any = None, **changes: Any) -> VideoJob:
     values.update(metadata=job.metadata, content_type_id=job.content_type_id,
                   object_id=job.object_id)
     values.update(changes)
-    person = actor if getattr(actor, "pk", None) else None
+    person = _saved_user(actor)
     with transaction.atomic():
         new = VideoJob.objects.create(retry_of=job, created_by=person or job.created_by,
                                       **values)
@@ -473,7 +491,7 @@ def apply_remote(job: VideoJob, remote: RemoteJob, *, next_poll_at: datetime | N
     if job.status in TERMINAL_STATUSES:
         _late_answer(job, remote, fields)
         return job
-    if is_routine(job, remote):
+    if new is None or is_routine(job, remote):  # (a status it does not know is routine)
         fields["next_poll_at"] = next_poll_at
         _save_poll(job, fields)
         return job
@@ -658,7 +676,7 @@ def time_out(job: VideoJob, *, max_age: float) -> VideoJob:
 # --- Cancel ---------------------------------------------------------------------
 
 
-def cancel(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def cancel(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     """Stop polling and mark cancelled here. The provider has no cancel call for videos, so a
     job it has seen may still finish (and bill): that is remembered."""
     if job.status not in CANCELLABLE:
@@ -691,7 +709,7 @@ def claim_archive(job: VideoJob, *, lease_seconds: float) -> bool:
     ), archive_allowed=ARCHIVABLE) is not None
 
 
-def request_archive(job: VideoJob, *, actor: Any = None) -> VideoJob:
+def request_archive(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     """Staff ask for (another) archive: failed/archived → pending, or a late-finished cancelled
     job → pending. The archive task replaces the old files."""
     allowed = {Status.COMPLETED} | ({Status.CANCELLED} if job.provider_video_url else set())

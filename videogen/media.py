@@ -117,7 +117,7 @@ def keyframe_position(frame: Any, index: int, count: int, last_frame: float | No
     if frame is None:
         return "first" if index == 0 else ("last" if count == 2 else "middle")
     if frame in KEYFRAMES:
-        return frame  # type: ignore[no-any-return]
+        return frame
     if frame == 0:
         return "first"
     if last_frame is not None and isinstance(frame, int | float) and frame >= last_frame - 1:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -24,6 +24,17 @@ from videogen.storage import (
     upload_poster_to,
     upload_video_to,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    # django-stubs' stand-in for ``settings.AUTH_USER_MODEL``: its mypy plugin reads it as the
+    # configured user model (auth.User in the demo, a host site's own model in the host's).
+    from django.contrib.auth.models import _User as User
+
+    #: Who did something, as the state machine records it: a user, or nobody (a task, the
+    #: poller). An AnonymousUser (``request.user``) is accepted and recorded as nobody.
+    Actor: TypeAlias = User | AnonymousUser | None
 
 
 class Status(models.TextChoices):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import InvalidStorageError, Storage, storages
@@ -25,6 +25,9 @@ from django.utils.translation import gettext as _
 
 from videogen.conf import get_settings
 from videogen.exceptions import VideogenError
+
+if TYPE_CHECKING:
+    from videogen.models import VideoJob
 
 logger = logging.getLogger("videogen.storage")
 
@@ -102,16 +105,17 @@ def unknown_alias_message(alias: str) -> str:
         "alias": alias, "known": known}
 
 
-def storage_problem(job: Any) -> str:
+def storage_problem(job: models.Model) -> str:
     """Why the job's files cannot be read where its row says they are ("" when they can):
-    their alias was taken out of STORAGES. Logged, naming the job and the alias."""
+    their alias was taken out of STORAGES. Logged, naming the job and the alias. (Any row
+    with ``video``/``poster`` and ``storage_alias`` fields: a file's ``instance`` too.)"""
     if not (getattr(job, "video", None) or getattr(job, "poster", None)):
         return ""
     try:
         storage_for(getattr(job, "storage_alias", ""))
     except UnknownStorage as error:
         logger.error("job %s: its archive is in storage %r, which STORAGES no longer has",
-                     job.pk, job.storage_alias)
+                     job.pk, getattr(job, "storage_alias", ""))
         return str(error)
     return ""
 
@@ -132,7 +136,7 @@ class ArchiveFieldFile(FieldFile):
     """A job's video or poster, in the storage its row names (``storage_alias``) rather than
     the field's: one alias for both files, since they are saved and moved together."""
 
-    @property  # type: ignore[override]
+    @property
     def storage(self) -> Storage:
         return storage_for(getattr(self.instance, "storage_alias", ""))
 
@@ -157,7 +161,7 @@ class ArchiveFileField(models.FileField):
     attr_class = ArchiveFieldFile
 
 
-def archive_name(job: Any, ext: str, *, suffix: str = "") -> str:
+def archive_name(job: VideoJob, ext: str, *, suffix: str = "") -> str:
     """A job's file name from ``VIDEOGEN["UPLOAD_TO"]`` (strftime plus {id} {model} {ext})."""
     pattern = get_settings().upload_to
     when = job.created_at or timezone.now()

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from videogen.models import User
 
 logger = logging.getLogger("videogen.tasks")
 
@@ -101,7 +104,7 @@ def sweep() -> dict[str, Any]:
     return asdict(sweeper.sweep())
 
 
-def _user(actor_id: Any) -> Any:
+def _user(actor_id: Any) -> User | None:
     if actor_id is None:
         return None
     from django.contrib.auth import get_user_model

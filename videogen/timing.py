@@ -38,7 +38,8 @@ def typical_seconds(model: str) -> float:
     rows = (VideoJob.objects.filter(model=model, status=Status.COMPLETED,
                                     submitted_at__isnull=False, finished_at__isnull=False)
             .order_by("-finished_at").values_list("submitted_at", "finished_at")[:50])
-    durations = [(done - sent).total_seconds() for sent, done in rows if done > sent]
+    durations = [(done - sent).total_seconds() for sent, done in rows
+                 if sent and done and done > sent]  # never None: filtered above
     if len(durations) >= 3:
         return max(1.0, statistics.median(durations))
     return catalog_seconds(model)

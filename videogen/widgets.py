@@ -240,7 +240,8 @@ class _ImageInput(forms.FileInput):
 class ImageFileInput(_ImageInput, forms.ClearableFileInput):
     """A keyframe upload showing the current image as a thumbnail, and the picked file too."""
 
-    clear_checkbox_label = _("Remove this image")
+    # Lazy, as Django's own label is (its stub says str): rendered in the request's language.
+    clear_checkbox_label = _("Remove this image")  # type: ignore[assignment]
 
 
 class ImageURLInput(forms.URLInput):

@@ -181,9 +181,9 @@ class RemoteJob(BaseModel):
         if not isinstance(status, str) or not status:
             raise ValueError("job response has no 'status'")
         inputs = payload.get("inputs") if isinstance(payload.get("inputs"), dict) else None
-        outputs = payload.get("outputs") if isinstance(payload.get("outputs"), dict) else {}
+        outputs = payload["outputs"] if isinstance(payload.get("outputs"), dict) else {}
         width, height = _size(payload.get("size"), inputs)
-        info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
+        info = payload["info"] if isinstance(payload.get("info"), dict) else {}
         return cls(
             id=job_id,
             status=status.strip().lower(),
@@ -246,8 +246,9 @@ def _size(size: Any, inputs: dict[str, Any] | None) -> tuple[int | None, int | N
         if w.strip().isdigit() and h.strip().isdigit():
             return int(w), int(h)
     inputs = inputs or {}
-    w, h = inputs.get("width"), inputs.get("height")
-    return (w if isinstance(w, int) else None, h if isinstance(h, int) else None)
+    width, height = inputs.get("width"), inputs.get("height")
+    return (width if isinstance(width, int) else None,
+            height if isinstance(height, int) else None)
 
 
 def _error(value: Any) -> JobError | None:

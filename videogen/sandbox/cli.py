@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from .render import MediaMissing
 from .server import SandboxServer
@@ -48,7 +48,15 @@ def server_from(options: dict[str, Any]) -> SandboxServer:
     )
 
 
-def serve(options: dict[str, Any], out: TextIO = sys.stdout) -> None:
+class Output(Protocol):
+    """Where :func:`serve` prints: ``sys.stdout``, or a management command's ``self.stdout``."""
+
+    def write(self, text: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
+def serve(options: dict[str, Any], out: Output = sys.stdout) -> None:
     """Serve until Ctrl-C, printing the base URL once bound. Bad options (a fault rule, a
     shape) raise ``ValueError``; without PyAV, ``MediaMissing``."""
     sandbox = server_from(options)

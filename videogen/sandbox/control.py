@@ -31,11 +31,16 @@ from .api import Reply, error_reply
 from .faults import Fault, FaultError, parse_many
 
 if TYPE_CHECKING:
+    from email.message import Message
+
     from .server import SandboxServer
+
+    #: The request's headers: a mapping, or http.server's ``self.headers``.
+    Headers = Mapping[str, str] | Message[str, str]
 
 
 def handle(sandbox: SandboxServer, method: str, name: str, body: bytes,
-           headers: Mapping[str, str] | None = None) -> Reply:
+           headers: Headers | None = None) -> Reply:
     refused = cross_site(headers or {}, body)
     if refused is not None:
         return refused
@@ -53,7 +58,7 @@ def handle(sandbox: SandboxServer, method: str, name: str, body: bytes,
         return error_reply(400, str(error), code="invalid_parameter")
 
 
-def cross_site(headers: Mapping[str, str], body: bytes) -> Reply | None:
+def cross_site(headers: Headers, body: bytes) -> Reply | None:
     """The refusal of a request a web page may have made, or None."""
     origin, host = headers.get("Origin"), headers.get("Host") or ""
     if origin is not None and origin.rstrip("/").lower() not in (f"http://{host}".lower(),

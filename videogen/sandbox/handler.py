@@ -111,9 +111,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _before(self, faults: RequestFaults, route: str) -> bool:
         """Apply latency, then an ``error``/``rate_limit``/``drop`` fault; True when one fired."""
         delay = 0.0
-        for fault in faults.take("delay", route):
-            self._count(fault)
-            delay += fault.ms / 1000
+        for delayed in faults.take("delay", route):
+            self._count(delayed)
+            delay += delayed.ms / 1000
         if delay:
             time.sleep(delay)
         fault = faults.first("before", route)
@@ -192,7 +192,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             cut = fault.bytes if fault.bytes is not None else (stop - start) // 2
             stop = start + max(0, min(cut, stop - start - 1))
             self.close_connection = True
-        if kind == "trickle":
+        if fault is not None and kind == "trickle":
             self._trickle(body, start, stop, (fault.ms or 1000) / 1000)
             return
         self._stream(body, start, stop, zeroed=kind == "corrupt")

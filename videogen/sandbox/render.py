@@ -19,13 +19,14 @@ from array import array
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
+from typing import Literal, cast
 
 from videogen.media import decode_base64_image
 
 try:
     import av
 except ImportError:  # the "media" extra is missing; require_av() says so where it matters
-    av = None
+    av = None  # type: ignore[assignment]  # checked by require_av() before any use
 
 PLANES = 3  # Y, U, V
 
@@ -132,11 +133,12 @@ def _encode(spec: RenderSpec, path: str) -> None:
                         options=_muxer_options(spec))
     try:
         # Bit-exact muxing leaves out random segment ids and version strings.
-        container.flags |= av.container.Flags.bitexact.value
+        # (PyAV's stub types a Flags member's .value as the member, not the int it is.)
+        container.flags |= av.container.Flags.bitexact.value  # type: ignore[operator]
         stream = _add_stream(container, spec)
         # Every stream must exist before the first packet is written.
         audio = _add_audio_stream(container, spec) if spec.audio else None
-        painter = _Painter(spec, stream.codec_context.pix_fmt)
+        painter = _Painter(spec, cast(str, stream.codec_context.pix_fmt))  # set by _add_stream
         for index in range(spec.frame_count):
             frame = painter.frame(index)
             frame.pts = index
@@ -179,7 +181,7 @@ AUDIO_RATE = 48000
 
 def _add_audio_stream(container: av.container.OutputContainer,
                       spec: RenderSpec) -> av.AudioStream:
-    codec = "libopus" if spec.output_format == "WEBM" else "aac"
+    codec: Literal["libopus", "aac"] = "libopus" if spec.output_format == "WEBM" else "aac"
     return container.add_stream(codec, rate=AUDIO_RATE, layout="mono")
 
 
@@ -325,7 +327,7 @@ def _decode_image(image: str | None, width: int, height: int,
     if raw is None:
         return None
     try:
-        with av.open(io.BytesIO(raw)) as container:
+        with av.open(io.BytesIO(raw), "r") as container:
             frame = next(container.decode(video=0))
             return frame.reformat(width=width, height=height, format=pix_fmt)
     except (av.FFmpegError, StopIteration, ValueError):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils.translation import gettext_lazy as _
 
 from videogen.models import ArchiveStatus, Status
 from videogen.storage import storage_problem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from videogen.models import VideoJob
 
 register = template.Library()
 
@@ -17,7 +22,7 @@ MIME_TYPES = {"mp4": "video/mp4", "webm": "video/webm"}
 # What the player says while there is no video to play: (state, message) per job status. The
 # state names the CSS class ``videogen-player--<state>``; ``waiting`` or ``unavailable`` is
 # added too, so a stylesheet can treat all the waits alike.
-STATES = {
+STATES: dict[str, tuple[str, StrOrPromise]] = {
     Status.DRAFT: ("draft", _("This video has not been requested yet.")),
     Status.SUBMITTING: ("submitting", _("The video is being requested…")),
     Status.QUEUED: ("queued", _("The video is waiting to be generated…")),
@@ -33,7 +38,7 @@ UNAVAILABLE = {"failed", "cancelled", "archive-failed", "storage-missing"}
 
 
 @register.inclusion_tag("videogen/player.html")
-def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
+def videogen_player(job: VideoJob | None, *, controls: bool = True, autoplay: bool = False,
                     muted: bool = False, loop: bool = False, css_class: str = "",
                     width: int | None = None) -> dict[str, Any]:
     """An HTML5 ``<video>`` for the job's archived file, with its poster and its width and
@@ -43,6 +48,7 @@ def videogen_player(job: Any, *, controls: bool = True, autoplay: bool = False,
     if job is None:
         return {"job": None}
     ready = bool(getattr(job, "video", None))
+    message: StrOrPromise
     if ready and storage_problem(job):
         ready, (state, message) = False, STORAGE_MISSING
     else:
@@ -68,13 +74,13 @@ def _classes(state: str, css_class: str, *, fit: bool = False) -> str:
     return " ".join([*names, *css_class.split()])
 
 
-def _waiting_state(job: Any) -> tuple[str, Any]:
+def _waiting_state(job: VideoJob) -> tuple[str, StrOrPromise]:
     if job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.FAILED:
         return ARCHIVE_FAILED
     return STATES.get(job.status, STATES[Status.IN_PROGRESS])
 
 
-def _size(job: Any, width: int | None) -> tuple[int | None, int | None]:
+def _size(job: VideoJob, width: int | None) -> tuple[int | None, int | None]:
     """The archived video's size (the requested one until it is probed), scaled to ``width``
     when one is given: both attributes, so the browser reserves the right box."""
     natural_w = job.video_width or job.width

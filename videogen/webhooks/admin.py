@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django import forms
@@ -35,6 +35,12 @@ from videogen.webhooks.models import (
     WebhookSecret,
 )
 from videogen.webhooks.safety import UnsafeURL, check_url
+
+if TYPE_CHECKING:
+    from django.db.models import Model, QuerySet
+    from django_stubs_ext import StrOrPromise
+
+    from videogen.models import VideoJob
 
 
 class ShownOnce(str):
@@ -89,10 +95,10 @@ class SecretInline(admin.TabularInline):
     def masked(self, obj: WebhookSecret) -> str:
         return str(obj)
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_view_permission(self, request, obj=None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Whoever may see the endpoint sees its (masked) secrets.
         return request.user.has_perm("videogen.view_webhookendpoint") or \
             request.user.has_perm("videogen.change_webhookendpoint")
@@ -114,10 +120,11 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
     actions = ["send_test_event", "rotate_secrets", "enable_endpoints"]
 
     @admin.display(description=_("events"))
-    def events(self, obj: WebhookEndpoint) -> str:
+    def events(self, obj: WebhookEndpoint) -> StrOrPromise:
         return ", ".join(obj.event_types) if obj.event_types else _("all")
 
-    def save_model(self, request, obj, form, change) -> None:
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: forms.ModelForm,
+                   change: bool) -> None:
         if not change:
             save_new_endpoint(obj)  # with its secret, which response_add shows once
             return
@@ -132,7 +139,8 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                 sending.disable(obj, str(_("Disabled by %(user)s.") % {"user": request.user}))
 
     @method_decorator(sensitive_variables("secret"))
-    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+    def response_add(self, request: HttpRequest, obj: WebhookEndpoint,
+                     post_url_continue: str | None = None) -> HttpResponse:
         """The new endpoint's secret (made with it, in the add's transaction) shown in this
         answer only, with a link on to where the add would have gone."""
         secret = obj.active_secrets()[0]
@@ -140,7 +148,9 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return self.show_secrets(request, [(obj, secret)], onward["Location"], _(
             "Signing secret of the new endpoint. Copy it now: it will not be shown again."))
 
-    def show_secrets(self, request, secrets, onward: str, title: str) -> HttpResponse:
+    def show_secrets(self, request: HttpRequest,
+                     secrets: list[tuple[WebhookEndpoint, str]], onward: str,
+                     title: StrOrPromise) -> HttpResponse:
         """A page with the secrets in full. Not a message: messages travel in a cookie that
         is signed, not encrypted; and not kept by any cache or the browser's history."""
         response = TemplateResponse(request, "admin/videogen/webhookendpoint/secrets.html", {
@@ -152,7 +162,8 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
         return response
 
     @admin.action(description=_("Send a test event"), permissions=["send_test"])
-    def send_test_event(self, request, queryset) -> None:
+    def send_test_event(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+                        ) -> None:
         for endpoint in queryset:
             result = sending.send_test(endpoint)
             if result.ok:
@@ -163,22 +174,24 @@ class WebhookEndpointAdmin(CheckedSelectionMixin, admin.ModelAdmin):
                     "e": endpoint, "why": result.error or f"HTTP {result.status_code}"},
                     messages.ERROR)
 
-    def has_send_test_permission(self, request) -> bool:
+    def has_send_test_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("videogen.send_test_webhookendpoint")
 
     @admin.action(description=_("Rotate signing secret"), permissions=["rotate_secret"])
     @method_decorator(sensitive_variables("secret"))
-    def rotate_secrets(self, request, queryset) -> HttpResponse:
+    def rotate_secrets(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+                       ) -> HttpResponse:
         secrets = [(endpoint, rotate_secret(endpoint)) for endpoint in queryset]
         return self.show_secrets(request, secrets, request.get_full_path(), _(
             "New signing secrets. Copy them now: they will not be shown again; the old ones "
             "keep signing for 24 more hours."))
 
-    def has_rotate_secret_permission(self, request) -> bool:
+    def has_rotate_secret_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("videogen.rotate_secret_webhookendpoint")
 
     @admin.action(description=_("Re-enable and resume deliveries"), permissions=["change"])
-    def enable_endpoints(self, request, queryset) -> None:
+    def enable_endpoints(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+                         ) -> None:
         resumed = sum(sending.enable(endpoint) for endpoint in queryset)
         self.message_user(request, ngettext("%(n)d delivery resumed.", "%(n)d deliveries resumed.",
                                             resumed) % {"n": resumed}, messages.SUCCESS)
@@ -192,7 +205,7 @@ class AttemptInline(admin.TabularInline):
     readonly_fields = fields
     classes = ["vg-rows"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -219,14 +232,14 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, Truncator(str(job)).chars(60))
 
     @admin.action(description=_("Resend (same webhook-id)"), permissions=["resend"])
-    def resend(self, request, queryset) -> None:
+    def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for item in queryset:
             sending.resend(item)
         count = queryset.count()
         self.message_user(request, ngettext("%(n)d delivery queued.", "%(n)d deliveries queued.",
                                             count) % {"n": count}, messages.SUCCESS)
 
-    def has_resend_permission(self, request) -> bool:
+    def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("videogen.resend_webhookevent")
 
 
@@ -245,16 +258,17 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2))
 
     @admin.action(description=_("Replay to all endpoints that want it"), permissions=["resend"])
-    def replay(self, request, queryset) -> None:
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         count = sum(sending.resend_event(event) for event in queryset)
         self.message_user(request, ngettext("%(n)d delivery queued.", "%(n)d deliveries queued.",
                                             count) % {"n": count}, messages.SUCCESS)
 
-    def has_resend_permission(self, request) -> bool:
+    def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("videogen.resend_webhookevent")
 
 
-def job_deliveries(request: HttpRequest, job: Any, site: admin.AdminSite) -> dict[str, Any]:
+def job_deliveries(request: HttpRequest, job: VideoJob, site: admin.AdminSite
+                   ) -> dict[str, Any]:
     """The job page's webhook section. Whoever may see the job sees where its events went,
     by host only, and how they fared; the endpoint's name and URL (which may carry a token)
     need "view webhook endpoint", the last error (which may name internal addresses) and the
@@ -264,8 +278,9 @@ def job_deliveries(request: HttpRequest, job: Any, site: admin.AdminSite) -> dic
                       .select_related("event", "endpoint")
                       .order_by("event__created_at", "pk")[:100])
     for delivery in deliveries:
-        delivery.endpoint_label = (str(delivery.endpoint) if may_see_endpoints
-                                   else _host(delivery.endpoint.url))
+        # For the template only (not a field of the model).
+        delivery.endpoint_label = (  # type: ignore[attr-defined]
+            str(delivery.endpoint) if may_see_endpoints else _host(delivery.endpoint.url))
     return {"deliveries": deliveries,
             "can_view_deliveries": site.is_registered(WebhookDelivery)
             and request.user.has_perm("videogen.view_webhookdelivery"),

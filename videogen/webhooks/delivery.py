@@ -463,7 +463,9 @@ def deliver_due(seconds: float = 45.0) -> dict[str, int]:
     oldest first, for at most ``seconds``; an endpoint that fails is skipped for the rest of
     the run so one dead receiver cannot hold up the others (each retry has its own task,
     :func:`schedule_retry`: the skip delays none that was scheduled)."""
-    started, counts, failing = time.monotonic(), {}, set()
+    started = time.monotonic()
+    counts: dict[str, int] = {}
+    failing: set[int] = set()
     for endpoint_id, outcome in probe_waiting_endpoints():
         _tally(counts, failing, endpoint_id, outcome)
     now = timezone.now()

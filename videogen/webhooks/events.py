@@ -8,7 +8,8 @@ import contextvars
 import secrets
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from django.db import transaction
@@ -25,6 +26,9 @@ from videogen.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+
+if TYPE_CHECKING:
+    from videogen.models import VideoJob
 
 
 def for_transition(old: str, new: str) -> list[str]:
@@ -45,7 +49,7 @@ def new_event_id() -> str:
     return f"msg_{int(time.time() * 1000):012x}{secrets.token_hex(8)}"
 
 
-def record(job: Any, event_type: str, *, old: str = "", new: str = "") -> WebhookEvent:
+def record(job: VideoJob, event_type: str, *, old: str = "", new: str = "") -> WebhookEvent:
     """Write the event and its deliveries; call inside the transition's transaction.
     Delivery tasks are enqueued after commit (the periodic task finds any that get lost).
     Under ``delivery.deliver_inline()`` the deliveries are written already claimed by this process
@@ -101,7 +105,7 @@ def _dispatch(delivery: WebhookDelivery) -> None:
         transaction.on_commit(lambda: send(delivery))
 
 
-def build_payload(job: Any, event_type: str, when: Any, *, old: str = "", new: str = ""
+def build_payload(job: VideoJob, event_type: str, when: datetime, *, old: str = "", new: str = ""
                   ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(job.pk),
@@ -133,7 +137,7 @@ def build_test_payload(endpoint: Any) -> dict[str, Any]:
             "data": {"endpoint": endpoint.pk}}
 
 
-def _request(job: Any) -> dict[str, Any]:
+def _request(job: VideoJob) -> dict[str, Any]:
     fields = job.request_fields()
     fields.pop("model", None)
     fields.pop("prompt", None)
@@ -148,14 +152,16 @@ def _without_inline_images(media: dict[str, Any]) -> dict[str, Any]:
     return {**media, "frame_images": frames} if frames else media
 
 
-def _object_ref(job: Any) -> dict[str, str] | None:
+def _object_ref(job: VideoJob) -> dict[str, str] | None:
     if not job.content_type_id:
         return None
     content_type = job.content_type
+    if content_type is None:  # (not with an id: for the type checker)
+        return None
     return {"type": f"{content_type.app_label}.{content_type.model}", "id": job.object_id}
 
 
-def _video(job: Any) -> dict[str, Any] | None:
+def _video(job: VideoJob) -> dict[str, Any] | None:
     if not job.video:
         return None
     return {

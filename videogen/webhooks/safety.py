@@ -20,6 +20,9 @@ from videogen.exceptions import (  # defined there; still importable from here
     UnsafeURL,
 )
 
+#: What :func:`ipaddress.ip_address` returns.
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 # Addresses of cloud metadata services that are not covered by the private/link-local flags.
 METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254"),
                       ipaddress.ip_address("100.100.100.200")}
@@ -63,7 +66,7 @@ def pinned(url: str, allowed: Iterable[str] = (), *, hint: str = WEBHOOK_HINT) -
 
 
 def _vet(url: str, allowed: Iterable[str], resolve: bool, hint: str
-         ) -> tuple[SplitResult, list[ipaddress._BaseAddress]]:
+         ) -> tuple[SplitResult, list[Address]]:
     """The URL's parts and the addresses that passed (none when allowed by name)."""
     try:
         parts = urlsplit(url)
@@ -86,7 +89,7 @@ def _vet(url: str, allowed: Iterable[str], resolve: bool, hint: str
     return parts, addresses
 
 
-def _addresses(host: str, port: int | None, resolve: bool) -> list[ipaddress._BaseAddress]:
+def _addresses(host: str, port: int | None, resolve: bool) -> list[Address]:
     literal = _literal(host)
     if literal is not None:
         return [literal]
@@ -98,10 +101,11 @@ def _addresses(host: str, port: int | None, resolve: bool) -> list[ipaddress._Ba
         raise Unresolved(f"{host} does not resolve ({error.strerror})") from None
     except UnicodeError:  # a label over 63 characters, or one IDNA cannot encode
         raise UnsafeURL("the host name is not valid") from None
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    # (Typed str | int: a sockaddr's host is a str for the IPv4/IPv6 families asked for.)
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-def _literal(host: str) -> ipaddress._BaseAddress | None:
+def _literal(host: str) -> Address | None:
     """An address written in the URL: IPv4, [IPv6] (with a zone), and the legacy IPv4 forms
     resolvers and HTTP clients still accept (2130706433, 0x7f.1, 017700000001, 127.1), parsed
     here so that no resolver decides what they mean."""
@@ -117,7 +121,7 @@ def _literal(host: str) -> ipaddress._BaseAddress | None:
     return None
 
 
-def _internal(address: ipaddress._BaseAddress) -> bool:
+def _internal(address: Address) -> bool:
     # IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo) are judged by that address.
     teredo = getattr(address, "teredo", None)
     for embedded in (getattr(address, "ipv4_mapped", None), getattr(address, "sixtofour", None),
@@ -129,7 +133,7 @@ def _internal(address: ipaddress._BaseAddress) -> bool:
             or address in METADATA_ADDRESSES or address in ipaddress.ip_network("100.64.0.0/10"))
 
 
-def _allowed_address(address: ipaddress._BaseAddress, allowed: list[str]) -> bool:
+def _allowed_address(address: Address, allowed: list[str]) -> bool:
     for entry in allowed:
         try:
             if address in ipaddress.ip_network(entry, strict=False):

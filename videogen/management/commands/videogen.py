@@ -78,7 +78,8 @@ class Command(BaseCommand):
     # --- actions -----------------------------------------------------------------------------
 
     def do_generate(self, **options: Any) -> None:
-        fields = {name: options.get(name) for name in REQUEST_FIELDS if name != "media"}
+        fields: dict[str, Any] = {name: options.get(name) for name in REQUEST_FIELDS
+                                  if name != "media"}
         fields = {k: v for k, v in fields.items() if v is not None}
         if fields.get("output_format"):
             fields["output_format"] = fields["output_format"].upper()
@@ -112,10 +113,10 @@ class Command(BaseCommand):
 
     def do_list(self, status: str | None, limit: int, json: bool = False, **options: Any
                 ) -> None:
-        jobs = VideoJob.objects.all()
+        matching = VideoJob.objects.all()
         if status:
-            jobs = jobs.filter(status=status)
-        jobs = list(jobs[:limit])
+            matching = matching.filter(status=status)
+        jobs = list(matching[:limit])
         if json:
             self.stdout.write("[" + ",".join(_as_json(job) for job in jobs) + "]")
             return
@@ -289,7 +290,7 @@ class _MoveBar:
 
 
 def _images(pairs: list[str]) -> dict[str, str]:
-    images = {}
+    images: dict[str, str] = {}
     for pair in pairs:
         position, sep, path = pair.partition("=")
         if not sep or position not in KEYFRAMES:

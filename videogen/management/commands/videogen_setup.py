@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
@@ -8,7 +10,7 @@ from videogen.webhooks.endpoints import sync_settings_endpoints
 class Command(BaseCommand):
     help = _("Create or update videogen's django-q2 schedules (safe to run repeatedly).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         for name in ensure_schedules():
             self.stdout.write(_("Schedule ready: %(name)s") % {"name": name})
         for endpoint in sync_settings_endpoints():
