@@ -25,6 +25,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import IO, Any
 from uuid import UUID
 
@@ -433,8 +434,8 @@ def _poster(container: Any) -> bytes | None:
     encoder.thread_count = 1
     encoder.width, encoder.height = chosen.width, chosen.height
     encoder.pix_fmt = "yuvj420p"
-    # (av.time_base is the int AV_TIME_BASE, not a Fraction: a decoded frame has its own.)
-    encoder.time_base = chosen.time_base or av.time_base  # type: ignore[assignment]
+    # A decoded frame has its own time base; one JPEG needs any valid one (FFmpeg's 1/AV_TIME_BASE).
+    encoder.time_base = chosen.time_base or Fraction(1, av.time_base)
     packets = encoder.encode(chosen.reformat(format="yuvj420p"))
     packets += encoder.encode(None)
     return b"".join(bytes(packet) for packet in packets) or None
