@@ -7,16 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.faults import Killed, raises
 from videogen import archive, lifecycle, polling, sweeper
 from videogen.client import VideoClient
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Killed(BaseException):
-    """Stands in for kill -9: not an Exception, so no handler of ours catches it."""
 
 
 def new_job(**fields):
@@ -27,8 +24,7 @@ def new_job(**fields):
 
 def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypatch):
     job = new_job()
-    monkeypatch.setattr(VideoClient, "create", lambda self, request: (_ for _ in ()).throw(
-        Killed()))
+    monkeypatch.setattr(VideoClient, "create", raises(Killed()))
     with pytest.raises(Killed):
         lifecycle.submit(job)
     job.refresh_from_db()
@@ -47,7 +43,7 @@ def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypa
 def test_death_after_the_post_is_never_resubmitted_automatically(sandbox, monkeypatch):
     job = new_job()
     real_accepted = lifecycle.accepted
-    monkeypatch.setattr(lifecycle, "accepted", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(lifecycle, "accepted", raises(Killed()))
     with pytest.raises(Killed):
         lifecycle.submit(job)
     monkeypatch.setattr(lifecycle, "accepted", real_accepted)
@@ -91,7 +87,7 @@ def test_death_during_poll_write_back_loses_nothing(sandbox, monkeypatch):
     lifecycle.submit(job)
     VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
     real_write_back = polling.write_back
-    monkeypatch.setattr(polling, "write_back", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(polling, "write_back", raises(Killed()))
     with pytest.raises(Killed):
         polling.run_loop(seconds=1)
     monkeypatch.setattr(polling, "write_back", real_write_back)
@@ -109,7 +105,7 @@ def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeyp
                                                                  signal_log):
     job = new_job()
     real_fetch = archive.fetch_and_store
-    monkeypatch.setattr(archive, "fetch_and_store", lambda j, *_: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(archive, "fetch_and_store", raises(Killed()))
     lifecycle.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
@@ -341,7 +337,7 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     release and re-queue it forever. After ARCHIVE_WORKER_LOSSES lost attempts it fails."""
     settings.Q_CLUSTER = {**getattr(settings, "Q_CLUSTER", {}), "timeout": 90}
     real_fetch = archive.fetch_and_store
-    monkeypatch.setattr(archive, "fetch_and_store", lambda j, *_: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(archive, "fetch_and_store", raises(Killed()))
     job = new_job()
     lifecycle.submit(job)
     with pytest.raises(Killed):
