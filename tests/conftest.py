@@ -103,6 +103,14 @@ def q_sync(monkeypatch):
 
 
 @pytest.fixture
+def queued(monkeypatch):
+    """Every task enqueued during the test, recorded instead of sent to a broker."""
+    from tests.enqueued import record_tasks
+
+    return record_tasks(monkeypatch)
+
+
+@pytest.fixture
 def sandbox(videogen_sandbox_settings, q_sync):
     """The sandbox with VIDEOGEN pointed at it and django-q2 in sync mode."""
     return videogen_sandbox_settings

@@ -86,30 +86,6 @@ def job_factory(db):
     return make_job
 
 
-class Queue:
-    """Tasks enqueued during a test, as (task name, args)."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, task, *args):
-        self.calls.append((task, *args))
-        return "task-id"
-
-    def names(self):
-        return [call[0] for call in self.calls]
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Record enqueued tasks instead of sending them to a broker."""
-    queue = Queue()
-    for module in ("videogen.actions", "videogen.lifecycle", "videogen.webhooks.delivery",
-                   "videogen.webhooks.events"):
-        monkeypatch.setattr(f"{module}.enqueue", queue)
-    return queue
-
-
 def messages_of(response):
     return [str(m) for m in response.context["messages"]] if response.context else []
 

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests.client.scripted import Scripted
+from tests.enqueued import record_tasks
 from tests.lifecycle.test_crash_safety import archived_files, new_job
 from videogen import archive, lifecycle, polling, sweeper
 from videogen.models import ArchiveStatus, Status, VideoJob
@@ -204,11 +205,10 @@ archive.archive_job(sys.argv[1])
 def completed_unarchived(monkeypatch):
     """A job the sandbox finished whose archive task has not run yet."""
     job = new_job()
-    real_enqueue = lifecycle.enqueue
-    monkeypatch.setattr(lifecycle, "enqueue", lambda *args: None)
+    lost = record_tasks(monkeypatch, "archive_job")
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
-    monkeypatch.setattr(lifecycle, "enqueue", real_enqueue)
+    lost.stop()
     job.refresh_from_db()
     assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.PENDING
     return job

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.enqueued import record_tasks
 from tests.faults import Killed, raises
 from videogen import archive, lifecycle, polling, sweeper
 from videogen.client import VideoClient
@@ -126,13 +127,12 @@ def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeyp
 
 def test_lost_archive_task_is_requeued_by_the_sweeper(sandbox, monkeypatch):
     job = new_job()
-    real_enqueue = lifecycle.enqueue
-    monkeypatch.setattr(lifecycle, "enqueue", lambda *a: None)  # the broker lost it
+    lost = record_tasks(monkeypatch, "archive_job")  # the broker lost it
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.PENDING
-    monkeypatch.setattr(lifecycle, "enqueue", real_enqueue)
+    lost.stop()
     VideoJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert sweeper.sweep().archives_requeued == [str(job.pk)]
     job.refresh_from_db()
@@ -403,7 +403,7 @@ def test_a_job_deleted_while_it_is_archived_ends_the_task_quietly(sandbox, tmp_p
     monkeypatch.setattr(archive, "fetch_and_store", then_deleted)
     job = new_job()
     lifecycle.submit(job)
-    monkeypatch.setattr(lifecycle, "enqueue", lambda *a: None)  # the test runs the task
+    record_tasks(monkeypatch, "archive_job")  # the test runs the task
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     assert archive.archive_job(job.pk) == "deleted"
     assert archived_files(tmp_path) == []

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.client.scripted import KEY, Scripted
+from tests.enqueued import record_tasks
 from videogen import api, lifecycle, polling, sweeper
 from videogen.conf import get_settings
 from videogen.models import JobEvent, Status, VideoJob
@@ -27,8 +28,7 @@ def provider(settings, monkeypatch):
     server = Scripted()
     settings.VIDEOGEN = {**settings.VIDEOGEN, "BASE_URL": server.url, "API_KEY": KEY,
                          "MAX_RETRIES": 0}
-    server.archives = []
-    monkeypatch.setattr(lifecycle, "enqueue", lambda task, *args: server.archives.append(args))
+    server.archives = record_tasks(monkeypatch, "archive_job").calls
     yield server
     server.stop()
 
