@@ -10,11 +10,12 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import make_job
 from videogen import archive, progress, timing
 from videogen.admin import download_name
 from videogen.models import JobEvent, Status, VideoJob
 
-from .conftest import VIEW, change_page, make_job
+from .conftest import VIEW, change_page
 
 pytestmark = pytest.mark.django_db
 

@@ -232,7 +232,7 @@ def recorder(monkeypatch):
 def test_the_archive_refuses_a_video_url_inside_the_network(recorder, sandbox):
     """A provider answer (or a compromised one) naming an internal address must not make this
     server fetch it; the provider's own origin stays trusted."""
-    from tests.admin.conftest import make_job
+    from tests.factories import make_job
     from videogen import archive
     from videogen.models import ArchiveStatus, Status
 
