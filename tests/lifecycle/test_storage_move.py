@@ -7,8 +7,6 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.template import Context, Template
 from django.urls import reverse
 
@@ -229,26 +227,6 @@ def test_s3_reads_stream(sandbox, s3, settings):
     with moving.open_stream(storages["videos"], job.video.name) as stream:
         assert not stream.seekable() and len(stream.read(10)) == 10
     assert moving.sha256_of(storages["videos"], job.video.name) == job.video_sha256
-
-
-# --- The migration ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("alias", ["default", "videos"])
-def test_the_migration_records_the_alias_current_then(settings, alias):
-    settings.STORAGES = {**settings.STORAGES, "videos": settings.STORAGES["default"]}
-    use_storage(settings, alias)
-    executor = MigrationExecutor(connection)
-    executor.migrate([("videogen", "0007_poll_unstorable")])
-    old_model = executor.loader.project_state(
-        ("videogen", "0007_poll_unstorable")).apps.get_model("videogen", "VideoJob")
-    with_files = old_model.objects.create(model="m", video="videogen/a.mp4",
-                                          poster="videogen/a-poster.jpg")
-    without = old_model.objects.create(model="m")
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes("videogen"))
-    assert VideoJob.objects.get(pk=with_files.pk).storage_alias == alias
-    assert VideoJob.objects.get(pk=without.pk).storage_alias == ""
 
 
 def test_a_database_check_warns_of_archives_in_a_missing_alias(settings):
