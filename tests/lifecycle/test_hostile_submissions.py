@@ -7,9 +7,10 @@ import logging
 import pytest
 from django.urls import reverse
 
-from tests.client.scripted import KEY, Scripted, back_after, free_port
+from tests.client.scripted import KEY, Scripted, back_after
 from tests.client.test_hostile import ECHOES, leaks
 from tests.factories import make_job
+from tests.servers import free_port
 from videogen import api, lifecycle, polling
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.progress import status_json
