@@ -5,6 +5,9 @@ import os
 import pytest
 from django.conf import settings
 
+# The sandbox fixtures host sites use, loaded the way docs/sandbox.md tells them to.
+pytest_plugins = ["videogen.sandbox.testing"]
+
 
 def pytest_report_header(config):
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
@@ -75,14 +78,20 @@ def pytest_sessionstart(session):
     pytest.exit("Skipping this run, " + message, returncode=0)
 
 
-from tests.s3 import s3, s3_archives  # noqa: E402, F401  (moto's S3 on 127.0.0.1)
+@pytest.fixture
+def s3(settings):
+    """A bucket of the test's own on moto's S3 (127.0.0.1) behind the "videos" STORAGES alias."""
+    from tests.s3 import moto_bucket
 
-# The sandbox fixtures host sites use (videogen.sandbox.testing), for our suite too.
-from videogen.sandbox.testing import (  # noqa: E402, F401
-    videogen_sandbox,
-    videogen_sandbox_server,
-    videogen_sandbox_settings,
-)
+    with moto_bucket(settings) as bucket:
+        yield bucket
+
+
+@pytest.fixture
+def s3_archives(s3, settings):
+    """New archives go to the "videos" alias on S3."""
+    settings.VIDEOGEN = {**settings.VIDEOGEN, "STORAGE": "videos"}
+    return s3
 
 
 @pytest.fixture
@@ -91,6 +100,14 @@ def q_sync(monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Every task enqueued during the test, recorded instead of sent to a broker."""
+    from tests.enqueued import record_tasks
+
+    return record_tasks(monkeypatch)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """S3 for tests: moto's server on 127.0.0.1 behind a "videos" STORAGES alias (django-storages).
 
-moto keeps its buckets for the whole process, so each test gets a bucket of its own.
+moto keeps its buckets for the whole process, so each test gets a bucket of its own. The ``s3``
+and ``s3_archives`` fixtures in tests/conftest.py are built from :func:`moto_bucket`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +44,8 @@ class Bucket:
         return hashlib.sha256(self.read(key)).hexdigest()
 
 
-@pytest.fixture
-def s3(settings) -> Iterator[Bucket]:
+@contextmanager
+def moto_bucket(settings: Any) -> Iterator[Bucket]:
     """STORAGES gets a "videos" alias on moto's S3 server; VIDEOGEN["STORAGE"] stays put."""
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
@@ -60,12 +62,7 @@ def s3(settings) -> Iterator[Bucket]:
         "OPTIONS": {"bucket_name": bucket.name, "endpoint_url": endpoint,
                     "access_key": "test", "secret_key": "test", "region_name": "us-east-1",
                     "signature_version": "s3v4", "file_overwrite": True}}}  # its default
-    yield bucket
-    server.stop()
-
-
-@pytest.fixture
-def s3_archives(s3, settings) -> Bucket:
-    """New archives go to the "videos" alias on S3."""
-    settings.VIDEOGEN = {**settings.VIDEOGEN, "STORAGE": "videos"}
-    return s3
+    try:
+        yield bucket
+    finally:
+        server.stop()

@@ -17,9 +17,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from videogen import budget, lifecycle
+from videogen import budget, lifecycle, schedules
 from videogen.models import TERMINAL_STATUSES, ArchiveStatus, Status, VideoJob
-from videogen.schedules import enqueue
 
 if TYPE_CHECKING:
     from videogen.models import Actor
@@ -101,7 +100,7 @@ def _it_is(job: VideoJob) -> str:
 
 def _after_commit(task: str, *args: Any) -> None:
     # The task must see what this request committed (and nothing if it rolls back).
-    transaction.on_commit(lambda: enqueue(task, *args))
+    transaction.on_commit(lambda: schedules.enqueue(task, *args))
 
 
 # --- Submit -------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import budget, catalog, signals, timing
+from videogen import budget, catalog, schedules, signals, timing
 from videogen.client import errors as api_errors
 from videogen.client.schemas import CreateVideoRequest, RemoteJob
 from videogen.conf import api_key_hint, get_settings
@@ -58,7 +58,7 @@ from videogen.models import (
     VideoJob,
 )
 from videogen.provider import video_client
-from videogen.schedules import enqueue, poll_soon, task_timeout
+from videogen.schedules import poll_soon, task_timeout
 from videogen.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
@@ -287,7 +287,8 @@ def request_submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
     transition(job, SUBMITTABLE, Change(
         fields={"submit_requested_at": timezone.now()}, kind=JobEvent.Kind.NOTE,
         detail=_("Queued for sending."),
-        after_commit=[lambda j: enqueue("submit_job", str(j.pk), getattr(actor, "pk", None))],
+        after_commit=[lambda j: schedules.enqueue("submit_job", str(j.pk),
+                                                  getattr(actor, "pk", None))],
     ), actor=actor, refuse=_("submit"))
     return job
 
@@ -542,7 +543,7 @@ def _advance(job: VideoJob, new: str, remote: RemoteJob, fields: dict[str, Any],
         fields.update(finished_at=_storable_time(remote.completed_at) or now, next_poll_at=None)
     if new == Status.COMPLETED:
         fields.update(archive_status=ArchiveStatus.PENDING, archive_error="")
-        change.after_commit.append(lambda j: enqueue("archive_job", str(j.pk)))
+        change.after_commit.append(lambda j: schedules.enqueue("archive_job", str(j.pk)))
         change.detail = _("Completed at the provider; archiving.")
     elif new == Status.FAILED:
         error = remote.error
@@ -717,7 +718,7 @@ def request_archive(job: VideoJob, *, actor: Actor = None) -> VideoJob:
         fields={"archive_status": ArchiveStatus.PENDING, "archive_error": "",
                 "archive_workers_lost": 0},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive requested."),
-        after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
+        after_commit=[lambda j: schedules.enqueue("archive_job", str(j.pk))],
     ), actor=actor, archive_allowed={ArchiveStatus.FAILED, ArchiveStatus.ARCHIVED,
                                       ArchiveStatus.NONE}, refuse=_("archive"))
     return job
@@ -774,7 +775,7 @@ def hand_back_archive(job: VideoJob) -> bool:
         fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None},
         kind=JobEvent.Kind.ARCHIVE,
         detail=_("The caller stopped waiting; the task queue archives it."),
-        after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
+        after_commit=[lambda j: schedules.enqueue("archive_job", str(j.pk))],
     ), archive_allowed={ArchiveStatus.ARCHIVING},
         archive_attempt=job.archive_attempts) is not None
 
@@ -789,7 +790,7 @@ def release_archive(job: VideoJob) -> bool:
         fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None,
                 "archive_workers_lost": lost},
         kind=JobEvent.Kind.ARCHIVE, detail=_("Archive worker lost; trying again."),
-        after_commit=[lambda j: enqueue("archive_job", str(j.pk))],
+        after_commit=[lambda j: schedules.enqueue("archive_job", str(j.pk))],
     ), archive_allowed={ArchiveStatus.ARCHIVING},
         archive_attempt=job.archive_attempts) is not None
 

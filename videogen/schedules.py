@@ -30,7 +30,10 @@ SCHEDULES: dict[str, tuple[str, int]] = {
 
 def enqueue(task: str, *args: Any) -> str | None:
     """Queue ``videogen.tasks.<task>(*args)``. A broker outage is logged, not raised: the
-    sweeper finds the work again from the database."""
+    sweeper finds the work again from the database.
+
+    The one way work reaches the broker: callers say ``schedules.enqueue(...)`` (never import
+    the name), so a test replaces it in one place."""
     from django_q.tasks import async_task
 
     try:

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from videogen import archive, lifecycle, upload_stash
+from videogen import archive, lifecycle, schedules, upload_stash
 from videogen.conf import get_settings
 from videogen.models import (  # noqa: F401  (SUBMITTING_STUCK: still importable from here)
     IN_FLIGHT_STATUSES,
@@ -28,7 +28,6 @@ from videogen.models import (  # noqa: F401  (SUBMITTING_STUCK: still importable
     Status,
     VideoJob,
 )
-from videogen.schedules import enqueue
 from videogen.storage import UnknownStorage
 
 logger = logging.getLogger("videogen.sweeper")
@@ -60,13 +59,13 @@ def sweep() -> SweepReport:
     pending = VideoJob.objects.filter(archive_status=ArchiveStatus.PENDING,
                                       updated_at__lt=now - PENDING_GRACE)
     for pk in pending.values_list("pk", flat=True):
-        enqueue("archive_job", str(pk))
+        schedules.enqueue("archive_job", str(pk))
         report.archives_requeued.append(str(pk))
     # Drafts staff queued for sending whose task never ran (submit refuses a second run).
     queued = VideoJob.objects.filter(status=Status.DRAFT,
                                      submit_requested_at__lt=now - PENDING_GRACE)
     for pk in queued.values_list("pk", flat=True):
-        enqueue("submit_job", str(pk))
+        schedules.enqueue("submit_job", str(pk))
         report.submits_requeued.append(str(pk))
     stuck = VideoJob.objects.stuck_submitting(now)
     report.stuck_submitting = [str(pk) for pk in stuck.values_list("pk", flat=True)]

@@ -8,9 +8,6 @@ import zlib
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
-from django.utils import timezone
-
-from videogen.models import ArchiveStatus, Status, VideoJob
 
 # Permissions a staff member needs to see the jobs at all.
 VIEW = ["view_videojob"]
@@ -61,53 +58,6 @@ def superuser_client(client, db):
     client.force_login(user)
     client.user = user
     return client
-
-
-def make_job(status=Status.DRAFT, **fields):
-    """A job in any state, written directly (tests set up states; the lifecycle makes them)."""
-    now = timezone.now()
-    values = {"model": "pixverse/pixverse-v5", "prompt": "a red fox", "width": 360,
-              "height": 360, "seconds": "2", "fps": 16, "status": status}
-    if status != Status.DRAFT:
-        values["submitted_at"] = now
-    if status in (Status.QUEUED, Status.IN_PROGRESS, Status.COMPLETED, Status.FAILED):
-        values["remote_id"] = f"remote-{VideoJob.objects.count()}-{now.timestamp()}"
-    if status in (Status.COMPLETED, Status.FAILED, Status.CANCELLED):
-        values["finished_at"] = now
-    if status == Status.COMPLETED:
-        values["archive_status"] = ArchiveStatus.ARCHIVED
-        values["cost"] = "0.28"
-    values.update(fields)
-    return VideoJob.objects.create(**values)
-
-
-@pytest.fixture
-def job_factory(db):
-    return make_job
-
-
-class Queue:
-    """Tasks enqueued during a test, as (task name, args)."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, task, *args):
-        self.calls.append((task, *args))
-        return "task-id"
-
-    def names(self):
-        return [call[0] for call in self.calls]
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """Record enqueued tasks instead of sending them to a broker."""
-    queue = Queue()
-    for module in ("videogen.actions", "videogen.lifecycle", "videogen.webhooks.delivery",
-                   "videogen.webhooks.events"):
-        monkeypatch.setattr(f"{module}.enqueue", queue)
-    return queue
 
 
 def messages_of(response):

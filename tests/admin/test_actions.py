@@ -5,10 +5,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from tests.factories import make_job
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.webhooks.models import WebhookEndpoint, WebhookEvent
-
-from .conftest import make_job
 
 pytestmark = pytest.mark.django_db
 

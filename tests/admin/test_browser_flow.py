@@ -10,6 +10,7 @@ leaves ``draft``; the test then runs it. Screenshots go to tests/artifacts/admin
 import pytest
 from django.contrib.auth.models import Permission, User
 
+from tests.enqueued import record_tasks
 from videogen import lifecycle, tasks
 from videogen.models import Status, VideoJob
 
@@ -44,23 +45,13 @@ def browser(chromium, live_server, screen):
 @pytest.fixture
 def held(monkeypatch):
     """Submit tasks wait here (a busy worker) instead of running inline."""
-    calls = []
-    real = __import__("videogen.lifecycle", fromlist=["enqueue"]).enqueue
-
-    def enqueue(task, *args):
-        if task == "submit_job":
-            calls.append(args)
-            return "held"
-        return real(task, *args)
-
-    monkeypatch.setattr("videogen.lifecycle.enqueue", enqueue)
-    return calls
+    return record_tasks(monkeypatch, "submit_job")
 
 
 def run_held(held):
-    for args in held:
+    for args in held.args("submit_job"):
         in_thread(tasks.submit_job, *args)
-    held.clear()
+    held.calls.clear()
 
 
 def user(username, *codenames, superuser=False):

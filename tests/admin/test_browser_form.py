@@ -55,9 +55,8 @@ def test_the_form_follows_the_model_and_previews_only_on_request(page, live_serv
 
 
 def test_the_job_page_header_and_the_list_fit(page, live_server, staff, chromium):
+    from tests.factories import make_job
     from videogen.models import Status
-
-    from .conftest import make_job
 
     job = make_job(Status.COMPLETED, prompt="a lighthouse at dawn, waves below " * 3,
                    created_by=staff)
@@ -92,10 +91,9 @@ def test_a_job_archived_again_lets_go_of_its_old_files(page, live_server, staff,
     asking for them (they were 404s in the console until the page reloaded)."""
     from django.core.files.base import ContentFile
 
+    from tests.factories import make_job
     from videogen.models import ArchiveStatus, Status
     from videogen.storage import archive_storage
-
-    from .conftest import make_job
 
     name = archive_storage().save("videogen/words-old.mp4", ContentFile(b"\0" * 2048))
     job = make_job(Status.COMPLETED, video=name, video_container="mp4",

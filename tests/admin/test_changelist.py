@@ -8,10 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import make_job
 from videogen import progress
 from videogen.models import ArchiveStatus, Status, VideoJob
-
-from .conftest import make_job
 
 pytestmark = pytest.mark.django_db
 

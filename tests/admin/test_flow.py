@@ -8,10 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import make_job
 from videogen.models import Status, VideoJob
 from videogen.progress import status_json
-
-from .conftest import make_job
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.factories import make_job
 from videogen import upload_stash
 from videogen.forms import JobForm
 from videogen.models import Status, VideoJob
 
-from .conftest import make_job, png_base64, png_bytes
+from .conftest import png_base64, png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.factories import make_job
 from videogen.models import Status
 from videogen.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-from .conftest import change_page, make_job, png_bytes
+from .conftest import change_page, png_bytes
 
 pytestmark = pytest.mark.django_db
 

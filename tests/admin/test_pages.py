@@ -9,12 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.factories import make_job
 from videogen import dashboard
 from videogen.models import JobEvent, Status
 from videogen.webhooks.endpoints import create_endpoint
 from videogen.webhooks.models import WebhookDelivery, WebhookEvent
 
-from .conftest import change_page, make_job
+from .conftest import change_page
 
 pytestmark = pytest.mark.django_db
 

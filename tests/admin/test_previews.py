@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from tests.factories import make_job
 from videogen.models import Status
 
-from .conftest import make_job, png_base64
+from .conftest import png_base64
 
 pytestmark = pytest.mark.django_db
 

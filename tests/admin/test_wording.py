@@ -5,10 +5,9 @@ naming each delivery's job."""
 import pytest
 from django.urls import reverse
 
+from tests.factories import make_job
 from videogen.models import Status
 from videogen.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-
-from .conftest import make_job
 
 pytestmark = pytest.mark.django_db
 

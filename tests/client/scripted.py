@@ -22,21 +22,15 @@ import socket
 import struct
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.servers import LocalServer, QuietHandler
 from videogen.client import VideoClient
 
 KEY = "tgp_v1_very_secret_key_0123456789"
 JOB = json.dumps({"id": "job-1", "status": "queued"}).encode()
 CREATE = {"model": "google/veo-2.0", "prompt": "a red fox in snow"}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that gave up on a stalled answer is expected here
 
 
 class Scripted:
@@ -46,23 +40,20 @@ class Scripted:
         self.script: list[Any] = []
         self.routes: dict[str, Any] = {}
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self.server = _Server((host, port), self._handler())
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                         daemon=True).start()
-        self.port = self.server.server_address[1]
-        self.url = f"http://{host}:{self.port}"
+        self.http = LocalServer(self._handler(), host, port)
+        self.port = self.http.port
+        self.url = self.http.url
 
     def paths(self) -> list[str]:
         return [path for _, path, _, _ in self.requests]
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.stop()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         scripted = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def answer(self) -> None:
@@ -112,9 +103,6 @@ class Scripted:
 
             do_GET = do_POST = do_HEAD = answer
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
         return Handler
 
 
@@ -137,10 +125,3 @@ def back_after(seconds: float, port: int, script: list[Any]) -> list[Scripted]:
 
     threading.Timer(seconds, start).start()
     return started
-
-
-def free_port() -> int:
-    """A port nothing listens on (bound once, then released), for connection refusals."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from tests.client.scripted import CREATE, JOB, KEY, free_port
+from tests.client.scripted import CREATE, JOB, KEY
+from tests.servers import free_port
 from videogen.client import (
     APIConnectionError,
     AsyncVideoClient,

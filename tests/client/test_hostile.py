@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from tests.client.scripted import CREATE, JOB, KEY, back_after, client_for, free_port
+from tests.client.scripted import CREATE, JOB, KEY, back_after, client_for
+from tests.servers import free_port
 from videogen.client import (
     APIConnectionError,
     BadRequest,

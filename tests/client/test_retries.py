@@ -6,7 +6,8 @@ from email.utils import formatdate
 
 import pytest
 
-from tests.client.scripted import CREATE, JOB, client_for, free_port
+from tests.client.scripted import CREATE, JOB, client_for
+from tests.servers import free_port
 from videogen.client import (
     APIConnectionError,
     APITimeout,

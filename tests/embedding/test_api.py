@@ -12,6 +12,7 @@ from django.db import connections
 from django.template import Context, Template
 
 import videogen
+from tests.enqueued import record_tasks
 from videogen import api
 from videogen.models import ArchiveStatus, Status, VideoJob
 
@@ -117,10 +118,7 @@ def test_wait_bounds_an_archive_it_does_itself(videogen_sandbox_settings, monkey
     # archive goes back to the task queue instead of failing.
     import time
 
-    from videogen import lifecycle
-
-    queued = []
-    monkeypatch.setattr(lifecycle, "enqueue", lambda task, *args: queued.append((task, *args)))
+    queued = record_tasks(monkeypatch, "submit_job", "archive_job").calls
     videogen_sandbox_settings.faults.add("trickle", ms=500, count=1)
     job = videogen.generate(model="google/veo-2.0", prompt="a slow download", seconds=1)
     started = time.monotonic()

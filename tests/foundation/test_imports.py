@@ -168,3 +168,21 @@ def _may_import(dotted: str, allowed: tuple[str, ...]) -> bool:
         return False
     target = owning_module(dotted)
     return top != "videogen" or any(target == ok or target.startswith(ok + ".") for ok in allowed)
+
+
+def test_every_task_reaches_the_broker_through_one_seam():
+    """Only videogen.schedules queues tasks (django-q2's ``async_task``), and its callers say
+    ``schedules.enqueue(...)`` instead of importing the name: a test (or a host site) that
+    replaces ``videogen.schedules.enqueue`` replaces it for all of them. (A retry due later is
+    a one-off django-q2 schedule, written by the webhook delivery: the scheduler's, not the
+    queue's.)"""
+    brokers, bound = [], []
+    for name, path in MODULES.items():
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            module = getattr(node, "module", None) or ""
+            names = {alias.name for alias in node.names}
+            if name != "videogen.schedules" and "async_task" in names:
+                brokers.append(name)
+            if module.endswith("schedules") and "enqueue" in names:
+                bound.append(name)
+    assert (brokers, bound) == ([], [])

@@ -16,6 +16,19 @@ def test_migrations_are_complete():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
+def test_a_fresh_install_is_one_schema_migration():
+    """Squashed before the first release: one ``0001_initial`` that only creates the schema
+    (there are no older rows for a data step to repair)."""
+    from django.db.migrations import RunPython, RunSQL
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    names = sorted(name for app, name in loader.disk_migrations if app == "videogen")
+    assert names == ["0001_initial"]
+    operations = loader.disk_migrations["videogen", "0001_initial"].operations
+    assert [op for op in operations if isinstance(op, RunPython | RunSQL)] == []
+
+
 @pytest.mark.slow
 def test_fresh_clone_passes_check(tmp_path):
     if not (ROOT / ".git").exists() or shutil.which("git") is None:

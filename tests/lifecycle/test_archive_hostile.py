@@ -10,7 +10,9 @@ import pytest
 from django.utils import timezone
 
 from tests.client.scripted import Scripted
-from tests.lifecycle.test_crash_safety import archived_files, new_job
+from tests.enqueued import record_tasks
+from tests.factories import make_job
+from tests.lifecycle.test_crash_safety import archived_files
 from videogen import archive, lifecycle, polling, sweeper
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.storage import archive_name
@@ -74,7 +76,7 @@ def test_a_download_that_trickles_ends_at_its_deadline(sandbox, settings):
     settings.VIDEOGEN = {**settings.VIDEOGEN,
                          "ARCHIVE": {"DOWNLOAD_TIMEOUT": 3, "DOWNLOAD_RETRIES": 0}}
     sandbox.faults.add("trickle", ms=2000)
-    job = new_job()
+    job = make_job()
     started = time.monotonic()
 
     def submit_and_poll():
@@ -203,12 +205,11 @@ archive.archive_job(sys.argv[1])
 
 def completed_unarchived(monkeypatch):
     """A job the sandbox finished whose archive task has not run yet."""
-    job = new_job()
-    real_enqueue = lifecycle.enqueue
-    monkeypatch.setattr(lifecycle, "enqueue", lambda *args: None)
+    job = make_job()
+    lost = record_tasks(monkeypatch, "archive_job")
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
-    monkeypatch.setattr(lifecycle, "enqueue", real_enqueue)
+    lost.stop()
     job.refresh_from_db()
     assert job.status == Status.COMPLETED and job.archive_status == ArchiveStatus.PENDING
     return job
@@ -280,7 +281,7 @@ def test_files_of_a_worker_that_outlived_its_lease_are_removed(sandbox, tmp_path
         return stored
 
     monkeypatch.setattr(archive, "fetch_and_store", slow_first)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     sweeper.sweep()

@@ -7,6 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.enqueued import record_tasks
+from tests.factories import make_job
+from tests.faults import Killed, raises
 from videogen import archive, lifecycle, polling, sweeper
 from videogen.client import VideoClient
 from videogen.models import ArchiveStatus, Status, VideoJob
@@ -15,20 +18,9 @@ from videogen.webhooks.models import WebhookEvent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Killed(BaseException):
-    """Stands in for kill -9: not an Exception, so no handler of ours catches it."""
-
-
-def new_job(**fields):
-    values = {"model": "google/veo-2.0", "prompt": "a lighthouse", "seconds": "1",
-              "width": 1280, "height": 720, "fps": 8} | fields
-    return VideoJob.objects.create(**values)
-
-
 def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypatch):
-    job = new_job()
-    monkeypatch.setattr(VideoClient, "create", lambda self, request: (_ for _ in ()).throw(
-        Killed()))
+    job = make_job()
+    monkeypatch.setattr(VideoClient, "create", raises(Killed()))
     with pytest.raises(Killed):
         lifecycle.submit(job)
     job.refresh_from_db()
@@ -45,9 +37,9 @@ def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypa
 
 
 def test_death_after_the_post_is_never_resubmitted_automatically(sandbox, monkeypatch):
-    job = new_job()
+    job = make_job()
     real_accepted = lifecycle.accepted
-    monkeypatch.setattr(lifecycle, "accepted", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(lifecycle, "accepted", raises(Killed()))
     with pytest.raises(Killed):
         lifecycle.submit(job)
     monkeypatch.setattr(lifecycle, "accepted", real_accepted)
@@ -64,7 +56,7 @@ def test_death_after_the_post_is_never_resubmitted_automatically(sandbox, monkey
 
 def test_lost_create_response_stays_uncertain_and_creates_one_job(sandbox):
     sandbox.faults.add("lost_response", route="create", count=1)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     job.refresh_from_db()
     assert job.status == Status.SUBMITTING and job.error_code == "outcome_unknown"
@@ -79,7 +71,7 @@ def test_lost_create_response_stays_uncertain_and_creates_one_job(sandbox):
 
 def test_rate_limited_create_is_retried_by_the_client_and_creates_one_job(sandbox):
     sandbox.faults.add("rate_limit", route="create", count=1, retry_after=0)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     job.refresh_from_db()
     assert job.status == Status.QUEUED
@@ -87,11 +79,11 @@ def test_rate_limited_create_is_retried_by_the_client_and_creates_one_job(sandbo
 
 
 def test_death_during_poll_write_back_loses_nothing(sandbox, monkeypatch):
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
     real_write_back = polling.write_back
-    monkeypatch.setattr(polling, "write_back", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(polling, "write_back", raises(Killed()))
     with pytest.raises(Killed):
         polling.run_loop(seconds=1)
     monkeypatch.setattr(polling, "write_back", real_write_back)
@@ -107,9 +99,9 @@ def test_death_during_poll_write_back_loses_nothing(sandbox, monkeypatch):
 
 def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeypatch,
                                                                  signal_log):
-    job = new_job()
+    job = make_job()
     real_fetch = archive.fetch_and_store
-    monkeypatch.setattr(archive, "fetch_and_store", lambda j, *_: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(archive, "fetch_and_store", raises(Killed()))
     lifecycle.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
@@ -129,14 +121,13 @@ def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeyp
 
 
 def test_lost_archive_task_is_requeued_by_the_sweeper(sandbox, monkeypatch):
-    job = new_job()
-    real_enqueue = lifecycle.enqueue
-    monkeypatch.setattr(lifecycle, "enqueue", lambda *a: None)  # the broker lost it
+    job = make_job()
+    lost = record_tasks(monkeypatch, "archive_job")  # the broker lost it
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.PENDING
-    monkeypatch.setattr(lifecycle, "enqueue", real_enqueue)
+    lost.stop()
     VideoJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert sweeper.sweep().archives_requeued == [str(job.pk)]
     job.refresh_from_db()
@@ -167,7 +158,7 @@ def overwriting_storage(settings, tmp_path):
 
 
 def archived_job():
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -221,7 +212,7 @@ def test_a_rearchive_whose_save_fails_leaves_the_previous_archive_whole(
 def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_path):
     sandbox.faults.add("truncate", count=1, bytes=100)
     sandbox.faults.add("expire", count=1)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -242,7 +233,7 @@ def test_death_mid_download_leaves_no_partial_file(sandbox, tmp_path, monkeypatc
         raise Killed()
 
     monkeypatch.setattr(DownloadStream, "iter_chunks", one_chunk_then_die)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
@@ -266,7 +257,7 @@ def test_sweeper_removes_partial_downloads_a_killed_worker_left(sandbox, tmp_pat
 
 def test_url_that_keeps_expiring_fails_the_archive_clearly(sandbox):
     sandbox.faults.add("expire")
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -278,7 +269,7 @@ def test_url_that_keeps_expiring_fails_the_archive_clearly(sandbox):
 def test_completed_answer_without_url_is_refreshed_before_archiving(sandbox):
     from videogen.client.schemas import RemoteJob
 
-    job = new_job()
+    job = make_job()
     sandbox.configure(time_scale=1)
     lifecycle.submit(job)
     sandbox.advance(job.remote_id)
@@ -295,7 +286,7 @@ def test_a_video_url_redirecting_inside_the_network_is_refused(settings):
     try:
         provider.script = [(302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")]
         settings.VIDEOGEN = {**settings.VIDEOGEN, "BASE_URL": provider.url, "API_KEY": "k"}
-        job = new_job(status=Status.COMPLETED, archive_status=ArchiveStatus.PENDING,
+        job = make_job(status=Status.COMPLETED, archive_status=ArchiveStatus.PENDING,
                       remote_id="r-1", provider_video_url=provider.url + "/files/v.mp4")
         assert archive.archive_job(job.pk) == "failed"
     finally:
@@ -327,7 +318,7 @@ def test_a_full_disk_fails_the_archive_clearly_and_leaves_no_partial_file(sandbo
         return FullDisk(file), path
 
     monkeypatch.setattr(archive, "new_spool", full_spool)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -341,8 +332,8 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     release and re-queue it forever. After ARCHIVE_WORKER_LOSSES lost attempts it fails."""
     settings.Q_CLUSTER = {**getattr(settings, "Q_CLUSTER", {}), "timeout": 90}
     real_fetch = archive.fetch_and_store
-    monkeypatch.setattr(archive, "fetch_and_store", lambda j, *_: (_ for _ in ()).throw(Killed()))
-    job = new_job()
+    monkeypatch.setattr(archive, "fetch_and_store", raises(Killed()))
+    job = make_job()
     lifecycle.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])  # completes; the archive dies
@@ -383,7 +374,7 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(s
         return archive_fetch
 
     monkeypatch.setattr(archive, "fetch_and_store", slow_first)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -405,9 +396,9 @@ def test_a_job_deleted_while_it_is_archived_ends_the_task_quietly(sandbox, tmp_p
         return stored
 
     monkeypatch.setattr(archive, "fetch_and_store", then_deleted)
-    job = new_job()
+    job = make_job()
     lifecycle.submit(job)
-    monkeypatch.setattr(lifecycle, "enqueue", lambda *a: None)  # the test runs the task
+    record_tasks(monkeypatch, "archive_job")  # the test runs the task
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     assert archive.archive_job(job.pk) == "deleted"
     assert archived_files(tmp_path) == []

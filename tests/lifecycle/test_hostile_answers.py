@@ -1,19 +1,17 @@
 """Provider answers nobody planned for cost only the job that carries them (issue 18, items 1,
 2, 3 and 9): a scripted provider on 127.0.0.1 answers each job's GET with its own body."""
 
-import decimal
 import json
 import logging
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.client.scripted import KEY, Scripted
+from tests.enqueued import record_tasks
 from videogen import api, lifecycle, polling, sweeper
 from videogen.conf import get_settings
 from videogen.models import JobEvent, Status, VideoJob
@@ -27,8 +25,7 @@ def provider(settings, monkeypatch):
     server = Scripted()
     settings.VIDEOGEN = {**settings.VIDEOGEN, "BASE_URL": server.url, "API_KEY": KEY,
                          "MAX_RETRIES": 0}
-    server.archives = []
-    monkeypatch.setattr(lifecycle, "enqueue", lambda task, *args: server.archives.append(args))
+    server.archives = record_tasks(monkeypatch, "archive_job").calls
     yield server
     server.stop()
 
@@ -260,22 +257,3 @@ def test_an_answer_for_another_job_id_is_a_failed_poll(provider, answer, caplog)
     assert "someone-else" in job.events.get(kind=JobEvent.Kind.POLL_ERROR).detail
     assert "someone-else" in caplog.text and not provider.archives
     assert job.cost != Decimal(9)
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL never stored such a cost")
-def test_a_cost_sqlite_stored_before_the_fix_is_made_unknown_by_migrating(admin_client):
-    """Rows written before the fix keep a cost of 10^6 or more that fails every read of them
-    (and the admin's job list); migrating makes it unknown."""
-    job = VideoJob.objects.create(model="google/veo-2.0", prompt="old", status=Status.COMPLETED)
-    table = VideoJob._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET cost = %s WHERE id = %s",
-                       ["12345678.5", job.pk.hex])
-    with pytest.raises(decimal.InvalidOperation):
-        fresh(job)
-    executor = MigrationExecutor(connection)
-    executor.migrate([("videogen", "0004_poll_not_found_archive_workers_lost")])
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes("videogen"))
-    assert fresh(job).cost is None
-    assert admin_client.get(reverse("admin:videogen_videojob_changelist")).status_code == 200

@@ -7,8 +7,10 @@ import logging
 import pytest
 from django.urls import reverse
 
-from tests.client.scripted import KEY, Scripted, back_after, free_port
+from tests.client.scripted import KEY, Scripted, back_after
 from tests.client.test_hostile import ECHOES, leaks
+from tests.factories import make_job
+from tests.servers import free_port
 from videogen import api, lifecycle, polling
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.progress import status_json
@@ -27,12 +29,6 @@ def provider(settings):
     server.stop()
 
 
-def new_job(**fields):
-    values = {"model": "google/veo-2.0", "prompt": "a lighthouse", "seconds": "5",
-              "width": 1280, "height": 720} | fields
-    return VideoJob.objects.create(**values)
-
-
 def everything_stored(job):
     job.refresh_from_db()
     rows = [{f.attname: getattr(job, f.attname) for f in VideoJob._meta.concrete_fields}]
@@ -46,7 +42,7 @@ def test_a_key_echoed_by_a_refused_create_is_nowhere(provider, echo, caplog, adm
     caplog.set_level(logging.DEBUG)
     provider.script = [(400, {}, json.dumps({"error": {
         "message": f"bad key {echo}", "param": echo, "code": echo}}).encode())]
-    job = lifecycle.submit(new_job())
+    job = lifecycle.submit(make_job())
     assert job.status == Status.FAILED
     page = admin_client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
     assert page.status_code == 200
@@ -57,7 +53,7 @@ def test_a_key_echoed_by_a_refused_create_is_nowhere(provider, echo, caplog, adm
 @pytest.mark.parametrize("echo", ECHOES)
 def test_a_key_echoed_by_a_failed_job_answer_is_nowhere(provider, echo, caplog):
     caplog.set_level(logging.DEBUG)
-    job = new_job(status=Status.QUEUED, remote_id="r-1")
+    job = make_job(status=Status.QUEUED, remote_id="r-1")
     provider.script = [(200, {}, json.dumps({
         "id": "r-1", "status": "failed", "error": {"code": echo, "message": f"no: {echo}"},
         "info": {"echo": echo}}).encode())]
@@ -146,7 +142,7 @@ def test_a_provider_outage_of_a_few_seconds_fails_no_job(settings):
     settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "API_KEY": KEY,
                          "BASE_URL": f"http://127.0.0.1:{port}", "SUBMIT_CONNECT_RETRY": 30}
     try:
-        jobs = [lifecycle.submit(new_job()) for _ in range(3)]
+        jobs = [lifecycle.submit(make_job()) for _ in range(3)]
     finally:
         for server in started:
             server.stop()
@@ -159,7 +155,7 @@ def test_a_provider_unreachable_past_the_window_fails_the_job_saying_why(setting
     settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "API_KEY": KEY,
                          "BASE_URL": f"http://127.0.0.1:{free_port()}",
                          "SUBMIT_CONNECT_RETRY": 1.5}
-    job = lifecycle.submit(new_job())
+    job = lifecycle.submit(make_job())
     assert job.status == Status.FAILED
     assert job.error_code == "provider_unreachable"
     assert "could not connect to the video API" in job.error_message

@@ -1,11 +1,11 @@
 """The same life with a real `manage.py qcluster` process doing the work."""
 
-import time
 
 import pytest
 from django.utils import timezone
 
 from tests.processes import QCluster, cluster_env
+from tests.servers import wait_for
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.schedules import enqueue
 
@@ -20,15 +20,6 @@ def qcluster(videogen_sandbox_settings, settings, tmp_path):
     yield node.process
     node.stop()
     print(node.log_tail())
-
-
-def wait_for(condition, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_real_cluster_submits_polls_and_archives(qcluster, videogen_sandbox_settings):

@@ -7,12 +7,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.template import Context, Template
 from django.urls import reverse
 
-from tests.lifecycle.test_crash_safety import archived_files, new_job
+from tests.factories import make_job
+from tests.lifecycle.test_crash_safety import archived_files
 from videogen import archive, checks, lifecycle, moving, polling, sweeper
 from videogen.management.commands.videogen import _copy_video
 from videogen.models import ArchiveStatus, JobEvent, VideoJob
@@ -28,7 +27,7 @@ def use_storage(settings, alias):
 
 
 def archived_job(**fields):
-    job = new_job(**fields)
+    job = make_job(**fields)
     lifecycle.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -230,29 +229,9 @@ def test_s3_reads_stream(sandbox, s3, settings):
     assert moving.sha256_of(storages["videos"], job.video.name) == job.video_sha256
 
 
-# --- The migration ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("alias", ["default", "videos"])
-def test_the_migration_records_the_alias_current_then(settings, alias):
-    settings.STORAGES = {**settings.STORAGES, "videos": settings.STORAGES["default"]}
-    use_storage(settings, alias)
-    executor = MigrationExecutor(connection)
-    executor.migrate([("videogen", "0007_poll_unstorable")])
-    old_model = executor.loader.project_state(
-        ("videogen", "0007_poll_unstorable")).apps.get_model("videogen", "VideoJob")
-    with_files = old_model.objects.create(model="m", video="videogen/a.mp4",
-                                          poster="videogen/a-poster.jpg")
-    without = old_model.objects.create(model="m")
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes("videogen"))
-    assert VideoJob.objects.get(pk=with_files.pk).storage_alias == alias
-    assert VideoJob.objects.get(pk=without.pk).storage_alias == ""
-
-
 def test_a_database_check_warns_of_archives_in_a_missing_alias(settings):
-    new_job(video="videogen/a.mp4", storage_alias="old-disk")
-    new_job(video="videogen/b.mp4")
+    make_job(video="videogen/a.mp4", storage_alias="old-disk")
+    make_job(video="videogen/b.mp4")
     assert checks.check_archive_aliases() == []  # without --database: no queries
     messages = checks.check_archive_aliases(databases=["default"])
     assert [m.id for m in messages] == ["videogen.W004"]
@@ -268,13 +247,13 @@ def test_a_file_saved_through_the_field_records_the_current_alias(settings, tmp_
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(tmp_path / "videos")}}}
     use_storage(settings, "videos")
-    job = new_job()
+    job = make_job()
     job.video.save("clip.mp4", ContentFile(b"bytes"))
     use_storage(settings, "default")
     job = VideoJob.objects.get(pk=job.pk)
     assert job.storage_alias == "videos" and job.video.read() == b"bytes"
     # A name written by code of its own is in the current storage, and recorded so.
-    assert new_job(poster="videogen/p.jpg").storage_alias == "default"
+    assert make_job(poster="videogen/p.jpg").storage_alias == "default"
 
 
 def test_a_journal_of_the_previous_release_means_the_current_storage(sandbox, tmp_path):

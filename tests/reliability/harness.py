@@ -21,11 +21,11 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from tests.processes import ROOT, QCluster, cluster_env, signal_group
+from tests.servers import LocalServer, QuietHandler, free_port, wait_for
 
 HEAVY = os.environ.get("VIDEOGEN_RELIABILITY", "") not in ("", "0")
 
@@ -40,22 +40,6 @@ JOB_MIX: list[dict[str, Any]] = [
     {"model": "kwaivgI/kling-2.0-master", "width": 720, "height": 720, "fps": 24},
     {"model": "minimax/video-01-director", "width": 1366, "height": 768, "fps": 25},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition: Any, timeout: float, what: str, every: float = 0.5) -> float:
-    """Seconds it took ``condition()`` to become true; AssertionError after ``timeout``."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 # --- Servers in processes of their own ----------------------------------------------------------
@@ -161,7 +145,7 @@ class Receiver:
         self.lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 status = receiver.take(body, dict(self.headers.items()))
@@ -169,14 +153,8 @@ class Receiver:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.http = LocalServer(Handler, path="/hooks")
+        self.url = self.http.url
 
     def take(self, body: bytes, headers: dict[str, str]) -> int:
         if not self.up:
@@ -200,8 +178,7 @@ class Receiver:
         return 204
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.stop()
 
 
 # --- Jobs ---------------------------------------------------------------------------------------

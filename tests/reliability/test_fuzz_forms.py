@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.admin.conftest import png_bytes
+from tests.enqueued import record_tasks
 from videogen import catalog, conf, lifecycle
 from videogen.models import VideoJob
 from videogen.webhooks.models import WebhookEndpoint
@@ -111,9 +112,7 @@ def test_job_add_form_with_anything(admin_client, queued_tasks, data):
 @pytest.fixture
 def queued_tasks(monkeypatch):
     """Submitting from the form enqueues a task: record it instead of sending it anywhere."""
-    calls = []
-    monkeypatch.setattr("videogen.actions.enqueue", lambda *args: calls.append(args))
-    return calls
+    return record_tasks(monkeypatch).calls
 
 
 def test_an_oversized_upload_is_refused_by_its_size_without_being_read(admin_client,

@@ -12,7 +12,6 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from tests.reliability.test_security_permissions import (  # noqa: F401
     outside,
-    queued,
     snapshot,
     world,
 )

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import reverse
 
-from tests.admin.conftest import make_job, queued  # noqa: F401
+from tests.factories import make_job
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.webhooks.models import (
     WebhookDelivery,

@@ -6,14 +6,13 @@ No test here reaches the network: hostnames "resolve" through a patched ``getadd
 any attempt to send raises."""
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.servers import LocalServer, QuietHandler
 from videogen import api
 from videogen.models import VideoJob
 from videogen.webhooks import delivery as sending
@@ -199,7 +198,7 @@ class Recorder:
         self.paths = []
         recorder = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 recorder.paths.append(self.path)
                 self.send_response(200)
@@ -209,16 +208,11 @@ class Recorder:
 
             do_POST = do_GET
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.http = LocalServer(Handler)
+        self.url = self.http.url
 
     def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.stop()
 
 
 @pytest.fixture
@@ -232,7 +226,7 @@ def recorder(monkeypatch):
 def test_the_archive_refuses_a_video_url_inside_the_network(recorder, sandbox):
     """A provider answer (or a compromised one) naming an internal address must not make this
     server fetch it; the provider's own origin stays trusted."""
-    from tests.admin.conftest import make_job
+    from tests.factories import make_job
     from videogen import archive
     from videogen.models import ArchiveStatus, Status
 

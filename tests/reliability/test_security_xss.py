@@ -10,7 +10,8 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tests.admin.conftest import make_job, png_bytes
+from tests.admin.conftest import png_bytes
+from tests.factories import make_job
 from videogen import api
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent

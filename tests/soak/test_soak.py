@@ -27,7 +27,8 @@ import httpx
 import pytest
 
 from project.rundemo import die_with_parent
-from tests.reliability.harness import Receiver, free_port, wait_for
+from tests.reliability.harness import Receiver
+from tests.servers import free_port, wait_for
 from tests.soak.proctree import alive, command, descendants, rss_kib
 
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(1200)]

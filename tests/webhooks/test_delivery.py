@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from tests.faults import Killed, raises
 from videogen import lifecycle, polling
 from videogen.models import (
     VideoJob,
@@ -230,11 +231,8 @@ def test_worker_killed_after_claiming_is_delivered_once_later(sandbox, receiver,
     expire_claims()
     delivery = WebhookDelivery.objects.get()
 
-    class Killed(BaseException):
-        pass
-
     real_attempt = sending.attempt
-    monkeypatch.setattr(sending, "attempt", lambda d: (_ for _ in ()).throw(Killed()))
+    monkeypatch.setattr(sending, "attempt", raises(Killed()))
     with pytest.raises(Killed):
         sending.deliver(delivery.pk)
     monkeypatch.setattr(sending, "attempt", real_attempt)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.enqueued import record_tasks
 from videogen.models import VideoJob, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from videogen.webhooks import delivery as sending
 from videogen.webhooks import events, safety
@@ -180,8 +181,7 @@ def test_inline_deliveries_go_out_right_after_commit_without_a_task(receiver, mo
     process after commit; nothing is queued. Events get the sender handed in, so they need not
     import delivery."""
     endpoint, _ = create_endpoint(receiver.url)
-    queued = []
-    monkeypatch.setattr(events, "enqueue", lambda *args: queued.append(args))
+    queued = record_tasks(monkeypatch, "deliver_webhook").calls
     with sending.deliver_inline():
         event = record_event()
     delivery = WebhookDelivery.objects.get(event=event, endpoint=endpoint)

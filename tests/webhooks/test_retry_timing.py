@@ -11,10 +11,9 @@ from django_q.models import Schedule
 
 from tests.reliability.harness import Clock
 from tests.webhooks.test_delivery_edges import record_event
-from videogen import tasks
+from videogen import schedules, tasks
 from videogen.models import WebhookDelivery
 from videogen.webhooks import delivery as sending
-from videogen.webhooks import events
 from videogen.webhooks.endpoints import create_endpoint
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,9 +29,8 @@ class Cluster:
         self.clock = Clock(monkeypatch)
         self.queued = []
         self.next_tick = self.clock.now + TICK
-        for module in (sending, events):
-            monkeypatch.setattr(module, "enqueue", lambda task, *args: self.queued.append(
-                (task, args)))
+        monkeypatch.setattr(schedules, "enqueue", lambda task, *args: self.queued.append(
+            (task, args)))
         monkeypatch.setattr(sending, "sleep", self.sleep, raising=False)
         monkeypatch.setattr(Conf, "SYNC", False)
 

@@ -24,9 +24,9 @@ from django.db import transaction
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
+from videogen import schedules
 from videogen.client.core import retry_after, tls_context
 from videogen.conf import WebhookSettings, get_settings
-from videogen.schedules import enqueue
 from videogen.version import __version__
 from videogen.webhooks import signing
 from videogen.webhooks.events import build_test_payload, inline_deliveries, new_event_id
@@ -306,7 +306,7 @@ def schedule_retry(delivery_id: int, due: datetime) -> None:
     from django_q.conf import Conf
 
     if due - timezone.now() <= SHORT_WAIT and not Conf.SYNC:
-        enqueue("retry_webhook", delivery_id)
+        schedules.enqueue("retry_webhook", delivery_id)
         return
     try:
         from django_q.models import Schedule
@@ -406,7 +406,7 @@ def _release_next(delivery: WebhookDelivery) -> None:
                  .values_list("pk", flat=True).first())
     if following is not None:
         WebhookDelivery.objects.filter(pk=following).update(next_attempt_at=timezone.now())
-        enqueue("deliver_webhook", following)
+        schedules.enqueue("deliver_webhook", following)
 
 
 # --- Staff actions and the periodic sweep -------------------------------------------------------
@@ -416,7 +416,7 @@ def resend(delivery: WebhookDelivery) -> None:
     """Deliver again (same webhook-id), whatever happened before."""
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=Status.PENDING, attempts=0, next_attempt_at=timezone.now())
-    transaction.on_commit(lambda: enqueue("deliver_webhook", delivery.pk))
+    transaction.on_commit(lambda: schedules.enqueue("deliver_webhook", delivery.pk))
 
 
 def resend_event(event: WebhookEvent) -> int:

@@ -15,9 +15,9 @@ from urllib.parse import urljoin
 from django.db import transaction
 from django.utils import timezone
 
+from videogen import schedules
 from videogen.conf import get_settings
 from videogen.media import summarize_frames
-from videogen.schedules import enqueue
 from videogen.storage import file_url
 from videogen.webhooks.models import (
     LEASE,
@@ -100,7 +100,7 @@ def _dispatch(delivery: WebhookDelivery) -> None:
     when it holds the claim."""
     send = _inline.get()
     if delivery.claimed_until is None or send is None:
-        transaction.on_commit(lambda: enqueue("deliver_webhook", delivery.pk))
+        transaction.on_commit(lambda: schedules.enqueue("deliver_webhook", delivery.pk))
     else:
         transaction.on_commit(lambda: send(delivery))
 
