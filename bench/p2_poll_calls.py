@@ -180,7 +180,7 @@ def scaled_settings(scale: float, fixed: bool) -> dict[str, Any]:
 def real_run(sandbox: Sandbox, scale: float, per_model: int, fixed: bool) -> dict[str, Any]:
     from django.test import override_settings
 
-    from videogen import lifecycle, polling
+    from videogen import polling, submission
     from videogen.models import VideoJob
 
     VideoJob.objects.all().delete()
@@ -190,7 +190,7 @@ def real_run(sandbox: Sandbox, scale: float, per_model: int, fixed: bool) -> dic
             for number in range(per_model):
                 job = VideoJob.objects.create(model=model, prompt=f"harbour {number}",
                                               seed=number)
-                lifecycle.submit(job)
+                submission.submit(job)
         report = polling.run_loop(seconds=2000 * scale)
     jobs = list(VideoJob.objects.all())
     return {"gets": sandbox.control.stats()["requests"].get("retrieve", 0) - gets_before,

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from videogen import budget, lifecycle, schedules
+from videogen import budget, lifecycle, schedules, submission
 from videogen.models import TERMINAL_STATUSES, ArchiveStatus, Status, VideoJob
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def _submit_guard(job: VideoJob) -> str | None:
 
 
 def _submit(job: VideoJob, user: Actor) -> tuple[str, None]:
-    errors = [p for p in lifecycle.check_request(job) if p.is_error]
+    errors = [p for p in submission.check_request(job) if p.is_error]
     if errors:
         raise lifecycle.LifecycleError(
             _("the request has errors: %(errors)s") % {"errors": "; ".join(map(str, errors))})

@@ -46,7 +46,7 @@ from django.utils.text import Truncator, slugify
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from videogen import actions, catalog, dashboard, lifecycle
+from videogen import actions, catalog, dashboard, submission
 from videogen.actions import OPERATIONS, Operation, Outcome, Report
 from videogen.admin_selection import CheckedSelectionMixin, ReadOnlyAdmin, pk_value, pk_values
 from videogen.forms import ADVANCED_FIELDS, IMAGE_FIELDS, MAIN_FIELDS, JobForm
@@ -795,7 +795,7 @@ def pretty_json(value: Any) -> str:
 def sent_request(job: VideoJob) -> dict[str, Any]:
     """The request body (as sent, or as it will be), with base64 images summarized."""
     try:
-        body = lifecycle.build_request(job).to_wire()
+        body = submission.build_request(job).to_wire()
     except Exception:
         body = job.request_fields()  # Stored data the schema refuses: show it as it is.
     media = body.get("media")

@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
 
-from videogen import catalog, lifecycle, timing
+from videogen import catalog, lifecycle, submission, timing
 from videogen.exceptions import (  # defined there; still importable from here
     ImageError,
     InvalidRequest,
@@ -178,7 +178,7 @@ def _read_path(path: Path, max_bytes: int) -> bytes:
 
 
 def submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
-    return lifecycle.submit(job, actor=actor)
+    return submission.submit(job, actor=actor)
 
 
 def generate(**kwargs: Any) -> VideoJob:

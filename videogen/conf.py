@@ -23,6 +23,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.translation import gettext
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -34,7 +35,7 @@ from pydantic import (
 
 from videogen import catalog
 from videogen.catalog import ModelSpec
-from videogen.exceptions import VideogenError
+from videogen.exceptions import NotConfigured, VideogenError
 from videogen.webhooks.headers import header_problem
 from videogen.webhooks.signing import check_secret
 
@@ -282,6 +283,13 @@ def load(raw: Any) -> VideogenSettings:
         return VideogenSettings.model_validate(_with_environment(raw))
     except ValidationError as error:
         raise InvalidSettings(_describe(error), problems(error)) from None
+
+
+def require_api_key() -> None:
+    """Refuse before sending: without a key the provider answers 401 and the job would fail."""
+    if get_settings().api_key is None:
+        raise NotConfigured(gettext("No Together API key is configured, so nothing was sent. "
+                                    "%(hint)s") % {"hint": api_key_hint()})
 
 
 def api_key_hint() -> str:

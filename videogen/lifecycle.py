@@ -9,9 +9,8 @@ state, saves, writes a :class:`~videogen.models.JobEvent`, and schedules signals
 tasks with ``transaction.on_commit``. A crash at any instant therefore leaves either the old state
 or the new one with its history; never half of each, and nothing sent twice.
 
-Submitting is split around the network call: ``draft → submitting`` is committed *before* the POST
-(the API has no idempotency key), so a crash or an unknown outcome leaves the job visibly in
-``submitting``; it is never re-POSTed automatically.
+Submitting is split around the network call (:mod:`videogen.submission` sends it):
+``draft → submitting`` is committed *before* the POST, and the answer's transition after it.
 """
 
 from __future__ import annotations
@@ -28,16 +27,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from videogen import budget, catalog, schedules, signals, timing
+from videogen import catalog, schedules, signals, timing
 from videogen.client import errors as api_errors
-from videogen.client.schemas import CreateVideoRequest, RemoteJob
-from videogen.conf import api_key_hint, get_settings
+from videogen.client.schemas import RemoteJob
+from videogen.conf import require_api_key
 from videogen.exceptions import (  # defined there; still importable from here
     ArchiveSuperseded,
     BudgetExceeded,  # noqa: F401 (docs/api.md names lifecycle.BudgetExceeded)
     InvalidTransition,
     LifecycleError,
-    NotConfigured,
+    NotConfigured,  # noqa: F401 (the old name: lifecycle.NotConfigured)
     UnstorableAnswer,
 )
 from videogen.fastpath import snapshot
@@ -57,7 +56,6 @@ from videogen.models import (
     Status,
     VideoJob,
 )
-from videogen.provider import video_client
 from videogen.schedules import poll_soon, task_timeout
 from videogen.webhooks import events as webhook_events
 
@@ -245,39 +243,14 @@ def refused(job: VideoJob, action: str) -> InvalidTransition:
 # --- Creating and submitting --------------------------------------------------------------------
 
 
-def build_request(job: VideoJob) -> CreateVideoRequest:
-    """The create request a job stands for (raises pydantic's ``ValidationError``)."""
-    return CreateVideoRequest.model_validate(job.request_fields())
-
-
-def check_request(job: VideoJob) -> list[catalog.Problem]:
-    """Problems with the job's request against the site's catalog."""
-    _, problems = catalog.parse(job.request_fields())
-    return problems
-
-
-def submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
-    """draft → submitting (committed) → POST → queued/in_progress, or failed, or left
-    submitting when the outcome is unknown. Raises InvalidTransition / BudgetExceeded /
-    NotConfigured (the job then stays a draft)."""
-    require_api_key()
-    problems = [p for p in check_request(job) if p.is_error]
-    if problems:
-        return _fail_validation(job, problems, actor)
-    budget.check_budget(job)
+def start_sending(job: VideoJob, *, actor: Actor = None) -> VideoJob:
+    """draft → submitting, committed before the POST (:mod:`videogen.submission` sends it)."""
     transition(job, SUBMITTABLE, Change(
         status=Status.SUBMITTING, fields={"submitted_at": timezone.now(), "error_code": "",
                                           "error_message": "", "submit_requested_at": None},
         detail=_("Sending to the provider."),
     ), actor=actor, refuse=_("submit"))
-    return _send_create(job, actor)
-
-
-def require_api_key() -> None:
-    """Refuse before sending: without a key the provider answers 401 and the job would fail."""
-    if get_settings().api_key is None:
-        raise NotConfigured(_("No Together API key is configured, so nothing was sent. %(hint)s")
-                            % {"hint": api_key_hint()})
+    return job
 
 
 def request_submit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
@@ -303,7 +276,9 @@ def submit_refused(job: VideoJob, reason: str, *, actor: Actor = None) -> None:
     ), actor=actor)
 
 
-def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Actor) -> VideoJob:
+def invalid_request(job: VideoJob, problems: list[catalog.Problem], *, actor: Actor = None
+                    ) -> VideoJob:
+    """draft → failed: the request was refused before sending."""
     message = "; ".join(str(p) for p in problems)
     transition(job, SUBMITTABLE, Change(
         status=Status.FAILED,
@@ -313,31 +288,6 @@ def _fail_validation(job: VideoJob, problems: list[catalog.Problem], actor: Acto
         data={"problems": [{"field": p.field, "message": p.message} for p in problems]},
     ), actor=actor, refuse=_("submit"))
     return job
-
-
-def _send_create(job: VideoJob, actor: Actor) -> VideoJob:
-    request = build_request(job)
-    client = video_client()
-    try:
-        remote = client.create(request)
-    except api_errors.SubmissionOutcomeUnknown as error:
-        return _outcome_unknown(job, str(error), actor)
-    except (api_errors.BadRequest, api_errors.AuthenticationError, api_errors.PermissionDenied,
-            api_errors.PaymentRequired, api_errors.NotFound, api_errors.RateLimited) as error:
-        return _refused_by_provider(job, error, actor)
-    except api_errors.APIConnectionError as error:
-        if getattr(error, "request_sent", False):
-            return _outcome_unknown(job, str(error), actor)
-        return _refused_by_provider(job, error, actor)
-    except api_errors.VideoAPIError as error:
-        if error.status_code == 503:
-            # "Overloaded": the provider refused the create; nothing was started.
-            return _refused_by_provider(job, error, actor)
-        # Any other 5xx after the request arrived: the job may or may not exist.
-        return _outcome_unknown(job, str(error), actor)
-    finally:
-        client.close()
-    return accepted(job, remote, actor=actor)
 
 
 def accepted(job: VideoJob, remote: RemoteJob, *, actor: Actor = None) -> VideoJob:
@@ -398,7 +348,8 @@ def _unusable_remote_id(job: VideoJob, remote_id: str, problem: str, actor: Acto
     return job
 
 
-def _outcome_unknown(job: VideoJob, reason: str, actor: Actor) -> VideoJob:
+def outcome_unknown(job: VideoJob, reason: str, *, actor: Actor = None) -> VideoJob:
+    """The POST may or may not have arrived: the job stays ``submitting``, for staff to decide."""
     message = _(
         "The provider may or may not have received this job (%(reason)s). It was not sent "
         "again automatically, to avoid paying twice. Check the provider's dashboard, then "
@@ -411,7 +362,8 @@ def _outcome_unknown(job: VideoJob, reason: str, actor: Actor) -> VideoJob:
     return job
 
 
-def _refused_by_provider(job: VideoJob, error: Exception, actor: Actor) -> VideoJob:
+def refused_by_provider(job: VideoJob, error: Exception, *, actor: Actor = None) -> VideoJob:
+    """submitting → failed: the provider refused the create, so nothing was started."""
     code = getattr(error, "code", None) or type(error).__name__
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.FAILED,
@@ -435,19 +387,14 @@ def mark_failed(job: VideoJob, *, actor: Actor = None, reason: str = "") -> Vide
     return job
 
 
-def resubmit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
-    """Staff explicitly send an uncertain ``submitting`` job again (they accept the risk)."""
-    _back_to_draft(job, actor)
-    return submit(job, actor=actor)
-
-
 def request_resubmit(job: VideoJob, *, actor: Actor = None) -> VideoJob:
-    """As :func:`resubmit`, with the sending queued (the admin)."""
-    _back_to_draft(job, actor)
+    """As :func:`videogen.submission.resubmit`, with the sending queued (the admin)."""
+    back_to_draft(job, actor=actor)
     return request_submit(job, actor=actor)
 
 
-def _back_to_draft(job: VideoJob, actor: Actor) -> None:
+def back_to_draft(job: VideoJob, *, actor: Actor = None) -> None:
+    """An uncertain ``submitting`` job goes back to draft, for staff to send it again."""
     transition(job, {Status.SUBMITTING}, Change(
         status=Status.DRAFT, fields={"remote_id": None},
         detail=_("Staff chose to send this job again."),

@@ -52,7 +52,7 @@ def archive_job(job_id: str) -> str:
 
 def submit_job(job_id: str, actor_id: Any = None) -> str:
     """Submit a draft (the admin enqueues this rather than calling the API in a request)."""
-    from videogen import lifecycle
+    from videogen import lifecycle, submission
     from videogen.models import VideoJob
 
     job = VideoJob.objects.filter(pk=job_id).first()
@@ -60,7 +60,7 @@ def submit_job(job_id: str, actor_id: Any = None) -> str:
         return "missing"
     actor = _user(actor_id)
     try:
-        lifecycle.submit(job, actor=actor)
+        submission.submit(job, actor=actor)
     except lifecycle.LifecycleError as error:
         logger.info("submit of job %s refused: %s", job_id, error)
         lifecycle.submit_refused(job, str(error), actor=actor)

@@ -19,7 +19,7 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.utils import timezone
 
-from videogen import lifecycle, polling
+from videogen import polling, submission
 from videogen.models import Status, VideoJob
 
 from .conftest import png_bytes
@@ -205,11 +205,11 @@ def test_create_submit_watch_and_play(page, live_server, sandbox, staff, tmp_pat
     VideoJob.objects.create(model="google/veo-2.0", prompt="A lighthouse in a storm, drone shot",
                             created_by=staff)
     failed = VideoJob.objects.create(model="minimax/hailuo-02", prompt="x", created_by=staff)
-    lifecycle.submit(failed)  # the catalog refuses a 1-character prompt
+    submission.submit(failed)  # the catalog refuses a 1-character prompt
     running = VideoJob.objects.create(model="kwaivgI/kling-2.1-pro", created_by=staff,
                                       prompt="Autumn leaves falling in a quiet park",
                                       width=1080, height=1080)
-    lifecycle.submit(running)
+    submission.submit(running)
     page.set_viewport_size({"width": 1280, "height": 860})
     page.goto(f"{live_server.url}/admin/videogen/videojob/")
     page.wait_for_selector("img.vg-poster")
@@ -227,7 +227,7 @@ def test_cancel_through_the_confirmation_page(page, live_server, sandbox, staff)
     job = VideoJob.objects.create(model="pixverse/pixverse-v5", prompt="cancel this one",
                                   width=360, height=360)
     for each in (keep, job):
-        lifecycle.submit(each)
+        submission.submit(each)
     log_in(page, live_server)
     page.check(f"input.action-select[value='{job.pk}']")
     page.select_option("select[name=action]", "cancel_jobs")
@@ -247,10 +247,10 @@ def test_cancel_through_the_confirmation_page(page, live_server, sandbox, staff)
 def test_dashboard_dark_mode_and_a_narrow_screen(page, live_server, sandbox, staff):
     job = VideoJob.objects.create(model="pixverse/pixverse-v5", prompt="a dashboard sample",
                                   width=360, height=360, seconds="5", fps=16)
-    lifecycle.submit(job)
+    submission.submit(job)
     poll_now(job)
     failed = VideoJob.objects.create(model="google/veo-2.0", prompt="")
-    lifecycle.submit(failed)  # refused by the catalog: no prompt
+    submission.submit(failed)  # refused by the catalog: no prompt
     seed_history()
     log_in(page, live_server)
     page.click("text=Dashboard")

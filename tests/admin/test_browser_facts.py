@@ -8,7 +8,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.template import Context, Template
 
-from videogen import lifecycle
+from videogen import submission
 from videogen.models import Status, VideoJob
 from videogen.progress import money
 
@@ -44,7 +44,7 @@ def page(chromium, live_server, screen):
 def portrait_job(staff):
     job = VideoJob.objects.create(model="google/veo-2.0", prompt=PROMPT, width=720,
                                   height=1280, seconds="1", fps=8, created_by=staff)
-    lifecycle.submit(job)
+    submission.submit(job)
     return job
 
 

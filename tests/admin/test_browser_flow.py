@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from tests.enqueued import record_tasks
-from videogen import lifecycle, tasks
+from videogen import submission, tasks
 from videogen.models import Status, VideoJob
 
 from .test_browser import (  # noqa: F401 (a fixture)
@@ -178,7 +178,7 @@ def test_a_tab_left_open_on_the_draft(browser, live_server, sandbox, held):
 def test_retry_opens_the_new_draft(browser, live_server, sandbox):
     user("editor", superuser=True)
     job = VideoJob.objects.create(model="minimax/hailuo-02", prompt="x")
-    lifecycle.submit(job)  # the catalog refuses a 1-character prompt: failed
+    submission.submit(job)  # the catalog refuses a 1-character prompt: failed
     job.refresh_from_db()
     assert job.status == Status.FAILED
     page = browser.tab()

@@ -230,11 +230,11 @@ def test_the_history_page_is_the_jobs_own_timeline(superuser_client, staff_clien
 
 @pytest.mark.django_db(transaction=True)
 def test_an_archived_video_with_sound_records_its_audio_track(sandbox):
-    from videogen import lifecycle, polling
+    from videogen import polling, submission
 
     job = VideoJob.objects.create(model="google/veo-3.0-audio", prompt="waves on a beach",
                                   width=1280, height=720, seconds="1", fps=8)
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.video and job.video_codec == "h264", job.archive_error

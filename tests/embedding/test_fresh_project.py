@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
+from tests.packaging import source_tree
 from videogen.sandbox import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def test_docs_embedding_works_in_a_fresh_project(tmp_path):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     dist, site = tmp_path / "dist", tmp_path / "site"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dist), str(ROOT)], tmp_path, env)
+         "-w", str(dist), str(source_tree(tmp_path))], tmp_path, env)
     wheel = next(dist.glob("django_videogen-*.whl"))
     run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
          str(wheel)], tmp_path, env)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging import source_tree
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = "videogen/locale/de/LC_MESSAGES/django."
 
@@ -42,8 +44,9 @@ def test_the_upgrade_guide_links_the_changelog():
 def build(kind: str, out: Path) -> Path:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(out)}
     subprocess.run([sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "-o",
-                    str(out), str(ROOT)], env=env, check=True, capture_output=True, timeout=300)
-    return next(out.iterdir())
+                    str(out / "dist"), str(source_tree(out))], env=env, check=True,
+                   capture_output=True, timeout=300)
+    return next((out / "dist").iterdir())
 
 
 @pytest.mark.slow
@@ -76,6 +79,9 @@ def test_the_wheel_ships_license_and_translations(tmp_path):
     assert info.replace("METADATA", "licenses/LICENSE") in names
     assert {LOCALE + "po", LOCALE + "mo"} <= names
     assert "License-Expression: MIT" in metadata
+    # Exactly the source's modules: nothing deleted since comes back from a build/ directory.
+    source = {path.relative_to(ROOT).as_posix() for path in (ROOT / "videogen").rglob("*.py")}
+    assert {name for name in names if name.endswith(".py")} == source
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import gzip
 import pytest
 
 from tests.client.scripted import Scripted
-from videogen import archive, lifecycle, polling
+from videogen import archive, polling, submission
 from videogen.conf import get_settings
 from videogen.models import ArchiveStatus, VideoJob
 from videogen.provider import video_client
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def archived_job():
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a lighthouse", seconds="1",
                                   width=1280, height=720, fps=8)
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     return job

@@ -13,7 +13,7 @@ from tests.client.scripted import Scripted
 from tests.enqueued import record_tasks
 from tests.factories import make_job
 from tests.lifecycle.test_crash_safety import archived_files
-from videogen import archive, lifecycle, polling, sweeper
+from videogen import archive, lifecycle, polling, submission, sweeper
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.storage import archive_name
 
@@ -80,7 +80,7 @@ def test_a_download_that_trickles_ends_at_its_deadline(sandbox, settings):
     started = time.monotonic()
 
     def submit_and_poll():
-        lifecycle.submit(job)
+        submission.submit(job)
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
 
     assert in_thread(submit_and_poll, 20), "the download did not end"
@@ -196,7 +196,7 @@ KILLED_BEFORE_THE_COMMIT = """
 import os, signal, sys
 import django
 django.setup()
-from videogen import archive, lifecycle
+from videogen import archive, lifecycle, submission
 # The worker dies the moment both files are saved, before the row that names them commits.
 lifecycle.archive_succeeded = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
 archive.archive_job(sys.argv[1])
@@ -207,7 +207,7 @@ def completed_unarchived(monkeypatch):
     """A job the sandbox finished whose archive task has not run yet."""
     job = make_job()
     lost = record_tasks(monkeypatch, "archive_job")
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     lost.stop()
     job.refresh_from_db()
@@ -282,7 +282,7 @@ def test_files_of_a_worker_that_outlived_its_lease_are_removed(sandbox, tmp_path
 
     monkeypatch.setattr(archive, "fetch_and_store", slow_first)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     sweeper.sweep()
     job.refresh_from_db()

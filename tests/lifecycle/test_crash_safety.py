@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.enqueued import record_tasks
 from tests.factories import make_job
 from tests.faults import Killed, raises
-from videogen import archive, lifecycle, polling, sweeper
+from videogen import archive, lifecycle, polling, submission, sweeper
 from videogen.client import VideoClient
 from videogen.models import ArchiveStatus, Status, VideoJob
 from videogen.webhooks.models import WebhookEvent
@@ -22,7 +22,7 @@ def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypa
     job = make_job()
     monkeypatch.setattr(VideoClient, "create", raises(Killed()))
     with pytest.raises(Killed):
-        lifecycle.submit(job)
+        submission.submit(job)
     job.refresh_from_db()
     assert job.status == Status.SUBMITTING and job.remote_id is None
     assert sandbox.stats()["requests"].get("create", 0) == 0
@@ -32,7 +32,7 @@ def test_death_before_the_post_leaves_a_visible_submitting_job(sandbox, monkeypa
     report = sweeper.sweep()
     assert report.stuck_submitting == [str(job.pk)]
     with pytest.raises(lifecycle.InvalidTransition, match="it is submitting"):
-        lifecycle.submit(job)
+        submission.submit(job)
     assert sandbox.stats()["requests"].get("create", 0) == 0
 
 
@@ -41,7 +41,7 @@ def test_death_after_the_post_is_never_resubmitted_automatically(sandbox, monkey
     real_accepted = lifecycle.accepted
     monkeypatch.setattr(lifecycle, "accepted", raises(Killed()))
     with pytest.raises(Killed):
-        lifecycle.submit(job)
+        submission.submit(job)
     monkeypatch.setattr(lifecycle, "accepted", real_accepted)
     job.refresh_from_db()
     assert job.status == Status.SUBMITTING
@@ -57,13 +57,13 @@ def test_death_after_the_post_is_never_resubmitted_automatically(sandbox, monkey
 def test_lost_create_response_stays_uncertain_and_creates_one_job(sandbox):
     sandbox.faults.add("lost_response", route="create", count=1)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     job.refresh_from_db()
     assert job.status == Status.SUBMITTING and job.error_code == "outcome_unknown"
     assert "not sent again automatically" in job.error_message
     assert sandbox.stats()["jobs_created"] == 1
     # Explicit resubmission by staff sends it once more.
-    lifecycle.resubmit(job)
+    submission.resubmit(job)
     job.refresh_from_db()
     assert job.status == Status.QUEUED and job.remote_id
     assert sandbox.stats()["jobs_created"] == 2
@@ -72,7 +72,7 @@ def test_lost_create_response_stays_uncertain_and_creates_one_job(sandbox):
 def test_rate_limited_create_is_retried_by_the_client_and_creates_one_job(sandbox):
     sandbox.faults.add("rate_limit", route="create", count=1, retry_after=0)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     job.refresh_from_db()
     assert job.status == Status.QUEUED
     assert sandbox.stats()["jobs_created"] == 1
@@ -80,7 +80,7 @@ def test_rate_limited_create_is_retried_by_the_client_and_creates_one_job(sandbo
 
 def test_death_during_poll_write_back_loses_nothing(sandbox, monkeypatch):
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     VideoJob.objects.filter(pk=job.pk).update(next_poll_at=timezone.now())
     real_write_back = polling.write_back
     monkeypatch.setattr(polling, "write_back", raises(Killed()))
@@ -102,7 +102,7 @@ def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeyp
     job = make_job()
     real_fetch = archive.fetch_and_store
     monkeypatch.setattr(archive, "fetch_and_store", raises(Killed()))
-    lifecycle.submit(job)
+    submission.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
@@ -123,7 +123,7 @@ def test_death_while_archiving_is_recovered_by_the_sweeper_once(sandbox, monkeyp
 def test_lost_archive_task_is_requeued_by_the_sweeper(sandbox, monkeypatch):
     job = make_job()
     lost = record_tasks(monkeypatch, "archive_job")  # the broker lost it
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.PENDING
@@ -159,7 +159,7 @@ def overwriting_storage(settings, tmp_path):
 
 def archived_job():
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     return job
@@ -213,7 +213,7 @@ def test_truncated_download_is_retried_and_expired_url_refreshed(sandbox, tmp_pa
     sandbox.faults.add("truncate", count=1, bytes=100)
     sandbox.faults.add("expire", count=1)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.ARCHIVED
@@ -234,7 +234,7 @@ def test_death_mid_download_leaves_no_partial_file(sandbox, tmp_path, monkeypatc
 
     monkeypatch.setattr(DownloadStream, "iter_chunks", one_chunk_then_die)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     assert list((tmp_path / "media" / archive.PARTIAL_FOLDER).iterdir()) == []
@@ -258,7 +258,7 @@ def test_sweeper_removes_partial_downloads_a_killed_worker_left(sandbox, tmp_pat
 def test_url_that_keeps_expiring_fails_the_archive_clearly(sandbox):
     sandbox.faults.add("expire")
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.status == Status.COMPLETED
@@ -271,7 +271,7 @@ def test_completed_answer_without_url_is_refreshed_before_archiving(sandbox):
 
     job = make_job()
     sandbox.configure(time_scale=1)
-    lifecycle.submit(job)
+    submission.submit(job)
     sandbox.advance(job.remote_id)
     lifecycle.apply_remote(job, RemoteJob(id=job.remote_id, status="completed"))
     job.refresh_from_db()
@@ -319,7 +319,7 @@ def test_a_full_disk_fails_the_archive_clearly_and_leaves_no_partial_file(sandbo
 
     monkeypatch.setattr(archive, "new_spool", full_spool)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.FAILED
@@ -334,7 +334,7 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     real_fetch = archive.fetch_and_store
     monkeypatch.setattr(archive, "fetch_and_store", raises(Killed()))
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     with pytest.raises(Killed):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])  # completes; the archive dies
     for _ in range(lifecycle.ARCHIVE_WORKER_LOSSES - 1):
@@ -375,7 +375,7 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(s
 
     monkeypatch.setattr(archive, "fetch_and_store", slow_first)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert outcomes == [ArchiveStatus.ARCHIVED]  # the second worker finished first
@@ -397,7 +397,7 @@ def test_a_job_deleted_while_it_is_archived_ends_the_task_quietly(sandbox, tmp_p
 
     monkeypatch.setattr(archive, "fetch_and_store", then_deleted)
     job = make_job()
-    lifecycle.submit(job)
+    submission.submit(job)
     record_tasks(monkeypatch, "archive_job")  # the test runs the task
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     assert archive.archive_job(job.pk) == "deleted"

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests.client.scripted import KEY, Scripted
 from tests.enqueued import record_tasks
-from videogen import api, lifecycle, polling, sweeper
+from videogen import api, lifecycle, polling, submission, sweeper
 from videogen.conf import get_settings
 from videogen.models import JobEvent, Status, VideoJob
 
@@ -178,7 +178,7 @@ def test_a_retry_after_never_delays_a_poll_past_max_interval(provider, headers):
 def test_the_sandbox_rate_limit_fault_is_capped_too(sandbox):
     sandbox.configure(time_scale=1)
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", seconds="1")
-    lifecycle.submit(job)
+    submission.submit(job)
     sandbox.faults.add("rate_limit", route="retrieve", retry_after=99999999)
     polling.poll_jobs([fresh(job)])
     delay = (fresh(job).next_poll_at - timezone.now()).total_seconds()

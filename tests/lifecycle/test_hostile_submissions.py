@@ -11,7 +11,7 @@ from tests.client.scripted import KEY, Scripted, back_after
 from tests.client.test_hostile import ECHOES, leaks
 from tests.factories import make_job
 from tests.servers import free_port
-from videogen import api, lifecycle, polling
+from videogen import api, polling, submission
 from videogen.models import JobEvent, Status, VideoJob
 from videogen.progress import status_json
 from videogen.webhooks.models import WebhookEvent
@@ -42,7 +42,7 @@ def test_a_key_echoed_by_a_refused_create_is_nowhere(provider, echo, caplog, adm
     caplog.set_level(logging.DEBUG)
     provider.script = [(400, {}, json.dumps({"error": {
         "message": f"bad key {echo}", "param": echo, "code": echo}}).encode())]
-    job = lifecycle.submit(make_job())
+    job = submission.submit(make_job())
     assert job.status == Status.FAILED
     page = admin_client.get(reverse("admin:videogen_videojob_change", args=[job.pk]))
     assert page.status_code == 200
@@ -104,7 +104,7 @@ def test_create_refuses_what_submit_would_refuse(seconds):
 @pytest.mark.parametrize("seconds", [5, 5.0, "5", " 5 "])
 def test_what_create_saves_submit_does_not_refuse(seconds):
     job = api.create(model="unknown/any", prompt="a cat", seconds=seconds)
-    assert not [p for p in lifecycle.check_request(job) if p.is_error]
+    assert not [p for p in submission.check_request(job) if p.is_error]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -142,7 +142,7 @@ def test_a_provider_outage_of_a_few_seconds_fails_no_job(settings):
     settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "API_KEY": KEY,
                          "BASE_URL": f"http://127.0.0.1:{port}", "SUBMIT_CONNECT_RETRY": 30}
     try:
-        jobs = [lifecycle.submit(make_job()) for _ in range(3)]
+        jobs = [submission.submit(make_job()) for _ in range(3)]
     finally:
         for server in started:
             server.stop()
@@ -155,7 +155,7 @@ def test_a_provider_unreachable_past_the_window_fails_the_job_saying_why(setting
     settings.VIDEOGEN = {**getattr(settings, "VIDEOGEN", {}), "API_KEY": KEY,
                          "BASE_URL": f"http://127.0.0.1:{free_port()}",
                          "SUBMIT_CONNECT_RETRY": 1.5}
-    job = lifecycle.submit(make_job())
+    job = submission.submit(make_job())
     assert job.status == Status.FAILED
     assert job.error_code == "provider_unreachable"
     assert "could not connect to the video API" in job.error_message

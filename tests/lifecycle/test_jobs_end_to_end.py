@@ -6,7 +6,7 @@ from datetime import timedelta
 import av
 import pytest
 
-from videogen import lifecycle, polling
+from videogen import lifecycle, polling, submission
 from videogen.archive import verify_stored
 from videogen.models import ArchiveStatus, JobEvent, Status, VideoJob
 
@@ -28,7 +28,7 @@ CASES = [
 
 def run_to_the_end(jobs):
     for job in jobs:
-        lifecycle.submit(job)
+        submission.submit(job)
     VideoJob.objects.filter(pk__in=[j.pk for j in jobs]).update(next_poll_at=None)
     polling.poll_jobs(list(VideoJob.objects.filter(pk__in=[j.pk for j in jobs])))
     return {job.pk: VideoJob.objects.get(pk=job.pk) for job in jobs}
@@ -69,7 +69,7 @@ def test_progress_through_in_progress_with_time(sandbox, signal_log):
     sandbox.configure(time_scale=0.02)  # veo-2.0 typical ~90 s → ~2 s here
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="slow clouds", seconds="1",
                                   width=1280, height=720, fps=8)
-    lifecycle.submit(job)
+    submission.submit(job)
     seen = []
     for _ in range(200):
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
@@ -102,7 +102,7 @@ def test_failed_job_reports_the_providers_reason(sandbox, signal_log):
 def test_catalog_refusal_fails_without_calling_the_provider(sandbox, signal_log):
     job = VideoJob.objects.create(model="minimax/hailuo-02", prompt="a cat", width=1280,
                                   height=720)
-    lifecycle.submit(job)
+    submission.submit(job)
     job.refresh_from_db()
     assert job.status == Status.FAILED and job.error_code == "invalid_request"
     assert "minimax/hailuo-02 supports 1366x768 or 1920x1080, got 1280x720" in job.error_message
@@ -116,7 +116,7 @@ def test_provider_400_fails_with_its_message(sandbox, settings):
         "sizes": ["640x480"]}}}
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat", width=640,
                                   height=480)
-    lifecycle.submit(job)
+    submission.submit(job)
     job.refresh_from_db()
     assert job.status == Status.FAILED
     assert "640x480" in job.error_message
@@ -126,7 +126,7 @@ def test_provider_400_fails_with_its_message(sandbox, settings):
 def test_cancel_is_local_and_remembers_the_provider_may_finish(sandbox, signal_log):
     sandbox.configure(time_scale=1)
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat", seconds="1")
-    lifecycle.submit(job)
+    submission.submit(job)
     lifecycle.cancel(job)
     job.refresh_from_db()
     assert job.status == Status.CANCELLED and job.remote_may_finish
@@ -154,7 +154,7 @@ def test_a_late_finished_cancelled_job_takes_a_fresh_url_from_a_later_poll(sandb
     time: the archive retried the expired URL and always failed."""
     sandbox.configure(time_scale=1)
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat", seconds="1")
-    lifecycle.submit(job)
+    submission.submit(job)
     lifecycle.cancel(job)
     sandbox.configure(time_scale=0)
     sandbox.advance(job.remote_id)
@@ -176,7 +176,7 @@ def test_cancel_a_draft_and_refuse_to_cancel_twice(sandbox):
     with pytest.raises(lifecycle.InvalidTransition, match="it is cancelled"):
         lifecycle.cancel(job)
     with pytest.raises(lifecycle.InvalidTransition):
-        lifecycle.submit(job)
+        submission.submit(job)
 
 
 def test_retry_makes_a_linked_draft(sandbox):
@@ -213,7 +213,7 @@ def test_budget_cap_refuses_before_sending(sandbox, settings):
         "django.utils.timezone").utils.timezone.now())
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a cat")
     with pytest.raises(lifecycle.BudgetExceeded, match="daily budget of 1.00"):
-        lifecycle.submit(job)
+        submission.submit(job)
     job.refresh_from_db()
     assert job.status == Status.DRAFT
     assert sandbox.stats()["requests"].get("create", 0) == 0

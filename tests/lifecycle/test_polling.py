@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from videogen import lifecycle, polling, progress, timing
+from videogen import polling, progress, submission, timing
 from videogen.client import AsyncVideoClient
 from videogen.conf import PollSettings, get_settings
 from videogen.fastpath import bulk_update
@@ -114,7 +114,7 @@ def test_loop_polls_many_jobs_concurrently_once_per_cycle(sandbox, settings):
     jobs = []
     for i in range(30):
         job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
-        lifecycle.submit(job)
+        submission.submit(job)
         jobs.append(job)
     VideoJob.objects.update(next_poll_at=timezone.now())
     before = sandbox.stats()["requests"].get("retrieve", 0)
@@ -134,7 +134,7 @@ def test_poll_jobs_polls_them_at_once_on_the_loops_fetch_thread(sandbox, setting
     jobs = []
     for i in range(6):
         job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
-        lifecycle.submit(job)
+        submission.submit(job)
         jobs.append(VideoJob.objects.get(pk=job.pk))
     sandbox.faults.add("latency", ms=600, route="retrieve")
     threads, real_retrieve = set(), AsyncVideoClient.retrieve
@@ -159,7 +159,7 @@ def test_poll_jobs_polls_them_at_once_on_the_loops_fetch_thread(sandbox, setting
 def test_errors_back_off_and_retry_after_is_honoured(sandbox):
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", seconds="1")
     sandbox.configure(time_scale=1)
-    lifecycle.submit(job)
+    submission.submit(job)
     sandbox.faults.add("rate_limit", route="retrieve", retry_after=30)
     polling.poll_jobs([job])
     job.refresh_from_db()
@@ -172,7 +172,7 @@ def test_errors_back_off_and_retry_after_is_honoured(sandbox):
 def test_jobs_past_max_age_time_out(sandbox, signal_log):
     sandbox.configure(time_scale=1)
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a quiet harbour", seconds="1")
-    lifecycle.submit(job)
+    submission.submit(job)
     VideoJob.objects.filter(pk=job.pk).update(
         submitted_at=timezone.now() - timedelta(seconds=get_settings().poll.max_age + 1))
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
@@ -213,7 +213,7 @@ def test_only_404s_count_towards_a_forgotten_job(sandbox, settings):
     # The provider finds it again (say, an id that was briefly not replicated): reset.
     sandbox.configure(time_scale=1)  # still running when polled
     remote = video_client().create(
-        lifecycle.build_request(VideoJob(model="google/veo-2.0", prompt="a harbour",
+        submission.build_request(VideoJob(model="google/veo-2.0", prompt="a harbour",
                                          seconds="1")))
     VideoJob.objects.filter(pk=job.pk).update(remote_id=remote.id)
     poll()
@@ -234,7 +234,7 @@ def test_the_loop_blocks_while_it_waits_and_never_spins(sandbox, settings, monke
     settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"CONCURRENCY": 1}}
     sandbox.configure(time_scale=1)
     for i in range(3):
-        lifecycle.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
+        submission.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
                                                  seconds="1"))
     VideoJob.objects.update(next_poll_at=timezone.now())
     clock_reads = []
@@ -260,7 +260,7 @@ def test_every_claimed_job_is_answered_before_its_lease_runs_out(sandbox, settin
                          "POLL": {"CONCURRENCY": 1, "CLAIM_SECONDS": 5}}
     sandbox.configure(time_scale=1)
     for i in range(5):
-        lifecycle.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
+        submission.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
                                                  seconds="1"))
     VideoJob.objects.update(next_poll_at=timezone.now())
     sandbox.faults.add("latency", ms=1500, route="retrieve")
@@ -323,7 +323,7 @@ def test_routine_write_back_never_lands_on_a_job_whose_status_changed(sandbox):
     jobs = []
     for i in range(3):
         job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
-        lifecycle.submit(job)
+        submission.submit(job)
         jobs.append(VideoJob.objects.get(pk=job.pk))
     with video_client() as client:
         results = [client.retrieve(job.remote_id) for job in jobs]

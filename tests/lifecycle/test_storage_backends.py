@@ -5,7 +5,7 @@ import tracemalloc
 
 import pytest
 
-from videogen import lifecycle, polling
+from videogen import lifecycle, polling, submission
 from videogen.models import ArchiveStatus, VideoJob
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_archive_into_s3(sandbox, s3_archives):
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="an S3 bucket", seconds="1",
                                   width=1280, height=720, fps=8)
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error
@@ -36,7 +36,7 @@ def test_large_archive_keeps_python_memory_bounded(sandbox, settings):
     sandbox.configure(pad_to_bytes=size)
     job = VideoJob.objects.create(model="google/veo-2.0", prompt="a big one", seconds="1",
                                   width=1280, height=720, fps=8)
-    lifecycle.submit(job)
+    submission.submit(job)
     tracemalloc.start()
     try:
         polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])

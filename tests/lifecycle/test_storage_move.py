@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from tests.factories import make_job
 from tests.lifecycle.test_crash_safety import archived_files
-from videogen import archive, checks, lifecycle, moving, polling, sweeper
+from videogen import archive, checks, lifecycle, moving, polling, submission, sweeper
 from videogen.management.commands.videogen import _copy_video
 from videogen.models import ArchiveStatus, JobEvent, VideoJob
 from videogen.progress import status_json
@@ -28,7 +28,7 @@ def use_storage(settings, alias):
 
 def archived_job(**fields):
     job = make_job(**fields)
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     assert job.archive_status == ArchiveStatus.ARCHIVED, job.archive_error

@@ -236,12 +236,12 @@ def cancel_some(jobs: list[Any], fraction: float, rng: random.Random) -> set[str
 
 def job_fingerprint(job: Any) -> str:
     """The sandbox's fingerprint of the body the client sends for this job."""
-    from videogen import lifecycle
+    from videogen import submission
     from videogen.client import VideoClient
     from videogen.sandbox import fingerprint
 
     with VideoClient(api_key="x", base_url="http://127.0.0.1:9") as client:
-        return fingerprint(client.create_body(lifecycle.build_request(job)))
+        return fingerprint(client.create_body(submission.build_request(job)))
 
 
 # --- The cluster ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from videogen import api, catalog, lifecycle
+from videogen import api, catalog, submission
 from videogen.client.schemas import CreateVideoRequest
 from videogen.models import REQUEST_FIELDS, VideoJob
 
@@ -95,8 +95,8 @@ def check_answer(kwargs: dict) -> str:
         return "refused"
     # Accepted: stored as validated values that still make a valid request.
     job.refresh_from_db()
-    assert [p for p in lifecycle.check_request(job) if p.is_error] == []
-    lifecycle.build_request(job).to_wire()
+    assert [p for p in submission.check_request(job) if p.is_error] == []
+    submission.build_request(job).to_wire()
     assert set(job.request_fields()) <= set(REQUEST_FIELDS)
     return "saved"
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.admin.conftest import png_bytes
 from tests.enqueued import record_tasks
-from videogen import catalog, conf, lifecycle
+from videogen import catalog, conf, submission
 from videogen.models import VideoJob
 from videogen.webhooks.models import WebhookEndpoint
 
@@ -105,7 +105,7 @@ def test_job_add_form_with_anything(admin_client, queued_tasks, data):
         return
     assert VideoJob.objects.count() == before + 1
     job = VideoJob.objects.order_by("-created_at").first()
-    assert [p for p in lifecycle.check_request(job) if p.is_error] == []
+    assert [p for p in submission.check_request(job) if p.is_error] == []
     job.delete()
 
 
@@ -338,7 +338,7 @@ def test_draft_change_form_with_anything(admin_client, queued_tasks, data, clear
         assert VideoJob.objects.filter(pk=job.pk).values().get() == before
     else:
         job.refresh_from_db()
-        assert [p for p in lifecycle.check_request(job) if p.is_error] == []
+        assert [p for p in submission.check_request(job) if p.is_error] == []
     job.delete()
 
 

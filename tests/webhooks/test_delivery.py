@@ -9,7 +9,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from tests.faults import Killed, raises
-from videogen import lifecycle, polling
+from videogen import lifecycle, polling, submission
 from videogen.models import (
     VideoJob,
     WebhookAttempt,
@@ -29,7 +29,7 @@ def complete_a_job(**fields):
     values = {"model": "google/veo-2.0", "prompt": "a lighthouse", "seconds": "1",
               "width": 1280, "height": 720, "fps": 8} | fields
     job = VideoJob.objects.create(**values)
-    lifecycle.submit(job)
+    submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
     job.refresh_from_db()
     return job
