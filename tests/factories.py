@@ -28,3 +28,15 @@ def make_job(status: str = Status.DRAFT, **fields: Any) -> VideoJob:
         values["cost"] = "0.28"
     values.update(fields)
     return VideoJob.objects.create(**values)
+
+
+def sent_jobs(count: int, prompt: str = "job") -> list[VideoJob]:
+    """``count`` jobs really sent to the sandbox (veo-2.0, one second), as stored after."""
+    from videogen import submission
+
+    jobs = []
+    for i in range(count):
+        job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"{prompt} {i}", seconds="1")
+        submission.submit(job)
+        jobs.append(VideoJob.objects.get(pk=job.pk))
+    return jobs

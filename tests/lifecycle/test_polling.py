@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.factories import sent_jobs
 from videogen import polling, progress, submission, timing
 from videogen.client import AsyncVideoClient
 from videogen.conf import PollSettings, get_settings
@@ -111,11 +112,7 @@ def test_two_pollers_never_claim_the_same_job():
 def test_loop_polls_many_jobs_concurrently_once_per_cycle(sandbox, settings):
     sandbox.configure(time_scale=1)
     settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"TIME_SCALE": 1}}
-    jobs = []
-    for i in range(30):
-        job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
-        submission.submit(job)
-        jobs.append(job)
+    sent_jobs(30)
     VideoJob.objects.update(next_poll_at=timezone.now())
     before = sandbox.stats()["requests"].get("retrieve", 0)
     report = polling.run_loop(seconds=2)
@@ -131,11 +128,7 @@ def test_poll_jobs_polls_them_at_once_on_the_loops_fetch_thread(sandbox, setting
     concurrently on the fetch thread, and a bug in one is a failed poll of that job only."""
     sandbox.configure(time_scale=1)
     settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"CONCURRENCY": 8}}
-    jobs = []
-    for i in range(6):
-        job = VideoJob.objects.create(model="google/veo-2.0", prompt=f"job {i}", seconds="1")
-        submission.submit(job)
-        jobs.append(VideoJob.objects.get(pk=job.pk))
+    jobs = sent_jobs(6)
     sandbox.faults.add("latency", ms=600, route="retrieve")
     threads, real_retrieve = set(), AsyncVideoClient.retrieve
 
@@ -233,9 +226,7 @@ def test_the_loop_blocks_while_it_waits_and_never_spins(sandbox, settings, monke
     # a time: answers come back in several handfuls, the case where it happened.
     settings.VIDEOGEN = {**settings.VIDEOGEN, "POLL": {"CONCURRENCY": 1}}
     sandbox.configure(time_scale=1)
-    for i in range(3):
-        submission.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
-                                                 seconds="1"))
+    sent_jobs(3, "harbour")
     VideoJob.objects.update(next_poll_at=timezone.now())
     clock_reads = []
 
@@ -259,9 +250,7 @@ def test_every_claimed_job_is_answered_before_its_lease_runs_out(sandbox, settin
     settings.VIDEOGEN = {**settings.VIDEOGEN, "CONNECT_TIMEOUT": 0.5,
                          "POLL": {"CONCURRENCY": 1, "CLAIM_SECONDS": 5}}
     sandbox.configure(time_scale=1)
-    for i in range(5):
-        submission.submit(VideoJob.objects.create(model="google/veo-2.0", prompt=f"harbour {i}",
-                                                 seconds="1"))
+    sent_jobs(5, "harbour")
     VideoJob.objects.update(next_poll_at=timezone.now())
     sandbox.faults.add("latency", ms=1500, route="retrieve")
     leases, answered = {}, {}
