@@ -25,7 +25,20 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
-class LocalServer:
+class Stops:
+    """``with Server() as server:`` stops it at the end (a fixture's ``yield`` inside)."""
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class LocalServer(Stops):
     """``handler`` (a request handler class) served on ``host``:``port`` (a free one by
     default) from a daemon thread until :meth:`stop`."""
 

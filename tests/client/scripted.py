@@ -25,7 +25,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.servers import LocalServer, QuietHandler
+from tests.servers import LocalServer, QuietHandler, Stops
 from videogen.client import VideoClient
 
 KEY = "tgp_v1_very_secret_key_0123456789"
@@ -33,7 +33,7 @@ JOB = json.dumps({"id": "job-1", "status": "queued"}).encode()
 CREATE = {"model": "google/veo-2.0", "prompt": "a red fox in snow"}
 
 
-class Scripted:
+class Scripted(Stops):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """``host`` another loopback address (127.0.0.2…) and ``port`` a given one when a test
         needs two servers behind one host name and port (DNS rebinding)."""

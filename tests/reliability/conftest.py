@@ -30,9 +30,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def receiver():
     """A live webhook receiver on 127.0.0.1 that verifies and records every delivery."""
-    instance = Receiver()
-    yield instance
-    instance.stop()
+    with Receiver() as instance:
+        yield instance
 
 
 @pytest.fixture

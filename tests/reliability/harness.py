@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.processes import ROOT, QCluster, cluster_env, signal_group
-from tests.servers import LocalServer, QuietHandler, free_port, wait_for
+from tests.servers import LocalServer, QuietHandler, Stops, free_port, wait_for
 
 HEAVY = os.environ.get("VIDEOGEN_RELIABILITY", "") not in ("", "0")
 
@@ -134,7 +134,7 @@ class Receipt:
     at: float
 
 
-class Receiver:
+class Receiver(Stops):
     """A live receiver on 127.0.0.1: verifies each signature, records every delivery (retries
     included) and answers 204, or 503 while ``up`` is False."""
 

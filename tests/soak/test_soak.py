@@ -258,9 +258,8 @@ def _role(cmdline: str) -> str:
 
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
+    with Receiver() as server:
+        yield server
 
 
 def test_the_shipped_demo_runs_unattended(tmp_path, receiver):

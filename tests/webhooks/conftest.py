@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from tests.servers import LocalServer, QuietHandler
+from tests.servers import LocalServer, QuietHandler, Stops
 
 
-class Receiver:
+class Receiver(Stops):
     def __init__(self):
         self.received = []  # (headers dict, body bytes)
         self.raw_headers = []  # [(name, value), ...] per request, repeats kept
@@ -95,6 +95,5 @@ def trickle(every, status_line=b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 
 @pytest.fixture
 def receiver():
-    instance = Receiver()
-    yield instance
-    instance.stop()
+    with Receiver() as instance:
+        yield instance
