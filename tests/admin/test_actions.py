@@ -86,12 +86,18 @@ def post_action(client, action, job, confirm=True, **extra):
     return response
 
 
-@pytest.mark.parametrize(("action", "codename", "make", "did_it"), CASES, ids=IDS)
-def test_action_allowed_with_its_permission(staff_client, queued, action, codename, make,
-                                            did_it, django_capture_on_commit_callbacks):
+def target_of(action, make):
+    """A job ``action`` applies to (resending needs an event to resend)."""
     job = make()
     if action == "resend_webhooks":
         with_event(job)
+    return job
+
+
+@pytest.mark.parametrize(("action", "codename", "make", "did_it"), CASES, ids=IDS)
+def test_action_allowed_with_its_permission(staff_client, queued, action, codename, make,
+                                            did_it, django_capture_on_commit_callbacks):
+    job = target_of(action, make)
     client = staff_client("view_videojob", codename)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_action(client, action, job)
@@ -104,9 +110,7 @@ def test_action_allowed_with_its_permission(staff_client, queued, action, codena
 @pytest.mark.parametrize(("action", "codename", "make", "did_it"), CASES, ids=IDS)
 def test_action_refused_without_its_permission(staff_client, queued, action, codename, make,
                                                did_it, django_capture_on_commit_callbacks):
-    job = make()
-    if action == "resend_webhooks":
-        with_event(job)
+    job = target_of(action, make)
     others = [c for c in ALL_ACTION_PERMISSIONS if c != codename]
     client = staff_client("view_videojob", "change_videojob", *others)
     page = client.get(CHANGELIST)
@@ -126,9 +130,7 @@ def test_object_button_needs_the_same_permission(staff_client, queued, action, c
                                                  did_it, django_capture_on_commit_callbacks):
     from videogen.actions import OPERATIONS
 
-    job = make()
-    if action == "resend_webhooks":
-        with_event(job)
+    job = target_of(action, make)
     name = next(op.name for op in OPERATIONS.values() if op.action == action)
     url = reverse("admin:videogen_videojob_do", args=[job.pk, name])
     others = [c for c in ALL_ACTION_PERMISSIONS if c != codename]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests.client.scripted import Scripted
 from tests.enqueued import record_tasks
 from tests.factories import make_job
+from tests.faults import first_archive_outlives_its_lease
 from tests.lifecycle.test_crash_safety import archived_files
 from videogen import archive, lifecycle, polling, submission, sweeper
 from videogen.models import ArchiveStatus, Status, VideoJob
@@ -271,16 +272,7 @@ def test_files_of_a_commit_that_failed_are_removed_by_the_sweeper(sandbox, tmp_p
 def test_files_of_a_worker_that_outlived_its_lease_are_removed(sandbox, tmp_path, monkeypatch):
     """The first worker is slow, not dead: a second one archives the job meanwhile, and the
     first one's late result is dropped. Its files were left beside the second one's."""
-    real_fetch = archive.fetch_and_store
-
-    def slow_first(job, *args):
-        stored = real_fetch(job, *args)
-        monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
-        lease_runs_out(job)
-        sweeper.sweep()  # releases it; the second worker runs (django-q2 in sync mode)
-        return stored
-
-    monkeypatch.setattr(archive, "fetch_and_store", slow_first)
+    first_archive_outlives_its_lease(monkeypatch)
     job = make_job()
     submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])

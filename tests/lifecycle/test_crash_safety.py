@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.enqueued import record_tasks
 from tests.factories import make_job
-from tests.faults import Killed, raises
+from tests.faults import Killed, first_archive_outlives_its_lease, raises
 from videogen import archive, lifecycle, polling, submission, sweeper
 from videogen.client import VideoClient
 from videogen.models import ArchiveStatus, Status, VideoJob
@@ -362,18 +362,7 @@ def test_a_worker_that_outlived_its_lease_does_not_overwrite_the_newer_attempt(s
     """The first worker is slow, not dead: its lease runs out, the sweeper hands the job to a
     second worker, which archives it. The first one's late outcome is dropped (before, it was
     written over the second's claim, and its success announced the video once more)."""
-    real_fetch = archive.fetch_and_store
-    outcomes = []
-
-    def slow_first(job, *args):
-        archive_fetch = real_fetch(job, *args)
-        monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
-        VideoJob.objects.filter(pk=job.pk).update(archive_lease_until=timezone.now())
-        sweeper.sweep()  # releases it; the second worker runs (django-q2 in sync mode)
-        outcomes.append(VideoJob.objects.get(pk=job.pk).archive_status)
-        return archive_fetch
-
-    monkeypatch.setattr(archive, "fetch_and_store", slow_first)
+    outcomes = first_archive_outlives_its_lease(monkeypatch)
     job = make_job()
     submission.submit(job)
     polling.poll_jobs([VideoJob.objects.get(pk=job.pk)])
