@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Min
@@ -43,10 +42,6 @@ from videogen.fastpath.fetcher import Fetcher
 from videogen.models import IN_FLIGHT_STATUSES, VideoJob
 from videogen.provider import async_video_client
 from videogen.schedules import cover_polls, uncover_polls
-
-if TYPE_CHECKING:
-
-    from videogen.client import AsyncVideoClient
 
 logger = logging.getLogger("videogen.polling")
 
