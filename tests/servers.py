@@ -13,6 +13,9 @@ from typing import Any
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a poll round's 31 connections at once
+    # overflowed it, and a dropped handshake left one GET waiting out its read timeout.
+    request_queue_size = 1024
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hung up on a stalled or endless answer is expected here
