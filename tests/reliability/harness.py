@@ -396,7 +396,8 @@ def _check_job(job: Any, remote: dict[str, Any] | None, cancelled: set[str],
         return
     if job.status == Status.COMPLETED:
         if job.archive_status != ArchiveStatus.ARCHIVED:
-            result.lost.append(f"{key} completed, archive {job.archive_status}")
+            result.lost.append(f"{key} completed, archive {job.archive_status}: "
+                               f"{job.archive_error[:300]}")
         elif not archive_is_sound(job):
             result.corrupt_archives.append(key)
         else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.reliability import harness
-from tests.reliability.cluster_settings import POLL
+from tests.reliability.cluster_settings import POLL, Q_CLUSTER
 
 # Sandbox generation at a fifth of real time: the catalog's 60-240 s jobs take 12-60 s, so most
 # jobs are polled several times (first poll at 5 % of the typical time, then every T/12).
@@ -58,6 +58,8 @@ def environment(tmp: Path, settings: Any, monkeypatch: Any, *, seed: int) -> Ite
         run.receiver = harness.Receiver()
         settings.VIDEOGEN = {**settings.VIDEOGEN, "BASE_URL": run.sandbox.url,
                              "API_KEY": run.sandbox.api_key, "POLL": POLL, "TIMEOUT": 10}
+        # This process sweeps the nodes' archives: it must know their leases (task timeout).
+        settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": Q_CLUSTER["timeout"]}
         harness.use_redis_broker(monkeypatch, run.redis.url)
         ensure_schedules()
         _, run.receiver.secret = create_endpoint(run.receiver.url,
@@ -143,23 +145,32 @@ def clock_ahead(monkeypatch: Any, seconds: float) -> Iterator[None]:
         yield
 
 
-def sweep_now(monkeypatch: Any) -> dict[str, Any]:
-    """What the next scheduled sweep and webhook retries would do once every lease (archive
-    15 min, delivery 2 min) has run out: run here, with the clock 16 minutes ahead."""
+def sweep_now(monkeypatch: Any, *, lost_by: float) -> dict[str, Any]:
+    """What the next scheduled sweep and webhook retries would do once the leases of every
+    worker lost by ``lost_by`` (a ``time.time()``: the end of the disturbances) have run out,
+    run here with the clock moved just past them. Not further: an archive a live worker took
+    later must keep its lease, or each forced sweep counts it as a lost worker and the third
+    fails it. Deliveries are retried with the clock 16 minutes ahead (their lease is 2 minutes;
+    a live one taken over is delivered twice, which receivers must bear anyway)."""
     from dataclasses import asdict
 
-    from videogen import sweeper
+    from videogen import archive, sweeper
     from videogen.webhooks import delivery
 
-    with clock_ahead(monkeypatch, 16 * 60):
+    expired = lost_by + archive.lease_seconds(in_worker=True)
+    with clock_ahead(monkeypatch, max(0.0, expired - time.time())):
         report = asdict(sweeper.sweep())
+    with clock_ahead(monkeypatch, 16 * 60):
         report["deliveries"] = delivery.deliver_due(seconds=60)
     return report
 
 
 def figures(run: Run, settle_s: float) -> dict[str, Any]:
-    result = harness.audit(run.ids, run.sandbox.control.jobs(), run.sandbox.control.stats(),
-                           run.receiver, run.cancelled).figures()
+    audit = harness.audit(run.ids, run.sandbox.control.jobs(), run.sandbox.control.stats(),
+                          run.receiver, run.cancelled)
+    result = audit.figures()
+    # The counts go to the docs; a failed run also needs to say which jobs and why.
+    result["not_as_expected"] = (audit.lost + audit.wrong_state)[:10]
     result.update(run.timings, settle_s=settle_s, cancelled_here=len(run.cancelled),
                   requests_per_job=round(result["provider_requests"] / max(1, len(run.ids)),
                                          2))

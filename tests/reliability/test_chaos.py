@@ -27,8 +27,8 @@ def test_chaos_converges(tmp_path, settings, monkeypatch):
     postgres, redis = TerminatePostgres(at=40), RestartRedis(at=80)
     with runs.environment(tmp_path, settings, monkeypatch, seed=9) as run:
         outcomes = runs.submit(run, JOBS, rng)
-        chaos(run, [kills, postgres, redis])
-        converge_s, sweeps = converge(run, monkeypatch)
+        disturbed_until = chaos(run, [kills, postgres, redis])
+        converge_s, sweeps = converge(run, monkeypatch, disturbed_until)
         result = runs.figures(run, settle_s=CHAOS_SECONDS + converge_s)
         result.update(kills=run.nodes.kills, node_starts=sum(n.starts for n in run.nodes.nodes),
                       pg_backends_terminated=postgres.result, redis_restarts=redis.result,
@@ -38,6 +38,7 @@ def test_chaos_converges(tmp_path, settings, monkeypatch):
 
 
 def chaos(run, disturbances):
+    """Disturb for CHAOS_SECONDS; returns when that ended (``time.time()``)."""
     started = last_kick = time.monotonic()
     runs.harness.kick_polls()
     while (elapsed := time.monotonic() - started) < CHAOS_SECONDS:
@@ -47,11 +48,13 @@ def chaos(run, disturbances):
             runs.harness.kick_polls(1)
             last_kick = time.monotonic()
         time.sleep(0.5)
+    return time.time()
 
 
-def converge(run, monkeypatch, timeout=420):
-    """Left alone, the scheduled cycles finish what the kills interrupted; what waits on a
-    lease (archives 15 min, deliveries 2 min) is swept with the clock moved past it."""
+def converge(run, monkeypatch, disturbed_until, timeout=420):
+    """Left alone, the scheduled cycles finish what the kills interrupted; what waits on the
+    lease of a worker killed before ``disturbed_until`` is swept with the clock moved past
+    it (:func:`runs.sweep_now`)."""
     started, sweeps = time.monotonic(), 0
     natural_until = started + 60
     while time.monotonic() - started < timeout:
@@ -60,7 +63,7 @@ def converge(run, monkeypatch, timeout=420):
             return round(time.monotonic() - started, 1), sweeps
         runs.harness.kick_polls(1)
         if time.monotonic() > natural_until:
-            print("forced sweep:", runs.sweep_now(monkeypatch))
+            print("forced sweep:", runs.sweep_now(monkeypatch, lost_by=disturbed_until))
             sweeps += 1
         time.sleep(10)
     raise AssertionError(f"no convergence after {timeout} s: {runs.progress(run)}\n"
