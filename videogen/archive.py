@@ -31,7 +31,7 @@ from uuid import UUID
 
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 
 from videogen import lifecycle, polling
@@ -57,6 +57,9 @@ logger = logging.getLogger("videogen.archive")
 # Longest an archive may take before the sweeper assumes its worker died, unless the task
 # queue lets a task run longer (see lease_seconds).
 LEASE_SECONDS = 15 * 60
+#: The database failing under an attempt (a restart, a cut connection, a lock that timed out):
+#: nothing is wrong with the video, so the archive is tried again rather than failed.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Downloads in progress, inside local storage so that finished ones move into place. A worker
 # killed mid-download leaves a file here; the sweeper removes those older than lease_seconds().
 PARTIAL_FOLDER = "videogen-partial"
@@ -107,6 +110,8 @@ def archive_job(job_id: UUID | str, *, in_worker: bool = False, deadline: float 
         return ArchiveOutcome.HANDED_BACK
     except ArchiveError as error:
         return _failed(job, str(error))
+    except DATABASE_ERRORS as error:
+        return _interrupted(job, error)
     except Exception as error:
         logger.exception("archiving job %s failed unexpectedly", job.pk)
         return _failed(job, f"unexpected error: {type(error).__name__}: {error}")
@@ -122,6 +127,9 @@ def archive_job(job_id: UUID | str, *, in_worker: bool = False, deadline: float 
         logger.warning("%s Files it saved: %s", error,
                        ", ".join(f"{alias}:{name}" for alias, name in sorted(new_files)))
         return ArchiveOutcome.SUPERSEDED
+    except DATABASE_ERRORS as error:
+        # The files are noted as unrecorded: the next attempt (or the sweeper) removes them.
+        return _interrupted(job, error)
     except VideoJob.DoesNotExist:
         logger.info("job %s was deleted while it was archived; its new files go too", job.pk)
         for alias, name in new_files:
@@ -155,6 +163,28 @@ def _failed(job: VideoJob, reason: str) -> str:
     logger.warning("archive attempt %d of job %s failed after it was taken over: %s",
                    job.archive_attempts, job.pk, reason)
     return ArchiveOutcome.SUPERSEDED
+
+
+def _interrupted(job: VideoJob, error: Exception) -> str:
+    """The database failed under this attempt: handed back for another, counted like a lost
+    worker so that a database that keeps failing ends the archive instead of looping it. When
+    even that cannot be written, the lease runs out and the sweeper does the same."""
+    reason = f"database error: {type(error).__name__}: {error}"
+    logger.warning("archive attempt %d of job %s interrupted (%s)", job.archive_attempts,
+                   job.pk, reason)
+    try:
+        released = lifecycle.release_archive(job, reason=reason)
+    except VideoJob.DoesNotExist:
+        return ArchiveOutcome.DELETED
+    except DATABASE_ERRORS:
+        logger.warning("job %s: the database is still failing; the sweeper retries the archive "
+                       "once its lease runs out", job.pk)
+        return ArchiveOutcome.INTERRUPTED
+    if not released:
+        return ArchiveOutcome.SUPERSEDED
+    if job.archive_status == ArchiveStatus.FAILED:
+        return ArchiveOutcome.FAILED
+    return ArchiveOutcome.INTERRUPTED
 
 
 def lease_seconds(*, in_worker: bool = False) -> float:

@@ -710,8 +710,9 @@ def archive_failed(job: VideoJob, reason: str, **fields: Any) -> bool:
         archive_attempt=job.archive_attempts) is not None
 
 
-#: Archive attempts whose worker vanished before the job is failed instead of retried: a
-#: download that outlasts the task queue's timeout would otherwise be killed forever.
+#: Archive attempts in a row that end without an outcome (the worker vanished, or the database
+#: failed under it) before the archive fails instead of being retried: a download that
+#: outlasts the task queue's timeout would otherwise be killed forever.
 ARCHIVE_WORKER_LOSSES = 3
 
 
@@ -727,26 +728,34 @@ def hand_back_archive(job: VideoJob) -> bool:
         archive_attempt=job.archive_attempts) is not None
 
 
-def release_archive(job: VideoJob) -> bool:
-    """archiving with an expired lease (a worker died) → pending, for the sweeper; after
-    ``ARCHIVE_WORKER_LOSSES`` lost attempts in a row → failed, saying why."""
+def release_archive(job: VideoJob, reason: str = "") -> bool:
+    """archiving → pending, for another attempt, when one ended without an outcome: its worker
+    died (the sweeper found its lease run out) or, with ``reason``, the database failed under
+    it. After ``ARCHIVE_WORKER_LOSSES`` such attempts in a row → failed, saying why."""
     lost = job.archive_workers_lost + 1
     if lost >= ARCHIVE_WORKER_LOSSES:
-        return _give_up_archive(job, lost)
+        return _give_up_archive(job, lost, reason)
+    detail = (_("Archive interrupted (%(reason)s); trying again.") % {"reason": reason}
+              if reason else _("Archive worker lost; trying again."))
     return transition(job, {Status.COMPLETED, Status.CANCELLED}, Change(
         fields={"archive_status": ArchiveStatus.PENDING, "archive_lease_until": None,
                 "archive_workers_lost": lost},
-        kind=JobEvent.Kind.ARCHIVE, detail=_("Archive worker lost; trying again."),
+        kind=JobEvent.Kind.ARCHIVE, detail=detail,
         after_commit=[lambda j: schedules.enqueue("archive_job", str(j.pk))],
     ), archive_allowed={ArchiveStatus.ARCHIVING},
         archive_attempt=job.archive_attempts) is not None
 
 
-def _give_up_archive(job: VideoJob, lost: int) -> bool:
-    timeout = task_timeout()
-    reason = _("The archive worker stopped %(n)d times without finishing (killed, or stopped "
-               "by the task queue's timeout%(timeout)s before the download ended). Raise "
-               "Q_CLUSTER['timeout'] for large videos, then archive again.") % {
-        "n": lost,
-        "timeout": f" of {timeout} s" if timeout is not None else ""}
+def _give_up_archive(job: VideoJob, lost: int, last_reason: str) -> bool:
+    if last_reason:
+        reason = _("The archive was interrupted %(n)d times in a row; the last time by a "
+                   "%(reason)s. Archive again once the database is healthy.") % {
+            "n": lost, "reason": last_reason}
+    else:
+        timeout = task_timeout()
+        reason = _("The archive worker stopped %(n)d times without finishing (killed, or "
+                   "stopped by the task queue's timeout%(timeout)s before the download ended). "
+                   "Raise Q_CLUSTER['timeout'] for large videos, then archive again.") % {
+            "n": lost,
+            "timeout": f" of {timeout} s" if timeout is not None else ""}
     return archive_failed(job, reason, archive_workers_lost=lost)

@@ -83,6 +83,7 @@ class ArchiveOutcome(models.TextChoices):
     FAILED = "failed"
     SKIPPED = "skipped"
     HANDED_BACK = "handed back"
+    INTERRUPTED = "interrupted"
     SUPERSEDED = "superseded"
     DELETED = "deleted"
 

@@ -30,7 +30,7 @@ def test_codes_keep_the_strings_stored_and_returned_before():
         "unstorable_answer", "not_found", "timeout", "failed", "provider_unreachable"]
     assert ErrorCode.PROVIDER_UNREACHABLE == client_core.UNREACHABLE
     assert set(ArchiveOutcome.values) == {
-        "archived", "failed", "skipped", "handed back", "superseded", "deleted"}
+        "archived", "failed", "skipped", "handed back", "interrupted", "superseded", "deleted"}
     assert set(DeliveryOutcome.values) == {
         "delivered", "retrying", "failed", "gone", "skipped", "paused", "waiting",
         "superseded", "probe failed", "error"}

@@ -5,6 +5,7 @@ import errno
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from tests.enqueued import record_tasks
@@ -351,6 +352,63 @@ def test_an_archive_whose_worker_keeps_dying_fails_saying_why(sandbox, monkeypat
     assert "stopped 3 times" in job.archive_error and "timeout of 90 s" in job.archive_error
     assert sweeper.sweep().archives_requeued == []
     # Staff archive again (after raising the timeout): a fresh count, and this time it works.
+    monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
+    lifecycle.request_archive(job)
+    job.refresh_from_db()
+    assert job.archive_status == ArchiveStatus.ARCHIVED and job.archive_workers_lost == 0
+
+
+def cut_the_database_before(monkeypatch, module, name):
+    """PostgreSQL ends every other connection (a restart, a failover) just before
+    ``module.name`` runs, once: this process's connection is gone under the attempt."""
+    real = getattr(module, name)
+
+    def cut_then_run(*args, **kwargs):
+        monkeypatch.setattr(module, name, real)
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        finally:
+            other.close()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, cut_then_run)
+
+
+@pytest.mark.parametrize("module, step", [(archive, "_store"),
+                                          (lifecycle, "archive_succeeded")])
+def test_a_database_cut_under_an_archive_retries_it_instead_of_failing_it(
+        sandbox, monkeypatch, module, step, tmp_path):
+    """Seen under chaos: PostgreSQL's connections were cut while a video was stored, and the
+    archive failed for good ("unexpected error: OperationalError: terminating connection")
+    though nothing was wrong with the video. Cut before the files are saved, or after they
+    are saved but before the row names them, the attempt hands the archive back, and the next
+    one removes what the first saved and archives the video."""
+    if connection.vendor != "postgresql":
+        pytest.skip("cuts PostgreSQL's connections (make test runs it on PostgreSQL)")
+    cut_the_database_before(monkeypatch, module, step)
+    job = archived_job()  # completes; the archive runs at once (django-q2 sync mode)
+    assert job.archive_status == ArchiveStatus.ARCHIVED and archive.verify_stored(job)
+    assert job.archive_attempts == 2 and job.archive_workers_lost == 1
+    assert job.events.filter(detail__startswith="Archive interrupted (database error: "
+                                                "OperationalError: terminating").count() == 1
+    assert archived_files(tmp_path) == sorted([job.video.name, job.poster.name])
+
+
+def test_an_archive_the_database_keeps_interrupting_fails_saying_why(sandbox, monkeypatch):
+    """Interruptions count like lost workers: the third in a row fails the archive instead
+    of re-queuing it for ever, and says it was the database."""
+    real_fetch = archive.fetch_and_store
+    monkeypatch.setattr(archive, "fetch_and_store", raises(
+        OperationalError("terminating connection due to administrator command")))
+    job = archived_job()  # each release re-queues it, and django-q2 sync mode runs it at once
+    assert job.archive_status == ArchiveStatus.FAILED
+    assert job.archive_attempts == job.archive_workers_lost == lifecycle.ARCHIVE_WORKER_LOSSES
+    assert job.archive_error.startswith("The archive was interrupted 3 times in a row; the "
+                                        "last time by a database error: OperationalError")
+    assert job.events.filter(detail__startswith="Archive interrupted").count() == 2
     monkeypatch.setattr(archive, "fetch_and_store", real_fetch)
     lifecycle.request_archive(job)
     job.refresh_from_db()
