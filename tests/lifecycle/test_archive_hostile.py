@@ -12,10 +12,10 @@ from django.utils import timezone
 from tests.client.scripted import Scripted
 from tests.enqueued import record_tasks
 from tests.factories import make_job
-from tests.faults import first_archive_outlives_its_lease
+from tests.faults import first_archive_outlives_its_lease, raises
 from tests.lifecycle.test_crash_safety import archived_files
 from videogen import archive, lifecycle, polling, submission, sweeper
-from videogen.models import ArchiveStatus, Status, VideoJob
+from videogen.models import ArchiveOutcome, ArchiveStatus, Status, VideoJob
 from videogen.storage import archive_name
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -249,19 +249,19 @@ def test_a_worker_killed_between_saving_and_recording_leaves_no_orphans(sandbox,
 
 def test_files_of_a_commit_that_failed_are_removed_by_the_sweeper(sandbox, tmp_path,
                                                                   monkeypatch):
-    """The database failed as the archive was recorded, and no later attempt came (the job's
-    archive failed for good): nothing named the saved files, and nothing removed them."""
+    """The database failed as the archive was recorded, and stayed down for the hand-back
+    too; no later attempt came (the job's archive failed for good): nothing named the saved
+    files, and nothing removed them."""
     from django.db import OperationalError
 
     job = completed_unarchived(monkeypatch)
-
-    def database_down(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
+    release = lifecycle.release_archive
+    database_down = raises(OperationalError("server closed the connection unexpectedly"))
     monkeypatch.setattr(lifecycle, "archive_succeeded", database_down)
-    with pytest.raises(OperationalError):
-        archive.archive_job(job.pk)
+    monkeypatch.setattr(lifecycle, "release_archive", database_down)
+    assert archive.archive_job(job.pk) == ArchiveOutcome.INTERRUPTED
     assert len(archived_files(tmp_path)) == 2
+    monkeypatch.setattr(lifecycle, "release_archive", release)  # the database is back
     lease_runs_out(job, archive_workers_lost=lifecycle.ARCHIVE_WORKER_LOSSES - 1)
     sweeper.sweep()
     job.refresh_from_db()
